@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { canonicalJson, hashJson, sha256Hex } from './hash.js';
+
+describe('sha256Hex', () => {
+  it.each([
+    { input: '', hex: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' },
+    { input: 'abc', hex: 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad' },
+  ])('matches the FIPS vector for "$input"', ({ input, hex }) => {
+    expect(sha256Hex(new TextEncoder().encode(input))).toBe(hex);
+  });
+
+  it('hashes a typed-array view by its own bytes only', () => {
+    const big = new Float32Array([1, 2, 3, 4]);
+    const view = big.subarray(1, 3);
+    expect(sha256Hex(view)).toBe(sha256Hex(new Float32Array([2, 3])));
+  });
+});
+
+describe('canonicalJson', () => {
+  it('sorts keys at every level and drops undefined', () => {
+    expect(canonicalJson({ b: 1, a: { d: [2, { y: 1, x: 0 }], c: undefined } })).toBe('{"a":{"d":[2,{"x":0,"y":1}]},"b":1}');
+  });
+  it('gives equal hashes for equal values written differently', () => {
+    expect(hashJson({ kind: 'mlp', numClasses: 10 })).toBe(hashJson({ numClasses: 10, kind: 'mlp' }));
+  });
+  it('refuses non-finite numbers', () => {
+    expect(() => canonicalJson({ x: Number.NaN })).toThrow(/no JSON form/);
+  });
+});
