@@ -1,0 +1,43 @@
+import { Command, Option } from 'commander';
+import { benchAggregate, benchTrain, initBackend } from '@canopy/core/ml';
+import { intArg } from '../args.js';
+import { createOutput } from '../output.js';
+
+const MODELS = ['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const;
+const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+
+/** `canopy bench`: micro-benchmarks that print one JSON line each. They are not tests. */
+export function benchCommand(): Command {
+  const bench = new Command('bench').summary('measure training and aggregation throughput').description('Benchmarks print one JSON line each (with --json) and compare against a baseline measured in the same process.');
+
+  bench
+    .command('train')
+    .summary('local training throughput, samples/s')
+    .addOption(new Option('--model <kind>', 'model').choices(MODELS).default('mlp'))
+    .option('--batch <n>', 'batch size', intArg(1, 65_536), 32)
+    .option('--seconds <s>', 'how long to measure after warm-up', intArg(1, 600), 5)
+    .addOption(new Option('--backend <name>', 'training backend').choices(BACKENDS).default('auto'))
+    .option('--json', 'print {model, backend, batch, samplesPerSec}', false)
+    .action(async (flags: { model: (typeof MODELS)[number]; batch: number; seconds: number; backend: (typeof BACKENDS)[number]; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      await initBackend(flags.backend);
+      const r = await benchTrain({ model: flags.model, batch: flags.batch, seconds: flags.seconds });
+      out.say(`${r.model} on ${r.backend}, batch ${r.batch}: ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s`);
+      out.record({ model: r.model, backend: r.backend, batch: r.batch, samplesPerSec: Math.round(r.samplesPerSec) });
+    });
+
+  bench
+    .command('aggregate')
+    .summary('FedAvg throughput against memcpy of the same bytes')
+    .option('--clients <n>', 'number of client vectors', intArg(1, 100_000), 100)
+    .option('--params <p>', 'parameters per vector', intArg(1, 100_000_000), 1_663_370)
+    .option('--json', 'print {clients, params, gbPerSec, memcpyGbPerSec, ratio}', false)
+    .action(async (flags: { clients: number; params: number; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      const r = await benchAggregate({ clients: flags.clients, params: flags.params });
+      out.say(`FedAvg ${r.clients} × ${r.params.toLocaleString('en-US')} params: ${r.gbPerSec.toFixed(2)} GB/s; memcpy ${r.memcpyGbPerSec.toFixed(2)} GB/s; ratio ${r.ratio.toFixed(2)}`);
+      out.record({ clients: r.clients, params: r.params, gbPerSec: r.gbPerSec, memcpyGbPerSec: r.memcpyGbPerSec, ratio: r.ratio });
+    });
+
+  return bench;
+}

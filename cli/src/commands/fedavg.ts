@@ -1,0 +1,161 @@
+import { Command, Option } from 'commander';
+import { runFedAvgBaseline, type BaselineOptions } from '@canopy/core/ml';
+import type { AggregatorSpec, DatasetSpec, PartitionSpec } from '@canopy/core/ml';
+import { AggregatorSpec as AggregatorSchema } from '@canopy/core/ml';
+import { choiceArg, intArg, numberArg } from '../args.js';
+import { createOutput } from '../output.js';
+
+const MODELS = ['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const;
+const PARTITIONS = ['iid', 'dirichlet', 'shards', 'quantity'] as const;
+const AGGREGATORS = ['fedavg', 'fedavgm', 'fedadam', 'fedyogi', 'fedadagrad', 'median', 'trimmed-mean', 'krum'] as const;
+const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+
+interface FedAvgFlags {
+  dataset: string;
+  dataDir?: string;
+  labelColumn: string;
+  model: (typeof MODELS)[number];
+  clients: number;
+  fraction: number;
+  partition: (typeof PARTITIONS)[number];
+  alpha: number;
+  classesPerClient: number;
+  rounds: number;
+  epochs: number;
+  batch: number;
+  optimizer: 'sgd' | 'adam';
+  lr: number;
+  momentum: number;
+  mu: number;
+  aggregator: (typeof AGGREGATORS)[number];
+  seed: number;
+  backend: (typeof BACKENDS)[number];
+  targetAccuracy?: number;
+  json: boolean;
+}
+
+/** `canopy fedavg`: the in-process FedAvg reference run. */
+export function fedavgCommand(): Command {
+  return new Command('fedavg')
+    .summary('run federated averaging in-process, with no network (the reference baseline)')
+    .description(
+      'Runs FedAvg in one process: clients train one after another on their partition of the data,\n' +
+        'the server averages their parameters and evaluates the global model on the test split.\n' +
+        'Every protocol run is compared against this baseline.',
+    )
+    .addOption(new Option('--dataset <name|file.csv>', 'mnist (embedded), fashion-mnist, or a CSV file').default('mnist'))
+    .option('--data-dir <dir>', 'directory of the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist)')
+    .option('--label-column <name>', 'label column of a CSV dataset', 'label')
+    .addOption(new Option('--model <kind>', 'model').choices(MODELS).default('2nn'))
+    .option('--clients <n>', 'number of clients', intArg(1, 100_000), 10)
+    .option('--fraction <f>', 'fraction of clients sampled per round', numberArg(0, 1), 1)
+    .addOption(new Option('--partition <kind>', 'how data is split among clients').choices(PARTITIONS).default('iid'))
+    .option('--alpha <a>', 'Dirichlet concentration for --partition dirichlet|quantity', numberArg(0, 1e6), 0.5)
+    .option('--classes-per-client <c>', 'classes per client for --partition shards', intArg(1, 1000), 2)
+    .option('--rounds <n>', 'communication rounds', intArg(1, 100_000), 10)
+    .option('--epochs <n>', 'local epochs per round', intArg(1, 1000), 1)
+    .option('--batch <n>', 'local batch size', intArg(1, 65_536), 32)
+    .addOption(new Option('--optimizer <kind>', 'local optimiser').choices(['sgd', 'adam'] as const).default('sgd'))
+    .option('--lr <rate>', 'local learning rate', numberArg(0, 100), 0.05)
+    .option('--momentum <m>', 'SGD momentum', numberArg(0, 1, { inclusiveMin: true }), 0)
+    .option('--mu <mu>', "FedProx proximal term (0 = plain FedAvg)", numberArg(0, 1e6, { inclusiveMin: true }), 0)
+    .addOption(new Option('--aggregator <kind>', 'server aggregator').choices(AGGREGATORS).default('fedavg'))
+    .option('--seed <s>', 'seed of every random choice', intArg(-(2 ** 31), 2 ** 31 - 1), 1)
+    .addOption(new Option('--backend <name>', 'training backend').choices(BACKENDS).default('auto'))
+    .option('--target-accuracy <acc>', 'stop once test accuracy reaches this (0-1)', numberArg(0, 1))
+    .option('--json', 'print one JSON line per round; the last line is {rounds, accuracy, loss, wallSeconds}', false)
+    .action(async (flags: FedAvgFlags) => {
+      await runFedAvgCommand(flags);
+    });
+}
+
+async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
+  const out = createOutput({ json: flags.json });
+  const options: BaselineOptions = {
+    dataset: datasetFromFlags(flags),
+    model: flags.model,
+    clients: flags.clients,
+    partition: partitionFromFlags(flags),
+    rounds: flags.rounds,
+    train: {
+      optimizer: flags.optimizer === 'sgd' ? { kind: 'sgd', lr: flags.lr, momentum: flags.momentum } : { kind: 'adam', lr: flags.lr, beta1: 0.9, beta2: 0.999, epsilon: 1e-7 },
+      epochs: flags.epochs,
+      batchSize: flags.batch,
+      mu: flags.mu,
+      seed: flags.seed,
+    },
+    aggregator: AggregatorSchema.parse({ kind: flags.aggregator }) as AggregatorSpec,
+    clientFraction: flags.fraction,
+    seed: flags.seed,
+    backend: flags.backend,
+    targetAccuracy: flags.targetAccuracy,
+  };
+
+  let progress: ReturnType<typeof out.progress> | undefined;
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const result = await runFedAvgBaseline(options, {
+      signal: abort.signal,
+      onData: (data, backend) => {
+        out.say(
+          `FedAvg on ${data.name} (${data.train.count} train / ${data.test.count} test samples), model ${flags.model}, ` +
+            `${flags.clients} clients (${describePartition(options.partition)}), backend ${backend.name}${backend.simd ? ' (SIMD)' : ''}`,
+        );
+      },
+      onProgress: (p) => {
+        if (p.clientIndex === 0) progress = out.progress(`round ${p.round}/${flags.rounds}`, p.clientsThisRound);
+        progress?.update(p.clientIndex, 'clients trained');
+      },
+      onRound: (r) => {
+        progress?.update(r.participants, 'clients trained');
+        progress?.stop();
+        progress = undefined;
+        out.say(`round ${String(r.round).padStart(3)}  accuracy ${(r.accuracy * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  train loss ${r.trainLoss.toFixed(4)}  (${r.wallSeconds.toFixed(1)} s)`);
+        out.record({ round: r.round, accuracy: r.accuracy, loss: r.loss, trainLoss: r.trainLoss, participants: r.participants, wallSeconds: round3(r.wallSeconds) });
+      },
+    });
+    out.say(`final test accuracy ${(result.accuracy * 100).toFixed(2)}% after ${result.rounds} rounds, loss ${result.loss.toFixed(4)}, ${result.wallSeconds.toFixed(1)} s`);
+    out.record({ rounds: result.rounds, accuracy: result.accuracy, loss: result.loss, wallSeconds: round3(result.wallSeconds) });
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function datasetFromFlags(flags: FedAvgFlags): DatasetSpec {
+  if (flags.dataset === 'mnist') return { kind: 'mnist', testFraction: 0.2 };
+  if (flags.dataset === 'fashion-mnist') return { kind: 'fashion-mnist', path: flags.dataDir ?? '/usr/share/datasets/fashion-mnist' };
+  return { kind: 'csv', path: flags.dataset, labelColumn: flags.labelColumn, testFraction: 0.2 };
+}
+
+function partitionFromFlags(flags: FedAvgFlags): PartitionSpec {
+  switch (flags.partition) {
+    case 'iid':
+      return { kind: 'iid' };
+    case 'dirichlet':
+      return { kind: 'dirichlet', alpha: flags.alpha };
+    case 'quantity':
+      return { kind: 'quantity', alpha: flags.alpha };
+    case 'shards':
+      return { kind: 'shards', classesPerClient: flags.classesPerClient };
+  }
+}
+
+function describePartition(p: PartitionSpec): string {
+  switch (p.kind) {
+    case 'iid':
+      return 'IID';
+    case 'dirichlet':
+      return `Dirichlet α=${p.alpha}`;
+    case 'quantity':
+      return `quantity skew α=${p.alpha}`;
+    case 'shards':
+      return `${p.classesPerClient} classes per client`;
+  }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}

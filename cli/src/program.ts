@@ -1,0 +1,31 @@
+import { Command, CommanderError } from 'commander';
+import { CanopyError } from '@canopy/core/util';
+import { fedavgCommand } from './commands/fedavg.js';
+import { benchCommand } from './commands/bench.js';
+
+/** Builds the `canopy` program with every subcommand. */
+export function createProgram(): Command {
+  return new Command('canopy')
+    .description('Canopy: hierarchical federated learning between peers.\nDocs: README.md and docs/CLI.md in the repository.')
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addCommand(fedavgCommand())
+    .addCommand(benchCommand());
+}
+
+/** Runs the CLI; user errors print one clear line (no stack trace) and exit non-zero. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = createProgram().exitOverride();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof CanopyError) {
+      process.stderr.write(`canopy: ${err.message}\n`);
+      return err.code === 'ABORTED' ? 130 : 1;
+    }
+    throw err;
+  }
+}
+

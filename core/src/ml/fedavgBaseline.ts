@@ -1,0 +1,151 @@
+import type { AggregatorSpec, DatasetSpec, ModelKind, ModelSpec, PartitionSpec, TrainSpec } from './specs.js';
+import type { DataSplit, EvalResult } from './types.js';
+import { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
+import { createModel, getParams, setParams, initialParams } from './models.js';
+import { evaluate, trainLocal } from './train.js';
+import { aggregate, type ServerState } from './aggregate/index.js';
+import { loadDataset } from './data/index.js';
+import { partition, subset } from './data/index.js';
+import { Rng } from '../util/rng.js';
+import { throwIfAborted } from '../util/errors.js';
+
+/** Settings of an in-process FedAvg run. */
+export interface BaselineOptions {
+  readonly dataset: DatasetSpec;
+  readonly model: ModelKind;
+  readonly clients: number;
+  readonly partition: PartitionSpec;
+  readonly rounds: number;
+  readonly train: TrainSpec;
+  readonly aggregator: AggregatorSpec;
+  /** Fraction of clients sampled per round (at least one). */
+  readonly clientFraction: number;
+  readonly seed: number;
+  readonly backend?: BackendPreference;
+  /** Stop early once test accuracy reaches this. */
+  readonly targetAccuracy?: number;
+}
+
+/** One round of a baseline run. */
+export interface BaselineRound {
+  readonly round: number;
+  readonly accuracy: number;
+  readonly loss: number;
+  readonly trainLoss: number;
+  readonly participants: number;
+  readonly samples: number;
+  readonly wallSeconds: number;
+}
+
+/** The outcome of a baseline run; `params` are the final global parameters. */
+export interface BaselineResult {
+  readonly rounds: number;
+  readonly accuracy: number;
+  readonly loss: number;
+  readonly wallSeconds: number;
+  readonly backend: BackendInfo;
+  readonly model: ModelSpec;
+  readonly history: readonly BaselineRound[];
+  readonly params: Float32Array;
+  readonly dataset: { readonly name: string; readonly train: number; readonly test: number };
+}
+
+/** Progress inside a round: which client is training. */
+export interface BaselineProgress {
+  readonly round: number;
+  readonly clientIndex: number;
+  readonly clientsThisRound: number;
+}
+
+/** Callbacks and cancellation for {@link runFedAvgBaseline}. */
+export interface BaselineHooks {
+  readonly signal?: AbortSignal;
+  readonly onData?: (data: DataSplit, backend: BackendInfo) => void;
+  readonly onProgress?: (p: BaselineProgress) => void;
+  readonly onRound?: (r: BaselineRound) => void;
+}
+
+/**
+ * Federated averaging in one process with no network: the plain reference every protocol
+ * run is compared against. Clients train one after another on their partition, the server
+ * aggregates their parameters (sorted by client id, as workers do) and evaluates the global
+ * model on the whole test split after every round.
+ */
+export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHooks = {}): Promise<BaselineResult> {
+  const started = performance.now();
+  const backend = await initBackend(opts.backend ?? 'auto');
+  const data = await loadDataset(opts.dataset, { seed: opts.seed });
+  hooks.onData?.(data, backend);
+  throwIfAborted(hooks.signal, 'FedAvg run');
+
+  const spec = modelSpecFor(opts.model, data);
+  const parts = partition(data.train.labels, data.train.numClasses, opts.clients, opts.partition, opts.seed);
+  const clientData = parts.map((idx) => subset(data.train, idx));
+  const clientIds = clientData.map((_, i) => `client-${String(i).padStart(5, '0')}`);
+
+  const model = createModel(spec, opts.seed);
+  let global = initialParams(spec, opts.seed);
+  let serverState: ServerState | undefined;
+  const rng = Rng.fromSeed(opts.seed).fork('client-sampling');
+  const history: BaselineRound[] = [];
+  let last: EvalResult = { loss: Number.NaN, accuracy: 0, samples: 0 };
+  try {
+    for (let round = 1; round <= opts.rounds; round++) {
+      const roundStart = performance.now();
+      const k = Math.max(1, Math.round(opts.clientFraction * opts.clients));
+      const chosen = rng.sample(opts.clients, k).sort((a, b) => a - b);
+      const inputs = [];
+      let trainLoss = 0;
+      let samples = 0;
+      for (const [i, c] of chosen.entries()) {
+        throwIfAborted(hooks.signal, 'FedAvg run');
+        hooks.onProgress?.({ round, clientIndex: i, clientsThisRound: chosen.length });
+        setParams(model, global);
+        // Each client shuffles with its own seed per round, as a real client would.
+        const trainSpec = { ...opts.train, seed: opts.train.seed + round * 100_003 + c };
+        const result = await trainLocal(model, clientData[c]!, trainSpec, {
+          globalParams: opts.train.mu > 0 ? global : undefined,
+          signal: hooks.signal,
+        });
+        trainLoss += result.loss * result.samples;
+        samples += result.samples;
+        inputs.push({ memberId: clientIds[c]!, params: getParams(model), weight: clientData[c]!.count });
+      }
+      const out = aggregate(opts.aggregator, inputs, { global, serverState });
+      global = out.params;
+      serverState = out.serverState;
+      setParams(model, global);
+      last = await evaluate(model, data.test, { signal: hooks.signal });
+      const report: BaselineRound = {
+        round,
+        accuracy: last.accuracy,
+        loss: last.loss,
+        trainLoss: samples > 0 ? trainLoss / samples : Number.NaN,
+        participants: chosen.length,
+        samples,
+        wallSeconds: (performance.now() - roundStart) / 1000,
+      };
+      history.push(report);
+      hooks.onRound?.(report);
+      if (opts.targetAccuracy !== undefined && last.accuracy >= opts.targetAccuracy) break;
+    }
+  } finally {
+    model.dispose();
+  }
+  return {
+    rounds: history.length,
+    accuracy: last.accuracy,
+    loss: last.loss,
+    wallSeconds: (performance.now() - started) / 1000,
+    backend,
+    model: spec,
+    history,
+    params: global,
+    dataset: { name: data.name, train: data.train.count, test: data.test.count },
+  };
+}
+
+/** The model spec of a given kind for a dataset's sample shape and classes. */
+export function modelSpecFor(kind: ModelKind, data: DataSplit): ModelSpec {
+  return { kind, inputShape: [...data.train.sampleShape], numClasses: data.train.numClasses };
+}
