@@ -1,0 +1,171 @@
+import './polyfill.js';
+import { z } from 'zod';
+import { lpStream } from '@libp2p/utils';
+import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface';
+import type { BlobRef, BlobStore } from '../node/storage/blobStore.js';
+import { assertBlobHash } from '../node/storage/blobStore.js';
+import { CanopyError, ErrorCode, throwIfAborted } from '../util/errors.js';
+
+/** The data-plane protocol: content-addressed blobs streamed in chunks. */
+export const BLOB_PROTOCOL = '/canopy/blob/1.0.0';
+
+/** Largest chunk frame sent; the reader rejects anything bigger. */
+export const BLOB_CHUNK_BYTES = 1 << 20;
+
+// Upper bound of what a fetch buffers in memory: yamux's largest stream window (16 MiB) plus slack.
+const READ_BUFFER_BYTES = 20 << 20;
+
+// Wire format (each item is one varint-length-prefixed frame):
+//   requester -> provider: JSON BlobRequest
+//   provider -> requester: JSON BlobResponse; when status is "ok", then the bytes
+//                          [offset, size) as frames of at most BLOB_CHUNK_BYTES.
+const BlobRequest = z.strictObject({
+  v: z.literal(1),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  offset: z.number().int().min(0),
+});
+type BlobRequest = z.infer<typeof BlobRequest>;
+
+const BlobResponse = z.discriminatedUnion('status', [
+  z.strictObject({ v: z.literal(1), status: z.literal('ok'), size: z.number().int().min(0), offset: z.number().int().min(0) }),
+  z.strictObject({ v: z.literal(1), status: z.enum(['not_found', 'denied', 'bad_request']), message: z.string().max(500) }),
+]);
+type BlobResponse = z.infer<typeof BlobResponse>;
+
+/** Decides whether a peer may download a blob (e.g. only the member a dataset chunk is for). */
+export type BlobAuthorizer = (peer: PeerId, hash: string) => boolean | Promise<boolean>;
+
+/** Options of {@link serveBlobs}. */
+export interface ServeBlobsOptions {
+  readonly authorize?: BlobAuthorizer;
+  /** Concurrent inbound blob streams; more are refused by libp2p. */
+  readonly maxInboundStreams?: number;
+}
+
+/** Serves blobs from `store` to peers that ask for them over {@link BLOB_PROTOCOL}. */
+export async function serveBlobs(node: Libp2p, store: BlobStore, opts: ServeBlobsOptions = {}): Promise<void> {
+  await node.handle(
+    BLOB_PROTOCOL,
+    async (stream: Stream, connection: Connection) => {
+      try {
+        await answer(stream, connection.remotePeer, store, opts.authorize);
+      } catch (err) {
+        stream.abort(err instanceof Error ? err : new Error(String(err)));
+      }
+    },
+    { maxInboundStreams: opts.maxInboundStreams ?? 32 },
+  );
+}
+
+async function answer(stream: Stream, peer: PeerId, store: BlobStore, authorize?: BlobAuthorizer): Promise<void> {
+  const lp = lpStream(stream, { maxDataLength: BLOB_CHUNK_BYTES });
+  const signal = AbortSignal.timeout(30_000);
+  let req: BlobRequest;
+  try {
+    req = BlobRequest.parse(JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray())));
+  } catch {
+    await respond(lp, { v: 1, status: 'bad_request', message: 'expected {v:1, hash, offset}' });
+    await stream.close();
+    return;
+  }
+  const size = await store.size(req.hash);
+  if (size === undefined) {
+    await respond(lp, { v: 1, status: 'not_found', message: `no blob ${req.hash}` });
+  } else if (authorize && !(await authorize(peer, req.hash))) {
+    await respond(lp, { v: 1, status: 'denied', message: 'this peer may not fetch that blob' });
+  } else if (req.offset > size) {
+    await respond(lp, { v: 1, status: 'bad_request', message: `offset ${req.offset} is past the end (${size})` });
+  } else {
+    await respond(lp, { v: 1, status: 'ok', size, offset: req.offset });
+    if (req.offset < size) {
+      for await (const chunk of store.read(req.hash, req.offset, BLOB_CHUNK_BYTES)) {
+        await lp.write(chunk);
+      }
+    }
+  }
+  await stream.close();
+}
+
+async function respond(lp: ReturnType<typeof lpStream>, res: BlobResponse): Promise<void> {
+  await lp.write(new TextEncoder().encode(JSON.stringify(res)));
+}
+
+/** Raised when no provider could deliver a verified blob. */
+export class BlobFetchError extends CanopyError {
+  constructor(
+    readonly hash: string,
+    readonly attempts: readonly string[],
+  ) {
+    super(ErrorCode.Network, `could not fetch blob ${hash.slice(0, 12)}…: ${attempts.join('; ') || 'no providers'}`);
+  }
+}
+
+/** Options of {@link fetchBlob}. */
+export interface FetchBlobOptions {
+  /** Refuse blobs larger than this (the job's limit). */
+  readonly maxBytes: number;
+  readonly signal?: AbortSignal;
+  /** Called as bytes arrive: received so far and the total. */
+  readonly onProgress?: (received: number, total: number) => void;
+}
+
+/**
+ * Fetches a blob into `store` from the first provider that delivers it intact. A transfer
+ * cut short is resumed from where it stopped (by the next provider, or a later call); bytes
+ * that do not hash to the requested address are discarded and the next provider is tried.
+ */
+export async function fetchBlob(node: Libp2p, store: BlobStore, ref: { hash: string; size?: number }, providers: readonly PeerId[], opts: FetchBlobOptions): Promise<BlobRef> {
+  assertBlobHash(ref.hash);
+  if (ref.size !== undefined && ref.size > opts.maxBytes) {
+    throw new CanopyError(ErrorCode.BadInput, `blob ${ref.hash.slice(0, 12)}… is ${ref.size} bytes, over this job's limit of ${opts.maxBytes}`);
+  }
+  const existing = await store.size(ref.hash);
+  if (existing !== undefined) return { hash: ref.hash, size: existing };
+  const attempts: string[] = [];
+  for (const provider of providers) {
+    throwIfAborted(opts.signal, 'blob fetch');
+    try {
+      return await fetchFrom(node, store, ref, provider, opts);
+    } catch (err) {
+      if (err instanceof CanopyError && err.code === ErrorCode.Aborted) throw err;
+      attempts.push(`${provider.toString().slice(-8)}: ${(err as Error).message}`);
+    }
+  }
+  throw new BlobFetchError(ref.hash, attempts);
+}
+
+async function fetchFrom(node: Libp2p, store: BlobStore, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<BlobRef> {
+  const partial = await store.openPartial(ref.hash);
+  let stream: Stream | undefined;
+  try {
+    stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal: opts.signal });
+    // Flow control: libp2p 3 streams emit data as fast as it arrives, so the reader pauses
+    // the stream while it writes each chunk to disk (the muxer then stops granting window
+    // to the sender). The buffers are sized for what the muxer window can have in flight.
+    stream.maxReadBufferLength = READ_BUFFER_BYTES;
+    const lp = lpStream(stream, { maxDataLength: BLOB_CHUNK_BYTES, maxBufferSize: READ_BUFFER_BYTES });
+    await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, hash: ref.hash, offset: partial.size } satisfies BlobRequest)));
+    const res = BlobResponse.parse(JSON.parse(new TextDecoder().decode((await lp.read({ signal: opts.signal })).subarray())));
+    if (res.status !== 'ok') throw new Error(`${res.status}: ${res.message}`);
+    if (res.offset !== partial.size) throw new Error(`provider answered from offset ${res.offset}, asked ${partial.size}`);
+    if (ref.size !== undefined && res.size !== ref.size) throw new Error(`provider says ${res.size} bytes, the reference says ${ref.size}`);
+    if (res.size > opts.maxBytes) throw new Error(`provider offers ${res.size} bytes, over the limit of ${opts.maxBytes}`);
+    while (partial.size < res.size) {
+      throwIfAborted(opts.signal, 'blob fetch');
+      const chunk = await lp.read({ signal: opts.signal });
+      if (partial.size + chunk.byteLength > res.size) throw new Error('provider sent more bytes than it announced');
+      const paused = stream.readStatus === 'readable';
+      if (paused) stream.pause();
+      for (const buf of chunk) await partial.append(buf);
+      if (paused && stream.readStatus === 'paused') stream.resume();
+      opts.onProgress?.(partial.size, res.size);
+    }
+    await stream.close().catch(() => undefined);
+    return await partial.commit();
+  } catch (err) {
+    stream?.abort(err instanceof Error ? err : new Error(String(err)));
+    await partial.suspend();
+    if (opts.signal?.aborted) throwIfAborted(opts.signal, 'blob fetch');
+    throw err;
+  }
+}

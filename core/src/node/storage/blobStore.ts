@@ -1,0 +1,177 @@
+import { createHash, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic, syncDir } from './atomicFile.js';
+import { BadInputError } from '../../util/errors.js';
+
+/** A content address: sha256 of the bytes (lowercase hex) and their length. */
+export interface BlobRef {
+  readonly hash: string;
+  readonly size: number;
+}
+
+const HASH_RE = /^[0-9a-f]{64}$/;
+
+/** Throws unless `hash` is a lowercase sha256 hex digest (64 characters). */
+export function assertBlobHash(hash: string): void {
+  if (!HASH_RE.test(hash)) throw new BadInputError(`"${hash.slice(0, 80)}" is not a sha256 hex digest (64 characters 0-9a-f)`);
+}
+
+/** sha256 hex of bytes, with Node's native hashing (same digest as util/hash's sha256Hex). */
+export function blobHash(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/**
+ * Content-addressed blob storage under a directory: `blobs/<first 2 hex>/<hash>`.
+ * Complete blobs are written atomically and are immutable. Downloads in progress live in
+ * `partial/<hash>` so an interrupted fetch resumes where it stopped, and are only moved into
+ * place after their hash is verified.
+ */
+export class BlobStore {
+  private readonly blobDir: string;
+  private readonly partialDir: string;
+
+  constructor(readonly dir: string) {
+    this.blobDir = join(dir, 'blobs');
+    this.partialDir = join(dir, 'partial');
+  }
+
+  /** Stores bytes and returns their address; storing the same bytes twice is a no-op. */
+  async put(bytes: Uint8Array): Promise<BlobRef> {
+    const hash = blobHash(bytes);
+    const ref = { hash, size: bytes.byteLength };
+    if (await this.has(hash)) return ref;
+    await writeFileAtomic(this.pathOf(hash), bytes);
+    return ref;
+  }
+
+  /** Whether a complete blob is stored. */
+  async has(hash: string): Promise<boolean> {
+    return (await this.size(hash)) !== undefined;
+  }
+
+  /** The stored blob's size, or undefined when absent. */
+  async size(hash: string): Promise<number | undefined> {
+    assertBlobHash(hash);
+    try {
+      return (await stat(this.pathOf(hash))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+  }
+
+  /** Reads a whole blob, verifying its hash (a blob corrupted on disk is removed and reported). */
+  async get(hash: string): Promise<Uint8Array> {
+    assertBlobHash(hash);
+    const bytes = await readFile(this.pathOf(hash));
+    if (blobHash(bytes) !== hash) {
+      await rm(this.pathOf(hash), { force: true });
+      throw new BadInputError(`blob ${hash} was corrupt on disk and has been removed; fetch it again`);
+    }
+    return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Streams `[offset, end)` of a stored blob in chunks of at most `chunkSize` bytes. */
+  read(hash: string, offset = 0, chunkSize = 1 << 20): AsyncIterable<Uint8Array> {
+    assertBlobHash(hash);
+    return createReadStream(this.pathOf(hash), { start: offset, highWaterMark: chunkSize });
+  }
+
+  /** Bytes already downloaded for a blob being fetched (0 when none). */
+  async partialSize(hash: string): Promise<number> {
+    assertBlobHash(hash);
+    try {
+      return (await stat(join(this.partialDir, hash))).size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+  }
+
+  /**
+   * Opens (or resumes) a download. Bytes appended to the returned writer are hashed as they
+   * arrive; `commit()` verifies the digest and moves the blob into place, or discards the
+   * partial file and throws when the bytes do not match their address.
+   */
+  async openPartial(hash: string): Promise<PartialBlob> {
+    assertBlobHash(hash);
+    await mkdir(this.partialDir, { recursive: true });
+    const path = join(this.partialDir, hash);
+    const hasher = createHash('sha256');
+    let size = 0;
+    // Resuming: the bytes already on disk must be part of the digest.
+    for await (const chunk of createReadStream(path, { flags: 'a+' }) as AsyncIterable<Buffer>) {
+      hasher.update(chunk);
+      size += chunk.byteLength;
+    }
+    const fh = await open(path, 'a');
+    return new PartialBlob(this, hash, path, fh, hasher, size);
+  }
+
+  /** Removes a partial download. */
+  async discardPartial(hash: string): Promise<void> {
+    assertBlobHash(hash);
+    await rm(join(this.partialDir, hash), { force: true });
+  }
+
+  /** @internal moves a verified partial file into place. */
+  async adopt(hash: string, partialPath: string): Promise<void> {
+    const target = this.pathOf(hash);
+    await mkdir(join(this.blobDir, hash.slice(0, 2)), { recursive: true });
+    await rename(partialPath, target);
+    await syncDir(join(this.blobDir, hash.slice(0, 2)));
+  }
+
+  private pathOf(hash: string): string {
+    return join(this.blobDir, hash.slice(0, 2), hash);
+  }
+}
+
+/** A download in progress; see {@link BlobStore.openPartial}. */
+export class PartialBlob {
+  private closed = false;
+
+  constructor(
+    private readonly store: BlobStore,
+    readonly hash: string,
+    private readonly path: string,
+    private readonly fh: FileHandle,
+    private readonly hasher: Hash,
+    /** Bytes received so far, including those from earlier attempts. */
+    public size: number,
+  ) {}
+
+  /** Appends received bytes. */
+  async append(chunk: Uint8Array): Promise<void> {
+    await this.fh.write(chunk);
+    this.hasher.update(chunk);
+    this.size += chunk.byteLength;
+  }
+
+  /** Keeps what was received so far for a later resume. */
+  async suspend(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.fh.sync().catch(() => undefined);
+    await this.fh.close();
+  }
+
+  /** Verifies the digest and stores the blob; on mismatch discards everything and throws. */
+  async commit(): Promise<BlobRef> {
+    if (!this.closed) {
+      await this.fh.sync();
+      await this.fh.close();
+      this.closed = true;
+    }
+    const digest = this.hasher.digest('hex');
+    if (digest !== this.hash) {
+      await rm(this.path, { force: true });
+      throw new BadInputError(`received bytes hash to ${digest}, not the requested ${this.hash}; discarded them`);
+    }
+    await this.store.adopt(this.hash, this.path);
+    return { hash: this.hash, size: this.size };
+  }
+}
