@@ -80,7 +80,8 @@ function parseRows(text: string, file: string): CsvRow[] {
     if (err instanceof CsvError) {
       // csv-parse reports the line it stopped on; rows of the wrong width are the usual cause.
       const line = (err as CsvError & { lines?: number }).lines;
-      throw new DataFileError(file, `${line !== undefined ? `line ${line}: ` : ''}${err.message}`, { cause: err });
+      const where = line !== undefined ? `line ${line}: ` : '';
+      throw new DataFileError(file, `${where}${err.message}; fix the row so it has one value per header column`, { cause: err });
     }
     throw err;
   }
