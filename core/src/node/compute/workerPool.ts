@@ -1,0 +1,169 @@
+import { Worker } from 'node:worker_threads';
+import { availableParallelism } from 'node:os';
+import { CanopyError, ErrorCode, AbortedError } from '../../util/errors.js';
+
+/** Messages between a pool and its threads. */
+export interface TaskRequest {
+  readonly id: number;
+  readonly kind: string;
+  readonly payload: unknown;
+}
+/** A thread's answer: a result, an error, or a progress note for a running task. */
+export type TaskResponse =
+  | { readonly id: number; readonly ok: true; readonly result: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: { name: string; message: string; code?: string } }
+  | { readonly id: number; readonly progress: unknown };
+
+/** Options of {@link WorkerPool}. */
+export interface WorkerPoolInit {
+  /** The worker script (a compiled .js module that calls `serveTasks`). */
+  readonly script: URL;
+  /** Threads; default: available cores. */
+  readonly size?: number;
+  /** Data passed to each thread at start (`workerData`). */
+  readonly workerData?: unknown;
+}
+
+/** Options of one task. */
+export interface RunOptions {
+  /** Tasks with the same key run on the same thread, so per-thread caches (datasets) stay warm. */
+  readonly affinity?: string;
+  readonly transfer?: readonly ArrayBuffer[];
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: unknown) => void;
+}
+
+/** An error raised inside a worker thread, carried across the boundary. */
+export class WorkerTaskError extends CanopyError {
+  constructor(
+    readonly kind: string,
+    readonly remoteName: string,
+    message: string,
+    code?: string,
+  ) {
+    super((code as ErrorCode | undefined) ?? ErrorCode.BadInput, message);
+  }
+}
+
+interface Pending {
+  readonly kind: string;
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  readonly onProgress?: (p: unknown) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
+/**
+ * A fixed pool of worker threads that take typed tasks from a queue (FELES's compute
+ * workers, seed 002). Training and aggregation run here so the event loop stays free for
+ * gossip and heartbeats; WebAssembly in Node has SIMD but no threads, so this is also how a
+ * process uses more than one core. A thread that dies fails its running tasks with a clear
+ * error and is replaced.
+ */
+export class WorkerPool {
+  private readonly slots: Slot[] = [];
+  private readonly affinity = new Map<string, number>();
+  private nextId = 1;
+  private rr = 0;
+  private stopped = false;
+
+  constructor(private readonly init: WorkerPoolInit) {
+    const size = Math.max(1, init.size ?? availableParallelism());
+    for (let i = 0; i < size; i++) this.slots.push(this.spawn(i));
+  }
+
+  /** Number of threads. */
+  get size(): number {
+    return this.slots.length;
+  }
+
+  /** Runs a task on a thread and resolves with its result. */
+  run<R>(kind: string, payload: unknown, opts: RunOptions = {}): Promise<R> {
+    if (this.stopped) return Promise.reject(new CanopyError(ErrorCode.Aborted, 'the compute pool is stopped'));
+    if (opts.signal?.aborted) return Promise.reject(new AbortedError(kind));
+    const index = this.pick(opts.affinity);
+    const slot = this.slots[index]!;
+    const id = this.nextId++;
+    return new Promise<R>((resolve, reject) => {
+      const onAbort = () => {
+        // The thread cannot be interrupted mid-computation; its late answer is dropped.
+        slot.pending.delete(id);
+        reject(new AbortedError(kind));
+      };
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      slot.pending.set(id, {
+        kind,
+        resolve: (v) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          resolve(v as R);
+        },
+        reject: (e) => {
+          opts.signal?.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      });
+      slot.worker.postMessage({ id, kind, payload } satisfies TaskRequest, [...(opts.transfer ?? [])]);
+    });
+  }
+
+  /** Stops every thread; running tasks fail. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  private pick(affinity?: string): number {
+    if (affinity !== undefined) {
+      let i = this.affinity.get(affinity);
+      if (i === undefined) {
+        i = this.leastLoaded();
+        this.affinity.set(affinity, i);
+      }
+      return i;
+    }
+    return this.leastLoaded();
+  }
+
+  private leastLoaded(): number {
+    let best = this.rr++ % this.slots.length;
+    for (let i = 0; i < this.slots.length; i++) {
+      if (this.slots[i]!.pending.size < this.slots[best]!.pending.size) best = i;
+    }
+    return best;
+  }
+
+  private spawn(index: number): Slot {
+    const worker = new Worker(this.init.script, { workerData: this.init.workerData });
+    worker.unref();
+    const slot: Slot = this.slots[index] ?? { worker, pending: new Map() };
+    slot.worker = worker;
+    worker.on('message', (msg: TaskResponse) => {
+      const p = slot.pending.get(msg.id);
+      if (!p) return;
+      if ('progress' in msg) {
+        p.onProgress?.(msg.progress);
+        return;
+      }
+      slot.pending.delete(msg.id);
+      if (msg.ok) p.resolve(msg.result);
+      else p.reject(new WorkerTaskError(p.kind, msg.error.name, msg.error.message, msg.error.code));
+    });
+    const fail = (why: string) => {
+      for (const [id, p] of slot.pending) {
+        slot.pending.delete(id);
+        p.reject(new CanopyError(ErrorCode.BadInput, `compute thread ${index} ${why} while running ${p.kind}`));
+      }
+      if (!this.stopped) this.slots[index] = this.spawn(index);
+    };
+    worker.on('error', (err) => fail(`crashed (${err.message})`));
+    worker.on('exit', (code) => {
+      if (!this.stopped && this.slots[index]?.worker === worker) fail(`exited with code ${code}`);
+    });
+    return slot;
+  }
+}
