@@ -1,0 +1,150 @@
+import { hashJson } from '../util/hash.js';
+import { DEFAULT_TIMING, type ClusterSpec, type Manifest, type MemberId, type TimingSpec } from './manifest.js';
+
+// The job tree: every job of a manifest, named `J`, `J#0`, `J#0_1`, ... (DESIGN.md,
+// protocol step 1), with who hosts it, who works for it and who its clients are. Both the
+// machines and the validators read membership from here, so it is built once per manifest
+// and every lookup is O(1).
+
+/** The version in every topic name; bump it with an incompatible protocol change. */
+export const PROTOCOL_VERSION = 1;
+
+/** A client slot of a job: a peer at a leaf job, or a sub-job (whose host submits for it). */
+export interface ClientSlot {
+  /** The client's id inside the job: the peer's member id, or the sub-job's name. */
+  readonly id: string;
+  /** The member that speaks for this client: the peer itself, or the sub-job's host. */
+  readonly peer: MemberId;
+  /** Set when the client is a sub-job. */
+  readonly subJob?: string;
+}
+
+/** One job of the tree. Lists are sorted by id, so every member iterates them in the same order. */
+export interface JobNode {
+  readonly name: string;
+  readonly parent?: string;
+  readonly depth: number;
+  readonly host: MemberId;
+  readonly workers: readonly MemberId[];
+  readonly clients: readonly ClientSlot[];
+  readonly clientById: ReadonlyMap<string, ClientSlot>;
+  readonly children: readonly string[];
+  readonly leaf: boolean;
+  /** Timing with inheritance applied: the cluster's own, then its ancestors', then the defaults. */
+  readonly timing: Required<TimingSpec>;
+}
+
+/** Every job of a manifest, plus the lookups the protocol needs. */
+export interface JobTree {
+  readonly manifest: Manifest;
+  /** sha256 of the manifest's canonical JSON: what every member must agree on. */
+  readonly manifestHash: string;
+  /** The root job's id in topic names: the manifest's name plus a prefix of its hash. */
+  readonly rootId: string;
+  /** The root job's name `J`. */
+  readonly root: string;
+  readonly jobs: ReadonlyMap<string, JobNode>;
+  /** The leaf jobs, in tree order. */
+  readonly leaves: readonly string[];
+  /** Position of each leaf client in tree order, for partitioning the dataset. */
+  readonly shardIndex: ReadonlyMap<MemberId, number>;
+  readonly distributor?: MemberId;
+}
+
+/** Name of the `index`-th sub-job of `parent` (`J` → `J#0`, `J#0` → `J#0_0`). */
+export function childJobName(root: string, parent: string, index: number): string {
+  return parent === root ? `${root}#${index}` : `${parent}_${index}`;
+}
+
+/** The gossip topic of a job: `canopy/1/<rootJobId>/<jobName>`. */
+export function jobTopic(rootId: string, job: string): string {
+  return `canopy/${PROTOCOL_VERSION}/${rootId}/${job}`;
+}
+
+/** Builds the job tree of a validated manifest. */
+export function buildJobTree(manifest: Manifest): JobTree {
+  const manifestHash = hashJson(manifest);
+  const jobs = new Map<string, JobNode>();
+  const leaves: string[] = [];
+  const shardIndex = new Map<MemberId, number>();
+  const root = manifest.name;
+
+  const visit = (spec: ClusterSpec, name: string, parent: string | undefined, depth: number, inherited: Required<TimingSpec>): void => {
+    const timing: Required<TimingSpec> = { ...inherited, ...stripUndefined(spec.timing ?? {}) };
+    const children = (spec.clusters ?? []).map((_, i) => childJobName(root, name, i));
+    const clients: ClientSlot[] = spec.clients
+      ? spec.clients.map((id) => ({ id, peer: id }))
+      : (spec.clusters ?? []).map((sub, i) => ({ id: children[i]!, peer: sub.host, subJob: children[i]! }));
+    clients.sort((a, b) => compareIds(a.id, b.id));
+    const node: JobNode = {
+      name,
+      ...(parent === undefined ? {} : { parent }),
+      depth,
+      host: spec.host,
+      workers: [...spec.workers].sort(compareIds),
+      clients,
+      clientById: new Map(clients.map((c) => [c.id, c])),
+      children,
+      leaf: spec.clients !== undefined,
+      timing,
+    };
+    jobs.set(name, node);
+    if (node.leaf) {
+      leaves.push(name);
+      for (const c of spec.clients ?? []) shardIndex.set(c, shardIndex.size);
+    }
+    spec.clusters?.forEach((sub, i) => visit(sub, children[i]!, name, depth + 1, timing));
+  };
+  visit(manifest.cluster, root, undefined, 0, { ...DEFAULT_TIMING, ...stripUndefined(manifest.timing) });
+
+  return {
+    manifest,
+    manifestHash,
+    rootId: `${root}-${manifestHash.slice(0, 12)}`,
+    root,
+    jobs,
+    leaves,
+    shardIndex,
+    ...(manifest.dataset.distributor === undefined ? {} : { distributor: manifest.dataset.distributor }),
+  };
+}
+
+/** A job of the tree, or a thrown error naming the job (a programming error, not bad input). */
+export function jobOf(tree: JobTree, job: string): JobNode {
+  const node = tree.jobs.get(job);
+  if (!node) throw new Error(`job ${job} is not part of ${tree.root}`);
+  return node;
+}
+
+/** The roles a member plays anywhere in the tree, as `{role, job}` pairs. */
+export function rolesOf(tree: JobTree, member: MemberId): { role: 'host' | 'client' | 'worker' | 'distributor'; job: string }[] {
+  const out: { role: 'host' | 'client' | 'worker' | 'distributor'; job: string }[] = [];
+  for (const node of tree.jobs.values()) {
+    if (node.host === member) out.push({ role: 'host', job: node.name });
+    if (node.workers.includes(member)) out.push({ role: 'worker', job: node.name });
+    if (node.leaf && node.clientById.has(member)) out.push({ role: 'client', job: node.name });
+  }
+  if (tree.distributor === member) out.push({ role: 'distributor', job: tree.root });
+  return out;
+}
+
+/** Every member id named anywhere in the tree (hosts, workers, leaf clients, distributor), sorted. */
+export function allMembers(tree: JobTree): MemberId[] {
+  const set = new Set<MemberId>();
+  for (const node of tree.jobs.values()) {
+    set.add(node.host);
+    for (const w of node.workers) set.add(w);
+    if (node.leaf) for (const c of node.clients) set.add(c.peer);
+  }
+  if (tree.distributor) set.add(tree.distributor);
+  return [...set].sort(compareIds);
+}
+
+/** The one order of member ids every peer uses: plain code-unit order, locale-free. */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

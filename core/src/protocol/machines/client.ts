@@ -1,0 +1,215 @@
+import type { Ctx } from '../ctx.js';
+import type { Effect } from '../effects.js';
+import type { Input } from '../inputs.js';
+import type { JobSheet } from '../jobSheet.js';
+import { isSampled } from '../sampling.js';
+import type { BlobRef, EvalMetrics, Message, SubmitPayload } from '../messages/index.js';
+import type { StepResult } from './host.js';
+import {
+  acceptHostState,
+  ackSheetIfAsked,
+  armHeartbeat,
+  createMemberBase,
+  finishMember,
+  publishAck,
+  publishAsMember,
+  publishHeartbeat,
+  setStatus,
+  type MemberBase,
+} from './member.js';
+
+// The client machine (a peer in a leaf job): ACK the sheet, get consent and data, then per
+// round fetch the global parameters, evaluate them on the test split, train, and submit.
+
+/** A round of work in progress. */
+export interface ClientWork {
+  readonly round: number;
+  readonly global: BlobRef;
+  phase: 'fetching' | 'working' | 'submitted';
+  trained: { ref: BlobRef; samples: number; loss: number; accuracy: number } | null;
+  evaluated: EvalMetrics | null;
+  submit: SubmitPayload | null;
+}
+
+/** The state of a client. Owned by `stepClient`, which may mutate it. */
+export interface ClientState extends MemberBase {
+  readonly role: 'client';
+  consent: 'unasked' | 'asked' | 'given' | 'refused';
+  /** The distributor's index blob for this job, once offered. */
+  datasetIndex: BlobRef | null;
+  loading: boolean;
+  work: ClientWork | null;
+  /** Initial parameters asked for (step 5, when no worker could answer): pending, or made. */
+  init: { ref: BlobRef | null } | null;
+}
+
+/** A client in its initial state (status 0, assigned). */
+export function createClientState(sheet: JobSheet): ClientState {
+  if (sheet.role !== 'client') throw new Error(`createClientState needs a client sheet, got ${sheet.role}`);
+  return { ...createMemberBase(sheet), role: 'client', consent: 'unasked', datasetIndex: null, loading: false, work: null, init: null };
+}
+
+/** Steps a client. Takes ownership of `s`. */
+export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<ClientState> {
+  const effects: Effect[] = [];
+  if (s.done && !(input.type === 'message' && input.message.type === 'state')) return { state: s, effects };
+  switch (input.type) {
+    case 'start':
+      armHeartbeat(s, ctx, effects);
+      publishHeartbeat(s, 'client', ctx, effects);
+      break;
+    case 'timer':
+      if (input.id === 'hb') onHeartbeatTimer(s, ctx, effects);
+      break;
+    case 'message':
+      onMessage(s, input.message, ctx, effects);
+      break;
+    case 'consent':
+      if (input.job !== s.job || s.consent !== 'asked') break;
+      if (input.given) {
+        s.consent = 'given';
+        loadIfPossible(s, ctx, effects);
+      } else {
+        // Step 4: a refusal is final for this job; the host stops counting on this client.
+        s.consent = 'refused';
+        s.refused = true;
+        s.acked = 2;
+        setStatus(s, 2);
+        publishAck(s, 'client', 2, ctx, effects);
+      }
+      break;
+    case 'datasetLoaded':
+      if (input.job !== s.job || s.acked >= 2) break;
+      s.loading = false;
+      s.samples = input.samples;
+      s.acked = 2;
+      setStatus(s, 2);
+      publishAck(s, 'client', 2, ctx, effects);
+      maybeStartWork(s, ctx, effects);
+      break;
+    case 'datasetFailed':
+      // Retried on the next heartbeat.
+      if (input.job === s.job) s.loading = false;
+      break;
+    case 'blobFetched': {
+      const w = s.work;
+      if (input.job !== s.job || !w || w.phase !== 'fetching' || input.ref.hash !== w.global.hash) break;
+      if (!input.ok) break; // refetched on the next heartbeat
+      w.phase = 'working';
+      // Evaluate the round's global model on the test split, and train from it (step 6).
+      effects.push({ type: 'evaluate', job: s.job, round: w.round, params: w.global, model: s.sheet.model });
+      effects.push({ type: 'train', job: s.job, round: w.round, global: w.global, model: s.sheet.model, train: s.sheet.train });
+      break;
+    }
+    case 'trained':
+      if (input.job === s.job && s.work?.round === input.round && s.work.phase === 'working') {
+        s.work.trained = { ref: input.ref, samples: input.samples, loss: input.loss, accuracy: input.accuracy };
+        maybeSubmit(s, ctx, effects);
+      }
+      break;
+    case 'evaluated':
+      if (input.job === s.job && s.work?.round === input.round && s.work.phase === 'working') {
+        s.work.evaluated = { loss: input.loss, accuracy: input.accuracy, samples: input.samples };
+        maybeSubmit(s, ctx, effects);
+      }
+      break;
+    case 'initialized':
+      if (input.job !== s.job || !s.init || s.init.ref) break;
+      s.init.ref = input.ref;
+      publishAsMember(s, 'client', ctx, effects, { type: 'init-params', payload: { ref: input.ref } }, 0);
+      break;
+    case 'taskFailed':
+      if (input.job === s.job && input.task === 'initParams') s.init = null;
+      // The client becomes a straggler for this round; the deadline and quorum cover it.
+      if (input.job === s.job && s.work?.round === input.round && s.work.phase === 'working') s.work = null;
+      break;
+    default:
+      break;
+  }
+  return { state: s, effects };
+}
+
+function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): void {
+  if (msg.type === 'dataset-offer') {
+    if (msg.job !== s.job || msg.member !== s.sheet.dataset.distributor) return;
+    if (!s.datasetIndex || s.datasetIndex.hash !== msg.payload.index.hash) s.datasetIndex = msg.payload.index;
+    loadIfPossible(s, ctx, effects);
+    return;
+  }
+  if (msg.type !== 'state' || !acceptHostState(s, msg)) return;
+  const p = msg.payload;
+  if (p.processStage === 3) {
+    finishMember(s, 'client', ctx, effects);
+    return;
+  }
+  ackSheetIfAsked(s, 'client', ctx, effects);
+  // Step 4: the dataset flag reached this job; ask the data owner first.
+  if (p.datasetFlag && s.acked === 1 && s.consent === 'unasked') {
+    s.consent = 'asked';
+    effects.push({ type: 'askConsent', job: s.job, dataset: s.sheet.dataset.source });
+  }
+  // Step 5: the root asks this client for initial parameters (only when no worker answered).
+  if (p.processStage === 0 && p.initFrom?.member === s.member && p.initFrom.role === 'client' && !s.init) {
+    s.init = { ref: null };
+    effects.push({ type: 'initParams', job: s.job, model: s.sheet.model, seed: s.sheet.train.seed });
+  }
+  maybeStartWork(s, ctx, effects);
+}
+
+function loadIfPossible(s: ClientState, ctx: Ctx, effects: Effect[]): void {
+  if (s.consent !== 'given' || s.loading || s.acked >= 2) return;
+  const d = s.sheet.dataset;
+  if (d.distributor !== undefined) {
+    if (!s.datasetIndex) {
+      publishAsMember(s, 'client', ctx, effects, { type: 'dataset-request', payload: {} }, s.hostRound);
+      return;
+    }
+    s.loading = true;
+    effects.push({ type: 'loadDataset', job: s.job, source: { kind: 'distributor', index: s.datasetIndex, member: s.member, from: d.distributor } });
+    return;
+  }
+  s.loading = true;
+  effects.push({ type: 'loadDataset', job: s.job, source: { kind: 'local', dataset: d.source, partition: d.partition, seed: d.seed, shard: d.shard! } });
+}
+
+/** Step 6: the host trains this round and sampled us; fetch its global parameters (status 3). */
+function maybeStartWork(s: ClientState, _ctx: Ctx, effects: Effect[]): void {
+  const p = s.host;
+  if (!p || p.processStage !== 1 || !p.global || !p.sample || s.acked < 2 || s.refused) return;
+  if (s.work && s.work.round >= s.hostRound) return; // already on it
+  if (!isSampled(p.sample, s.member)) return;
+  s.work = { round: s.hostRound, global: p.global, phase: 'fetching', trained: null, evaluated: null, submit: null };
+  setStatus(s, 3);
+  effects.push({ type: 'fetchBlob', job: s.job, ref: p.global, from: s.sheet.host, purpose: 'global' });
+}
+
+function maybeSubmit(s: ClientState, ctx: Ctx, effects: Effect[]): void {
+  const w = s.work!;
+  if (!w.trained || !w.evaluated) return;
+  w.phase = 'submitted';
+  w.submit = {
+    ref: w.trained.ref,
+    base: w.global.hash,
+    samples: Math.max(1, w.trained.samples),
+    eval: w.evaluated,
+    train: { loss: w.trained.loss, accuracy: Math.min(1, w.trained.accuracy) },
+  };
+  setStatus(s, 4);
+  publishAsMember(s, 'client', ctx, effects, { type: 'submit', payload: w.submit }, w.round);
+}
+
+/** Every heartbeat: say we are alive, and retry whatever may have been lost. */
+function onHeartbeatTimer(s: ClientState, ctx: Ctx, effects: Effect[]): void {
+  armHeartbeat(s, ctx, effects);
+  publishHeartbeat(s, 'client', ctx, effects);
+  loadIfPossible(s, ctx, effects);
+  const w = s.work;
+  const p = s.host;
+  if (p?.processStage === 0 && p.initFrom?.member === s.member && s.init?.ref) {
+    publishAsMember(s, 'client', ctx, effects, { type: 'init-params', payload: { ref: s.init.ref } }, 0);
+  }
+  if (!w || !p || p.processStage !== 1 || s.hostRound !== w.round) return;
+  // The host is still collecting this round: our submission (or our fetch) may have been lost.
+  if (w.phase === 'submitted') publishAsMember(s, 'client', ctx, effects, { type: 'submit', payload: w.submit! }, w.round);
+  else if (w.phase === 'fetching') effects.push({ type: 'fetchBlob', job: s.job, ref: w.global, from: s.sheet.host, purpose: 'global' });
+}

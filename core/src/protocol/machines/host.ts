@@ -1,0 +1,160 @@
+import type { Ctx } from '../ctx.js';
+import type { Effect } from '../effects.js';
+import type { Input } from '../inputs.js';
+import { isSampled } from '../sampling.js';
+import type { StateMessage } from '../messages/index.js';
+import { FINISHED_LINGER_BEATS, OFFLINE_AFTER_BEATS, manifestBlob, markOffline, publishState, publishUp, type HostState } from './hostState.js';
+import { advanceSetup, askInitialParameters, heartbeatUpward, onAckOrHeartbeat, onInitParams } from './hostSetup.js';
+import { allSampledIn, closeTraining, finishJob, onAggregate, onDeadline, onSubmit, persist, startRound } from './hostRound.js';
+
+// The host machine: one per job, primary (the root) or secondary. It keeps the job's state,
+// drives its stages and, for a secondary job, acts as one client of the parent job.
+
+/** What one step returns: the state to use next and the effects to carry out, in order. */
+export interface StepResult<S> {
+  readonly state: S;
+  readonly effects: Effect[];
+}
+
+/** Steps a host. Takes ownership of `s` (it is mutated and returned); see hostState.ts. */
+export function stepHost(s: HostState, input: Input, ctx: Ctx): StepResult<HostState> {
+  const effects: Effect[] = [];
+  if (s.done) return { state: s, effects };
+  switch (input.type) {
+    case 'start':
+      onStart(s, ctx, effects);
+      break;
+    case 'timer':
+      if (input.id === 'hb') onHeartbeatTimer(s, ctx, effects);
+      else if (input.id === 'init') onInitTimer(s, ctx, effects);
+      else onDeadline(s, input.id, ctx, effects);
+      break;
+    case 'message': {
+      const msg = input.message;
+      if (msg.type === 'state') {
+        if (s.upstream && msg.job === s.upstream.job) onParentState(s, msg, ctx, effects);
+        break;
+      }
+      if (msg.job !== s.job || (s.processStage === 3 && msg.type !== 'heartbeat' && msg.type !== 'ack')) break;
+      if (msg.type === 'ack' || msg.type === 'heartbeat') onAckOrHeartbeat(s, msg, ctx, effects);
+      else if (msg.type === 'init-params') onInitParams(s, msg, ctx, effects);
+      else if (msg.type === 'submit') onSubmit(s, msg, ctx, effects);
+      else if (msg.type === 'aggregate') onAggregate(s, msg, ctx, effects);
+      // dataset-offer and dataset-request are between the distributor and clients.
+      break;
+    }
+    default:
+      // Hosts ask for no local work: every other input is for another role.
+      break;
+  }
+  return { state: s, effects };
+}
+
+/** Step 1 (or a restore): set the job-sheet flag, serve the manifest, arm timers, publish. */
+function onStart(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  const blob = manifestBlob(s.tree);
+  effects.push({ type: 'storeBlob', ref: blob.ref, value: blob.value });
+  s.jobsheetFlag = true;
+  effects.push({ type: 'setTimer', id: 'hb', at: ctx.now + s.node.timing.heartbeatSeconds * 1000 });
+  if (s.deadlineTimer) {
+    // Restored mid-stage: the deadline restarts in full, since we cannot know how long we were down.
+    effects.push({ type: 'setTimer', id: s.deadlineTimer, at: ctx.now + s.node.timing.roundDeadlineSeconds * 1000 });
+  }
+  if (s.initFrom) effects.push({ type: 'setTimer', id: 'init', at: ctx.now + 3 * s.node.timing.heartbeatSeconds * 1000 });
+  publishState(s, ctx, effects);
+  if (s.upstream) heartbeatUpward(s, ctx, effects);
+  advanceSetup(s, ctx, effects);
+  persist(s, effects);
+}
+
+/**
+ * Every heartbeat interval: republish the full snapshot (so a lost one is recovered), mark
+ * silent members offline, resend what the parent has not acted on, and checkpoint.
+ */
+function onHeartbeatTimer(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  const beatMs = s.node.timing.heartbeatSeconds * 1000;
+  if (s.processStage === 3) {
+    s.finishedBeats++;
+    publishState(s, ctx, effects);
+    if (s.upstream) heartbeatUpward(s, ctx, effects);
+    if (everyoneFinished(s) || s.finishedBeats >= FINISHED_LINGER_BEATS) {
+      s.done = true;
+      effects.push({ type: 'finished', job: s.job, role: 'host', final: s.global, reason: s.stopReason ?? 'finished' });
+      persist(s, effects);
+      return;
+    }
+    effects.push({ type: 'setTimer', id: 'hb', at: ctx.now + beatMs });
+    return;
+  }
+  effects.push({ type: 'setTimer', id: 'hb', at: ctx.now + beatMs });
+  const silentSince = ctx.now - OFFLINE_AFTER_BEATS * beatMs;
+  for (const [group, role] of [[s.clients, 'client'], [s.workers, 'worker']] as const) {
+    for (const rec of group.records.values()) {
+      if (rec.offline || rec.lastSeen >= silentSince) continue;
+      markOffline(group, rec);
+      effects.push({ type: 'emitMetric', name: 'memberOffline', job: s.job, round: s.round, values: { member: rec.id, role } });
+    }
+  }
+  publishState(s, ctx, effects);
+  advanceSetup(s, ctx, effects);
+  if (s.processStage === 1 && allSampledIn(s)) closeTraining(s, ctx, effects);
+  const up = s.upstream;
+  if (up) {
+    heartbeatUpward(s, ctx, effects);
+    if (up.pending && up.pending.round === up.round && up.stage === 1) {
+      // Resent on heartbeats until the parent leaves the round; the parent ignores duplicates.
+      const { round, ...payload } = up.pending;
+      publishUp(s, ctx, effects, { type: 'submit', payload }, round);
+    }
+  }
+  persist(s, effects);
+}
+
+function everyoneFinished(s: HostState): boolean {
+  for (const g of [s.clients, s.workers]) for (const r of g.records.values()) if (!r.offline && r.status < 5) return false;
+  return true;
+}
+
+/** Step 5: the asked member stayed silent; ask the next candidate. */
+function onInitTimer(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  if (!s.initFrom || s.processStage !== 0) return;
+  askInitialParameters(s, ctx, effects);
+  publishState(s, ctx, effects);
+}
+
+/**
+ * A secondary host hears its parent's snapshot: take the dataset flag (step 3), start local
+ * rounds when the parent trains and samples this job (step 6), or finish (step 8).
+ */
+function onParentState(s: HostState, msg: StateMessage, ctx: Ctx, effects: Effect[]): void {
+  const up = s.upstream!;
+  if (msg.seq <= up.lastSeq || msg.round < up.round) return; // stale or duplicate snapshot
+  up.lastSeq = msg.seq;
+  up.round = msg.round;
+  up.stage = msg.payload.processStage;
+  up.datasetFlag = msg.payload.datasetFlag;
+  up.global = msg.payload.global;
+  const p = msg.payload;
+  if (p.processStage === 3) {
+    if (s.processStage !== 3) finishJob(s, p.global, `parent ${up.job}: ${p.stopReason ?? 'finished'}`, ctx, effects);
+    return;
+  }
+  if (p.datasetFlag && !s.datasetFlag) advanceSetup(s, ctx, effects);
+  if (
+    p.processStage === 1 &&
+    msg.round > s.parentRound &&
+    p.global &&
+    p.sample &&
+    up.acked === 2 &&
+    isSampled(p.sample, up.asClient)
+  ) {
+    // A new parent round preempts whatever this job was still doing for an older one.
+    s.parentRound = msg.round;
+    s.parentGlobal = p.global;
+    s.global = p.global;
+    s.localRound = 0;
+    s.firstEval = null;
+    up.pending = null;
+    startRound(s, ctx, effects);
+  }
+}

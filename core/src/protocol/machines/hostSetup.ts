@@ -1,0 +1,146 @@
+import type { Ctx } from '../ctx.js';
+import { jobSheetHash } from '../jobSheet.js';
+import type { Effect } from '../effects.js';
+import type { AckMessage, HeartbeatMessage, InitParamsMessage } from '../messages/index.js';
+import {
+  eligible,
+  expectedSheetHash,
+  groupReached,
+  publishState,
+  publishUp,
+  raiseAck,
+  touch,
+  type HostState,
+  type MemberGroup,
+  type MemberRecord,
+} from './hostState.js';
+import { finishJob, startRound } from './hostRound.js';
+
+// The setup half of a host (steps 1-5): job-sheet and dataset ACKs bubbling up from the
+// grass level, the dataset flag pushed down from the root, and the root's request for
+// initial parameters.
+
+/** The group and record a message's `(role, member)` names, if it is one of this job's. */
+export function recordOf(s: HostState, role: string, member: string): { group: MemberGroup; rec: MemberRecord; role: 'client' | 'worker' } | undefined {
+  if (role === 'client') {
+    const rec = s.clients.records.get(member);
+    return rec ? { group: s.clients, rec, role } : undefined;
+  }
+  if (role === 'worker') {
+    const rec = s.workers.records.get(member);
+    return rec ? { group: s.workers, rec, role } : undefined;
+  }
+  return undefined;
+}
+
+/** Steps 2 and 4: an ACK, or a heartbeat that carries one (which recovers a lost ACK). */
+export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessage, ctx: Ctx, effects: Effect[]): void {
+  const found = recordOf(s, msg.role, msg.member);
+  if (!found) return;
+  const { group, rec, role } = found;
+  if (touch(group, rec, ctx.now)) {
+    effects.push({ type: 'emitMetric', name: 'memberOnline', job: s.job, round: s.round, values: { member: rec.id, role } });
+  }
+  const level = msg.type === 'ack' ? msg.payload.stage : (msg.payload.acked as 0 | 1 | 2);
+  if (msg.type === 'heartbeat') rec.status = msg.payload.status;
+  else rec.status = Math.max(rec.status, level);
+  if (level <= rec.acked) return;
+  // A member working from another manifest (or another sheet) must not count toward a stage.
+  if (msg.payload.sheetHash !== expectedSheetHash(s, role, rec)) return;
+  if (level === 2) {
+    rec.refused = msg.payload.refused;
+    rec.samples = msg.payload.samples;
+  }
+  raiseAck(group, rec, level);
+  advanceSetup(s, ctx, effects);
+}
+
+/**
+ * Re-evaluates the setup stages after any change: (1,1) → ACK upward or, at the root, set
+ * the dataset flag (step 3); (2,2) → ACK upward or, at the root, ask for initial parameters (step 5).
+ */
+export function advanceSetup(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  if (s.processStage === 3 || s.done) return;
+  let changed = false;
+  if (s.clientStage < 1 && groupReached(s.clients, 1)) (s.clientStage = 1), (changed = true);
+  if (s.workerStage < 1 && groupReached(s.workers, 1)) (s.workerStage = 1), (changed = true);
+  const sheetsDone = s.clientStage >= 1 && s.workerStage >= 1;
+  if (sheetsDone && !s.datasetFlag) {
+    // Step 3: the root sets the dataset flag; a secondary job takes it from its parent.
+    if (!s.upstream || s.upstream.datasetFlag) (s.datasetFlag = true), (changed = true);
+  }
+  if (s.datasetFlag) {
+    if (s.clientStage < 2 && groupReached(s.clients, 2)) (s.clientStage = 2), (changed = true);
+    if (s.workerStage < 2 && groupReached(s.workers, 2)) (s.workerStage = 2), (changed = true);
+  }
+  if (s.upstream) ackUpward(s, ctx, effects);
+  else if (s.clientStage >= 2 && s.workerStage >= 2 && s.round === 0 && s.processStage === 0 && !s.initFrom) {
+    if (eligible(s.clients).length === 0) {
+      finishForNoClients(s, ctx, effects);
+      return;
+    }
+    askInitialParameters(s, ctx, effects);
+    changed = true;
+  }
+  if (changed) publishState(s, ctx, effects);
+}
+
+/** Step 2/4 for a secondary job: once (1,1) or (2,2) holds, ACK the parent as one client. */
+export function ackUpward(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  const up = s.upstream!;
+  const level: 0 | 1 | 2 = s.clientStage >= 2 && s.workerStage >= 2 ? 2 : s.clientStage >= 1 && s.workerStage >= 1 ? 1 : 0;
+  if (level <= up.acked) return;
+  up.acked = level;
+  const samples = sumSamples(s);
+  publishUp(s, ctx, effects, { type: 'ack', payload: { stage: level as 1 | 2, sheetHash: sheetHashOf(s), refused: level === 2 && samples === 0, samples } }, up.round);
+}
+
+/** The upward heartbeat of a secondary job: its status as a client, carrying its ACK level. */
+export function heartbeatUpward(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  const up = s.upstream!;
+  const status = s.done ? 5 : up.pending && up.pending.round === up.round ? 4 : s.processStage === 1 || s.processStage === 2 ? 3 : up.acked;
+  const samples = sumSamples(s);
+  publishUp(s, ctx, effects, { type: 'heartbeat', payload: { status, acked: up.acked, sheetHash: sheetHashOf(s), refused: up.acked === 2 && samples === 0, samples } }, up.round);
+}
+
+function sheetHashOf(s: HostState): string {
+  // The parent derives this same sheet for its sub-job client, so the hashes agree.
+  return jobSheetHash(s.sheet);
+}
+
+/** Training samples of the consenting clients underneath (a sub-job's weight in its parent). */
+export function sumSamples(s: HostState): number {
+  let n = 0;
+  for (const r of s.clients.records.values()) if (r.acked === 2 && !r.refused) n += r.samples;
+  return n;
+}
+
+/** Step 5 (root): ask one member for initial parameters, workers first, in id order. */
+export function askInitialParameters(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  const candidates: { member: string; role: 'worker' | 'client' }[] = [
+    ...eligible(s.workers, s.excluded).map((member) => ({ member, role: 'worker' as const })),
+    ...(s.node.leaf ? eligible(s.clients).map((member) => ({ member, role: 'client' as const })) : []),
+  ];
+  if (candidates.length === 0) {
+    s.initFrom = null;
+    return;
+  }
+  s.initFrom = candidates[s.initTries % candidates.length]!;
+  s.initTries++;
+  // A silent candidate is replaced by the next one after a few heartbeats.
+  effects.push({ type: 'setTimer', id: 'init', at: ctx.now + 3 * s.node.timing.heartbeatSeconds * 1000 });
+}
+
+/** Step 5 (root): the asked member's parameters become the global ones; round 1 starts. */
+export function onInitParams(s: HostState, msg: InitParamsMessage, ctx: Ctx, effects: Effect[]): void {
+  if (s.upstream || s.processStage !== 0 || s.round !== 0 || !s.initFrom) return;
+  if (msg.member !== s.initFrom.member || msg.role !== s.initFrom.role) return;
+  effects.push({ type: 'cancelTimer', id: 'init' });
+  s.initFrom = null;
+  s.global = msg.payload.ref;
+  startRound(s, ctx, effects);
+}
+
+function finishForNoClients(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  finishJob(s, null, 'no client gave consent to use its data', ctx, effects);
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { MemberId } from '../manifest.js';
+import { BlobRef, EvalMetrics, MemberStatusSchema, envelopeShape } from './common.js';
+
+// A host's full snapshot of its job (steps 1-8). Hosts publish one on every change and on
+// every heartbeat, with a rising `seq`; a member that missed one recovers from the next.
+
+/** How a round's clients are sampled: client c is sampled iff `sampleScore(seed, c) <= threshold`. */
+export const SampleRule = z.strictObject({
+  seed: z.number().int().min(0).max(0xffffffff),
+  threshold: z.number().int().min(0).max(0xffffffff),
+});
+export type SampleRule = z.infer<typeof SampleRule>;
+
+/** Payload of a `state` message. */
+export const StatePayload = z.strictObject({
+  /** Step 1: job sheets may be fetched and ACKed. */
+  jobsheetFlag: z.boolean(),
+  /** Step 3: datasets may be fetched and ACKed. */
+  datasetFlag: z.boolean(),
+  /** 0 idle, 1 training, 2 aggregating, 3 finished. */
+  processStage: z.number().int().min(0).max(3),
+  /** k once every active client reached status k (setup only: 0, 1 or 2). */
+  clientStage: MemberStatusSchema,
+  workerStage: MemberStatusSchema,
+  /** Retry counter of the current stage of the current round (quorum or consensus retries). */
+  attempt: z.number().int().min(0).max(1000),
+  /** For a secondary job: the parent's round this job is working for (0 before any). */
+  parentRound: z.number().int().min(0),
+  /** For a secondary job: which of its `localRounds` this round is (1-based; 0 before any). */
+  localRound: z.number().int().min(0),
+  /** The manifest blob every member's job sheet derives from. */
+  manifest: BlobRef,
+  /** Stage 1: the global parameters to train from. Stage 3: the final parameters. */
+  global: BlobRef.nullable(),
+  /** Stage 1: which clients train this round. */
+  sample: SampleRule.nullable(),
+  /** Stage 2: blob listing the round's accepted submissions, sorted by client id. */
+  inputs: BlobRef.nullable(),
+  inputCount: z.number().int().min(0),
+  /** Step 5: the member asked for initial parameters. */
+  initFrom: z.strictObject({ member: MemberId, role: z.enum(['worker', 'client']) }).nullable(),
+  /** Workers excluded for disagreeing with consensus too often. */
+  excludedWorkers: z.array(MemberId).max(64),
+  /** Weighted evaluation of the last closed round. */
+  metrics: EvalMetrics.nullable(),
+  /** Stage 3: why the job stopped (`rounds`, `targetAccuracy`, `targetLoss`, or a failure). */
+  stopReason: z.string().max(500).nullable(),
+  /** Stage 3: whether the final model may be downloaded from the root host. */
+  downloadable: z.boolean(),
+});
+export type StatePayload = z.infer<typeof StatePayload>;
+
+/** `state`: host → job topic. */
+export const StateMessage = z.strictObject({ ...envelopeShape, type: z.literal('state'), payload: StatePayload });
+export type StateMessage = z.infer<typeof StateMessage>;
