@@ -62,16 +62,22 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
 export function advanceSetup(s: HostState, ctx: Ctx, effects: Effect[]): void {
   if (s.processStage === 3 || s.done) return;
   let changed = false;
-  if (s.clientStage < 1 && groupReached(s.clients, 1)) (s.clientStage = 1), (changed = true);
-  if (s.workerStage < 1 && groupReached(s.workers, 1)) (s.workerStage = 1), (changed = true);
-  const sheetsDone = s.clientStage >= 1 && s.workerStage >= 1;
-  if (sheetsDone && !s.datasetFlag) {
-    // Step 3: the root sets the dataset flag; a secondary job takes it from its parent.
-    if (!s.upstream || s.upstream.datasetFlag) (s.datasetFlag = true), (changed = true);
+  const raise = (group: 'clientStage' | 'workerStage', k: 1 | 2, reached: boolean) => {
+    if (s[group] < k && reached) {
+      s[group] = k;
+      changed = true;
+    }
+  };
+  raise('clientStage', 1, groupReached(s.clients, 1));
+  raise('workerStage', 1, groupReached(s.workers, 1));
+  // Step 3: the root sets the dataset flag at (1,1); a secondary job takes it from its parent.
+  if (s.clientStage >= 1 && s.workerStage >= 1 && !s.datasetFlag && (!s.upstream || s.upstream.datasetFlag)) {
+    s.datasetFlag = true;
+    changed = true;
   }
   if (s.datasetFlag) {
-    if (s.clientStage < 2 && groupReached(s.clients, 2)) (s.clientStage = 2), (changed = true);
-    if (s.workerStage < 2 && groupReached(s.workers, 2)) (s.workerStage = 2), (changed = true);
+    raise('clientStage', 2, groupReached(s.clients, 2));
+    raise('workerStage', 2, groupReached(s.workers, 2));
   }
   if (s.upstream) ackUpward(s, ctx, effects);
   else if (s.clientStage >= 2 && s.workerStage >= 2 && s.round === 0 && s.processStage === 0 && !s.initFrom) {
