@@ -5,7 +5,7 @@ import type { Input } from '../inputs.js';
 import { allMembers, buildJobTree, jobOf, type JobTree } from '../jobTree.js';
 import type { Manifest } from '../manifest.js';
 import { encodeMessage, type BlobRef } from '../messages/index.js';
-import { createMachines, restoreHostMachine, stepMachine, viewOf, type Machine } from '../machines/index.js';
+import { createMachine, createMachines, restoreHostMachine, stepMachine, viewOf, type Machine } from '../machines/index.js';
 import { validateMessage } from '../validate/index.js';
 import { EventQueue } from './eventQueue.js';
 import { asInputs, fakeAggregate, fakeEvaluate, fakeInit, fakeLie, fakeSamples, fakeTrain, refOf, type FakeParams } from './standIns.js';
@@ -64,6 +64,8 @@ export interface DriverResult {
   readonly verdicts: ReadonlyMap<string, number>;
   /** Aggregations the workers performed: job, round and the rounds of their inputs' bases. */
   readonly aggregations: readonly { job: string; round: number; base: string; inputBases: readonly (string | null)[] }[];
+  /** Hashes of the aggregates lying workers produced. */
+  readonly lies: ReadonlySet<string>;
 }
 
 type DriverEvent =
@@ -101,12 +103,13 @@ export function runInMemory(options: DriverOptions): DriverResult {
   const liars = new Set(options.liars ?? []);
   const refusals = new Set(options.refusals ?? []);
   const killed = new Set<string>();
+  const lies = new Set<string>();
   const metrics: (Extract<Effect, { type: 'emitMetric' }> & { at: number })[] = [];
   const violations: string[] = [];
   const verdicts = new Map<string, number>();
   const aggregations: { job: string; round: number; base: string; inputBases: (string | null)[] }[] = [];
   const trees = new Map([[tree.rootId, tree]]);
-  const maxTime = options.maxTimeMs ?? 24 * 3600 * 1000;
+  const maxTime = options.maxTimeMs ?? 6 * 3600 * 1000;
   let now = 0;
 
   const peers = new Map<string, Peer>();
@@ -184,7 +187,9 @@ export function runInMemory(options: DriverOptions): DriverResult {
         for (let b = blobs.get(lineage) as FakeParams; b.aggJob === e.job && b.trainedFrom; b = blobs.get(lineage) as FakeParams) lineage = b.trainedFrom;
         let agg = fakeAggregate(inputs, e.job, lineage);
         if (liars.has(peer.id)) agg = fakeLie(agg);
-        result(peer, machine, { type: 'aggregated', job: e.job, round: e.round, attempt: e.attempt, ref: store(agg) }, taskTime(10, 80));
+        const ref = store(agg);
+        if (liars.has(peer.id)) lies.add(ref.hash);
+        result(peer, machine, { type: 'aggregated', job: e.job, round: e.round, attempt: e.attempt, ref }, taskTime(10, 80));
         break;
       }
       case 'initParams':
@@ -284,9 +289,9 @@ export function runInMemory(options: DriverOptions): DriverResult {
         break;
       }
       case 'restore': {
+        // A host that crashed before its first checkpoint starts afresh, as a real shell would.
         const checkpoint = checkpoints.get(e.job);
-        if (checkpoint === undefined) break;
-        const m = restoreHostMachine(tree, checkpoint, now);
+        const m = checkpoint === undefined ? createMachine(tree, 'host', e.job, peer.id, now) : restoreHostMachine(tree, checkpoint, now);
         peer.machines.push(m);
         stepOne(peer, m, { type: 'start' });
         break;
@@ -316,5 +321,5 @@ export function runInMemory(options: DriverOptions): DriverResult {
   for (const a of aggregations) {
     if (a.inputBases.some((b) => b !== a.base)) violations.push(`${a.job} round ${a.round} aggregated inputs trained from another model`);
   }
-  return { tree, endedAt: now, rootFinal, stopReason, finals, traces, killed, metrics, violations, verdicts, aggregations };
+  return { tree, endedAt: now, rootFinal, stopReason, finals, traces, killed, metrics, violations, verdicts, aggregations, lies };
 }

@@ -35,7 +35,7 @@ export function stepHost(s: HostState, input: Input, ctx: Ctx): StepResult<HostS
         if (s.upstream && msg.job === s.upstream.job) onParentState(s, msg, ctx, effects);
         break;
       }
-      if (msg.job !== s.job || (s.processStage === 3 && msg.type !== 'heartbeat' && msg.type !== 'ack')) break;
+      if (msg.job !== s.job || (s.processStage === 3 && (msg.type === 'submit' || msg.type === 'init-params'))) break;
       if (msg.type === 'ack' || msg.type === 'heartbeat') onAckOrHeartbeat(s, msg, ctx, effects);
       else if (msg.type === 'init-params') onInitParams(s, msg, ctx, effects);
       else if (msg.type === 'submit') onSubmit(s, msg, ctx, effects);

@@ -35,6 +35,7 @@ export const HostCheckpoint = z.strictObject({
   inputSamples: z.number(),
   electorate: z.array(z.string()),
   votes: z.array(z.tuple([z.string(), BlobRef])),
+  decided: z.object({ round: z.number(), attempt: z.number(), hash: z.string(), electorate: z.array(z.string()), counted: z.array(z.string()) }).nullable(),
   /** [id, acked, refused, samples, status, lastSeen, offline] */
   clients: z.array(MemberRow),
   workers: z.array(MemberRow),
@@ -94,6 +95,7 @@ export function checkpointHost(s: HostState): HostCheckpoint {
     inputSamples: s.inputSamples,
     electorate: [...s.electorate],
     votes: [...s.votes],
+    decided: s.decided,
     clients: groupRows(s.clients),
     workers: groupRows(s.workers),
     faults: [...s.faults],
@@ -158,6 +160,7 @@ export function restoreHostState(tree: JobTree, raw: unknown, now: number): Host
     inputSamples: c.inputSamples,
     electorate: c.electorate,
     votes: new Map(c.votes),
+    decided: c.decided,
     faults: new Map(c.faults),
     excluded: new Set(c.excluded),
     initFrom: c.initFrom,

@@ -118,6 +118,13 @@ export function onAggregate(s: HostState, msg: AggregateMessage, ctx: Ctx, effec
   if (!rec) return;
   touch(s.workers, rec, ctx.now);
   rec.status = 4;
+  const d = s.decided;
+  if (d && msg.round === d.round && msg.payload.attempt === d.attempt && d.electorate.includes(msg.member) && !d.counted.includes(msg.member)) {
+    // A vote that came after the decision still tells us whether this worker agreed.
+    d.counted.push(msg.member);
+    if (msg.payload.ref.hash !== d.hash) addFault(s, msg.member, effects);
+    return;
+  }
   if (s.processStage !== 2 || msg.round !== s.round || msg.payload.attempt !== s.attempt) return;
   if (msg.payload.inputs !== s.inputs?.hash) return;
   if (!s.electorate.includes(msg.member) || s.votes.has(msg.member)) return;
@@ -169,15 +176,17 @@ export function decide(s: HostState, closed: boolean, ctx: Ctx, effects: Effect[
 
 // Step 7: a worker that voted for another hash gets a fault; too many and it is excluded.
 function recordFaults(s: HostState, winner: string, effects: Effect[]): void {
-  for (const [w, ref] of s.votes) {
-    if (ref.hash === winner) continue;
-    const faults = (s.faults.get(w) ?? 0) + 1;
-    s.faults.set(w, faults);
-    effects.push({ type: 'emitMetric', name: 'workerFault', job: s.job, round: s.round, values: { worker: w, faults } });
-    if (faults >= s.sheet.maxWorkerFaults && !s.excluded.has(w)) {
-      s.excluded.add(w);
-      effects.push({ type: 'emitMetric', name: 'workerExcluded', job: s.job, round: s.round, values: { worker: w, faults } });
-    }
+  s.decided = { round: s.round, attempt: s.attempt, hash: winner, electorate: [...s.electorate], counted: [...s.votes.keys()] };
+  for (const [w, ref] of s.votes) if (ref.hash !== winner) addFault(s, w, effects);
+}
+
+function addFault(s: HostState, w: string, effects: Effect[]): void {
+  const faults = (s.faults.get(w) ?? 0) + 1;
+  s.faults.set(w, faults);
+  effects.push({ type: 'emitMetric', name: 'workerFault', job: s.job, round: s.round, values: { worker: w, faults } });
+  if (faults >= s.sheet.maxWorkerFaults && !s.excluded.has(w)) {
+    s.excluded.add(w);
+    effects.push({ type: 'emitMetric', name: 'workerExcluded', job: s.job, round: s.round, values: { worker: w, faults } });
   }
 }
 

@@ -93,6 +93,8 @@ export interface HostState {
   inputSamples: number;
   electorate: string[];
   votes: Map<string, BlobRef>;
+  /** The last decided vote, so that late dissenting votes still count as faults. */
+  decided: { round: number; attempt: number; hash: string; electorate: string[]; counted: string[] } | null;
   clients: MemberGroup;
   workers: MemberGroup;
   faults: Map<string, number>;
@@ -162,6 +164,7 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     inputSamples: 0,
     electorate: [],
     votes: new Map(),
+    decided: null,
     clients: newGroup(node.clients, now),
     workers: newGroup(node.workers.map((w) => ({ id: w, peer: w })), now),
     faults: new Map(),

@@ -8,8 +8,9 @@ export function validateAggregate(msg: AggregateMessage, _checked: Checked, ctx:
   // Aggregates belong to a round: REJECT round 0.
   if (msg.round === 0) return reject('aggregate without a round');
   const view = ctx.view?.(msg.job);
-  // An aggregate for a round we have left: IGNORE (late; consensus is already decided).
-  if (view && msg.round < view.round) return ignore('aggregate of an earlier round');
+  // An aggregate older than the previous round: IGNORE (late; consensus is long decided). One
+  // round back is still accepted, so that the host can record a late dissenting vote as a fault.
+  if (view && msg.round < view.round - 1) return ignore('aggregate of an earlier round');
   // A hash that disagrees is not rejected here: disagreement is the consensus rule's to judge and record.
   return null;
 }
