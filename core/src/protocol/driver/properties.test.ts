@@ -60,9 +60,6 @@ describe('protocol properties (in-memory driver)', () => {
   });
 });
 
-/** Picks `n` distinct items of a list with fast-check's help. */
-const subsetArb = <T>(items: readonly T[], max: number) => fc.shuffledSubarray([...items], { minLength: 0, maxLength: Math.min(max, items.length) });
-
 describe('protocol properties under faults', () => {
   it('with a minority of lying workers, majority_2_3 always picks the honest aggregate', () => {
     fc.assert(
