@@ -11,5 +11,6 @@ export { loadMnist, mnistDigitsDir, type LoadMnistOptions } from './loadMnist.js
 export { partition } from './partition.js';
 export { partitionStats, type ClientStats, type PartitionStats } from './partitionStats.js';
 export { readIdxFile } from './readIdxFile.js';
-export { indicesByClass, splitTrainTest, type TrainTest } from './splitTrainTest.js';
+export { indicesByClass } from './indicesByClass.js';
+export { splitTrainTest, type TrainTest } from './splitTrainTest.js';
 export { sampleSize, subset } from './subset.js';

@@ -29,14 +29,20 @@ export function partition(labels: Int32Array, numClasses: number, clients: numbe
   }
   // A stream per strategy, so that e.g. an iid and a quantity split of one seed are unrelated.
   const rng = Rng.fromSeed(seed).fork(`partition:${spec.kind}`);
+  // Ascending order makes the output canonical and gives subset() sequential reads; the
+  // order carries no information, since training shuffles anyway.
+  return split(labels, numClasses, clients, spec, rng).map((p) => p.sort());
+}
+
+function split(labels: Int32Array, numClasses: number, clients: number, spec: PartitionSpec, rng: Rng): Int32Array[] {
   switch (spec.kind) {
     case 'iid':
-      return partitionIid(labels.length, clients, rng).map((p) => p.sort());
+      return partitionIid(labels.length, clients, rng);
     case 'dirichlet':
       return partitionDirichlet(labels, numClasses, clients, spec.alpha, rng);
     case 'shards':
       return partitionShards(labels, numClasses, clients, spec.classesPerClient, rng);
     case 'quantity':
-      return partitionQuantity(labels.length, clients, spec.alpha, rng).map((p) => p.sort());
+      return partitionQuantity(labels.length, clients, spec.alpha, rng);
   }
 }

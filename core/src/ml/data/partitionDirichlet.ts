@@ -1,7 +1,7 @@
 import type { Rng } from '../../util/index.js';
 import { apportion } from './apportion.js';
 import { dirichletShares } from './dirichletShares.js';
-import { indicesByClass } from './splitTrainTest.js';
+import { indicesByClass } from './indicesByClass.js';
 
 /**
  * Label skew by Dirichlet(alpha), as in Hsu et al. (2019): for each class, draw client shares
@@ -26,11 +26,11 @@ export function partitionDirichlet(labels: Int32Array, numClasses: number, clien
     });
   }
   fillEmptyParts(parts, rng);
-  return parts.map((p) => Int32Array.from(p).sort());
+  return parts.map((p) => Int32Array.from(p));
 }
 
 /** Gives each empty part one random sample of the currently largest part (lowest index on ties). */
-export function fillEmptyParts(parts: number[][], rng: Rng): void {
+function fillEmptyParts(parts: number[][], rng: Rng): void {
   for (const empty of parts) {
     if (empty.length > 0) continue;
     let donor = parts[0]!;

@@ -1,5 +1,5 @@
 import { BadInputError, type Rng } from '../../util/index.js';
-import { indicesByClass } from './splitTrainTest.js';
+import { indicesByClass } from './indicesByClass.js';
 
 /**
  * Pathological non-IID shards, after McMahan et al. (2017): samples are sorted by label, cut
@@ -44,6 +44,6 @@ export function partitionShards(labels: Int32Array, numClasses: number, clients:
   });
   rng.shuffle(shards);
   return Array.from({ length: clients }, (_, c) =>
-    Int32Array.from(shards.slice(c * classesPerClient, (c + 1) * classesPerClient).flat()).sort(),
+    Int32Array.from(shards.slice(c * classesPerClient, (c + 1) * classesPerClient).flat()),
   );
 }

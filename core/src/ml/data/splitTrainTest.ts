@@ -1,6 +1,7 @@
 import { BadInputError, Rng } from '../../util/index.js';
 import type { LabeledData } from '../types.js';
 import { apportion } from './apportion.js';
+import { indicesByClass } from './indicesByClass.js';
 import { subset } from './subset.js';
 
 /** A dataset cut in two disjoint parts. */
@@ -41,16 +42,4 @@ export function splitTrainTest(data: LabeledData, testFraction: number, seed: nu
   rng.shuffle(train);
   rng.shuffle(test);
   return { train: subset(data, train), test: subset(data, test) };
-}
-
-/** Sample indices grouped by label, ascending within each class. */
-export function indicesByClass(labels: Int32Array, numClasses: number): number[][] {
-  const groups: number[][] = Array.from({ length: numClasses }, () => []);
-  for (let i = 0; i < labels.length; i++) {
-    const y = labels[i]!;
-    const g = groups[y];
-    if (g === undefined) throw new RangeError(`label ${y} at index ${i} is outside 0..${numClasses - 1}`);
-    g.push(i);
-  }
-  return groups;
 }
