@@ -31,7 +31,8 @@ export function partitionShards(labels: Int32Array, numClasses: number, clients:
     for (let k = 1; k < classes.length; k++) {
       if (classes[k]!.length * shardsPerClass[best]! > classes[best]!.length * shardsPerClass[k]!) best = k;
     }
-    // Every class has more samples than shards here, because count >= totalShards was checked.
+    // The chosen class's samples-per-shard is the largest and, as count >= totalShards, above 1,
+    // so it can take another shard and no shard is ever empty.
     shardsPerClass[best]! += 1;
   }
   const shards: number[][] = [];
