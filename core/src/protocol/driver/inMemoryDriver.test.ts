@@ -1,4 +1,7 @@
 import { describe, expect, it } from 'vitest';
+// eslint-disable-next-line no-restricted-imports -- a test reads the shipped example manifests from disk
+import { readFileSync } from 'node:fs';
+import { parseManifest } from '../manifest.js';
 import { runInMemory } from './inMemoryDriver.js';
 import { treeManifest } from '../test/fixtures.js';
 
@@ -23,5 +26,32 @@ describe('in-memory driver: whole jobs', () => {
     expect(r.violations).toEqual([]);
     expect(r.stopReason).toMatch(/^rounds: 2/);
     for (const [k, h] of r.finals) expect(h, k).toBe(r.rootFinal);
+  });
+});
+
+describe('in-memory driver: the shipped examples', () => {
+  for (const [file, rounds] of [['mnist-2level.yaml', 5], ['mnist-3level.yaml', 10], ['single-cluster.yaml', 3]] as const) {
+    it(`${file} runs to its stop condition with one final model everywhere`, () => {
+      const m = parseManifest(readFileSync(new URL(`../../../../examples/jobs/${file}`, import.meta.url), 'utf8'), file);
+      const r = runInMemory({ manifest: m, seed: 42, network: { loss: 0.05, duplicate: 0.05 } });
+      expect(r.violations, file).toEqual([]);
+      expect(r.stopReason, file).toBe(`rounds: ${rounds} of ${rounds} done`);
+      expect(r.metrics.filter((x) => x.name === 'round' && x.job === r.tree.root)).toHaveLength(rounds);
+      for (const [k, h] of r.finals) expect(h, `${file}: ${k}`).toBe(r.rootFinal);
+    });
+  }
+
+  it('stops early on target accuracy, evaluated and weighted up the tree', () => {
+    const r = runInMemory({ manifest: treeManifest([2, 3], { rounds: 50, extra: { stop: { rounds: 50, targetAccuracy: 0.5 } } }), seed: 9 });
+    expect(r.stopReason).toMatch(/^targetAccuracy/);
+    const rootRounds = r.metrics.filter((x) => x.name === 'round' && x.job === 'J');
+    expect(rootRounds.length).toBeLessThan(50);
+    expect(Number(rootRounds.at(-1)!.values.accuracy)).toBeGreaterThanOrEqual(0.5);
+  });
+
+  it('runs with clients refusing consent, without them', () => {
+    const r = runInMemory({ manifest: treeManifest([2, 2], { rounds: 2 }), seed: 4, refusals: ['c0', 'c3'] });
+    expect(r.stopReason).toMatch(/^rounds/);
+    expect(r.metrics.filter((x) => x.name === 'round' && x.job === 'J#0').every((x) => x.values.clients === 1)).toBe(true);
   });
 });

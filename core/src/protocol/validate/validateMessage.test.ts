@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { encodeMessage, type Message } from '../messages/index.js';
+import { fakeRef, jobTopic, msg, stateMsg, tree } from '../test/harness.js';
+import { validateMessage, type ValidationContext } from './index.js';
+
+// One row per validation rule: the message, the context, and the verdict it must get.
+
+const T = tree([2, 1], { workers: 3, distributor: true });
+const trees = new Map([[T.rootId, T]]);
+const topic = (job: string) => jobTopic(T.rootId, job);
+const ctx = (m: Message, over: Partial<ValidationContext> = {}): ValidationContext => ({ from: m.sender, topic: topic(m.job), trees, ...over });
+const hb = (job: string, role: 'client' | 'worker', member: string) => msg(T, job, role, member, 'heartbeat', { status: 1, acked: 1, sheetHash: 'a'.repeat(64), refused: false, samples: 0 });
+const sub = (round: number) => msg(T, 'J#0', 'client', 'c0', 'submit', { ref: fakeRef('p'), base: 'b'.repeat(64), samples: 3, eval: { loss: 1, accuracy: 0.5, samples: 2 }, train: { loss: 1, accuracy: 0.5 } }, { round });
+const agg = (round: number) => msg(T, 'J#0', 'worker', 'wr0-0', 'aggregate', { attempt: 0, inputs: 'c'.repeat(64), ref: fakeRef('a') }, { round });
+const view = (round: number, hostSeq: number) => () => ({ round, hostSeq });
+
+const rows: { name: string; raw: () => Uint8Array | object; ctx: () => ValidationContext; result: 'accept' | 'ignore' | 'reject'; reason?: RegExp }[] = [
+  { name: 'a valid heartbeat', raw: () => hb('J#0', 'client', 'c0'), ctx: () => ctx(hb('J#0', 'client', 'c0')), result: 'accept' },
+  { name: 'bytes that are not JSON', raw: () => new TextEncoder().encode('{nope'), ctx: () => ctx(hb('J#0', 'client', 'c0')), result: 'reject', reason: /malformed/ },
+  { name: 'an unknown message type', raw: () => ({ ...hb('J#0', 'client', 'c0'), type: 'gossip' }), ctx: () => ctx(hb('J#0', 'client', 'c0')), result: 'reject', reason: /malformed/ },
+  { name: 'another protocol version', raw: () => ({ ...hb('J#0', 'client', 'c0'), v: 2 }), ctx: () => ctx(hb('J#0', 'client', 'c0')), result: 'reject', reason: /malformed/ },
+  { name: 'an unknown payload field', raw: () => ({ ...hb('J#0', 'client', 'c0'), payload: { ...hb('J#0', 'client', 'c0').payload, extra: 1 } }), ctx: () => ctx(hb('J#0', 'client', 'c0')), result: 'reject', reason: /malformed/ },
+  { name: 'a message on another job’s topic', raw: () => hb('J#0', 'client', 'c0'), ctx: () => ctx(hb('J#0', 'client', 'c0'), { topic: topic('J#1') }), result: 'reject', reason: /topic/ },
+  { name: 'a root job we are not part of', raw: () => ({ ...hb('J#0', 'client', 'c0'), root: 'Other-1' }), ctx: () => ctx(hb('J#0', 'client', 'c0'), { topic: 'canopy/1/Other-1/J#0' }), result: 'ignore', reason: /unknown root/ },
+  { name: 'a job the manifest does not have', raw: () => ({ ...hb('J#0', 'client', 'c0'), job: 'J#9' }), ctx: () => ctx(hb('J#0', 'client', 'c0'), { topic: topic('J#9') }), result: 'reject', reason: /not in the manifest/ },
+  { name: 'a sender that is not the signer', raw: () => hb('J#0', 'client', 'c0'), ctx: () => ctx(hb('J#0', 'client', 'c0'), { from: 'c1' }), result: 'reject', reason: /signer/ },
+  { name: 'a non-member', raw: () => ({ ...hb('J#0', 'client', 'c0'), sender: 'mallory', member: 'mallory' }), ctx: () => ctx(hb('J#0', 'client', 'c0'), { from: 'mallory' }), result: 'reject', reason: /not a client/ },
+  { name: 'a client of another job', raw: () => hb('J#0', 'client', 'c2'), ctx: () => ctx(hb('J#0', 'client', 'c2')), result: 'reject', reason: /not a client/ },
+  { name: 'a sub-job speaking through its host', raw: () => msg(T, 'J', 'client', 'J#0', 'heartbeat', { status: 1, acked: 1, sheetHash: 'a'.repeat(64), refused: false, samples: 0 }), ctx: () => ctx(msg(T, 'J', 'client', 'J#0', 'heartbeat', { status: 1, acked: 1, sheetHash: 'a'.repeat(64), refused: false, samples: 0 })), result: 'accept' },
+  { name: 'a heartbeat from a host', raw: () => msg(T, 'J#0', 'host', 'host1', 'heartbeat', { status: 1, acked: 1, sheetHash: 'a'.repeat(64), refused: false, samples: 0 }), ctx: () => ctx(msg(T, 'J#0', 'host', 'host1', 'heartbeat', { status: 1, acked: 1, sheetHash: 'a'.repeat(64), refused: false, samples: 0 })), result: 'reject' },
+  { name: 'a heartbeat with status below its ACK level', raw: () => ({ ...hb('J#0', 'client', 'c0'), payload: { ...hb('J#0', 'client', 'c0').payload, status: 0 } }), ctx: () => ctx(hb('J#0', 'client', 'c0')), result: 'reject', reason: /status below/ },
+  { name: 'a refusal on a job-sheet ACK', raw: () => msg(T, 'J#0', 'client', 'c0', 'ack', { stage: 1, sheetHash: 'a'.repeat(64), refused: true, samples: 0 }), ctx: () => ctx(hb('J#0', 'client', 'c0')), result: 'reject', reason: /refusal/ },
+  { name: 'a valid state', raw: () => stateMsg(T, 'J#0', {}, { seq: 5 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'accept' },
+  { name: 'a state from a worker', raw: () => ({ ...stateMsg(T, 'J#0', {}), sender: 'wr0-0', member: 'wr0-0' }), ctx: () => ctx(stateMsg(T, 'J#0', {}), { from: 'wr0-0' }), result: 'reject' },
+  { name: 'a state of another manifest', raw: () => stateMsg(T, 'J#0', { manifest: fakeRef('other') }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /another manifest/ },
+  { name: 'a training state without a global model', raw: () => stateMsg(T, 'J#0', { datasetFlag: true, processStage: 1 }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /training state/ },
+  { name: 'an aggregation state without inputs', raw: () => stateMsg(T, 'J#0', { datasetFlag: true, processStage: 2, global: fakeRef('g') }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /aggregation state/ },
+  { name: 'a process stage before the dataset flag', raw: () => stateMsg(T, 'J#0', { processStage: 1, global: fakeRef('g'), sample: { seed: 1, threshold: 1 } }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /dataset flag/ },
+  { name: 'a duplicate state seq', raw: () => stateMsg(T, 'J#0', {}, { seq: 5 }), ctx: () => ctx(stateMsg(T, 'J#0', {}), { view: view(0, 5) }), result: 'ignore', reason: /stale or duplicate/ },
+  { name: 'a state of an earlier round', raw: () => stateMsg(T, 'J#0', {}, { seq: 9, round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {}), { view: view(2, 5) }), result: 'ignore', reason: /earlier round/ },
+  { name: 'a submission of the current round', raw: () => sub(2), ctx: () => ctx(sub(2), { view: view(2, 5) }), result: 'accept' },
+  { name: 'a submission of an earlier round', raw: () => sub(1), ctx: () => ctx(sub(1), { view: view(2, 5) }), result: 'ignore', reason: /earlier round/ },
+  { name: 'a submission without a round', raw: () => sub(0), ctx: () => ctx(sub(0)), result: 'reject' },
+  { name: 'a submission from a worker', raw: () => ({ ...sub(1), role: 'worker', sender: 'wr0-0', member: 'wr0-0' }), ctx: () => ctx(sub(1), { from: 'wr0-0' }), result: 'reject', reason: /non-client/ },
+  { name: 'an aggregate of the previous round (kept to count late dissent)', raw: () => agg(1), ctx: () => ctx(agg(1), { view: view(2, 5) }), result: 'accept' },
+  { name: 'an aggregate two rounds late', raw: () => agg(1), ctx: () => ctx(agg(1), { view: view(3, 5) }), result: 'ignore', reason: /earlier round/ },
+  { name: 'an aggregate from a client', raw: () => ({ ...agg(1), role: 'client', sender: 'c0', member: 'c0' }), ctx: () => ctx(agg(1), { from: 'c0' }), result: 'reject' },
+  { name: 'initial parameters at the root', raw: () => msg(T, 'J', 'worker', 'wr-0', 'init-params', { ref: fakeRef('i') }), ctx: () => ctx(msg(T, 'J', 'worker', 'wr-0', 'init-params', { ref: fakeRef('i') })), result: 'accept' },
+  { name: 'initial parameters in a secondary job', raw: () => msg(T, 'J#0', 'worker', 'wr0-0', 'init-params', { ref: fakeRef('i') }), ctx: () => ctx(msg(T, 'J#0', 'worker', 'wr0-0', 'init-params', { ref: fakeRef('i') })), result: 'reject', reason: /outside the root/ },
+  { name: 'a dataset offer from the distributor', raw: () => msg(T, 'J#0', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 2 }), ctx: () => ctx(msg(T, 'J#0', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 2 })), result: 'accept' },
+  { name: 'a dataset offer for the wrong client count', raw: () => msg(T, 'J#0', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 5 }), ctx: () => ctx(msg(T, 'J#0', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 5 })), result: 'reject', reason: /client count/ },
+  { name: 'a dataset offer from someone else', raw: () => msg(T, 'J#0', 'distributor', 'c0', 'dataset-offer', { index: fakeRef('x'), clients: 2 }), ctx: () => ctx(msg(T, 'J#0', 'distributor', 'c0', 'dataset-offer', { index: fakeRef('x'), clients: 2 })), result: 'reject' },
+  { name: 'a dataset offer to an inner job', raw: () => msg(T, 'J', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 2 }), ctx: () => ctx(msg(T, 'J', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 2 })), result: 'reject' },
+  { name: 'a dataset request from a leaf client', raw: () => msg(T, 'J#0', 'client', 'c0', 'dataset-request', {}), ctx: () => ctx(msg(T, 'J#0', 'client', 'c0', 'dataset-request', {})), result: 'accept' },
+];
+
+describe('validateMessage', () => {
+  for (const row of rows) {
+    it(`${row.result}: ${row.name}`, () => {
+      const raw = row.raw();
+      const verdict = validateMessage(raw instanceof Uint8Array ? raw : encodeMessage(raw as Message), row.ctx());
+      expect(verdict.result, `${row.name}: ${verdict.reason}`).toBe(row.result);
+      if (row.reason) expect(verdict.reason).toMatch(row.reason);
+      if (row.result === 'accept') expect(verdict.message).toBeDefined();
+    });
+  }
+});
