@@ -63,8 +63,8 @@ describe.each(backends)('WeightedSum on %s', (_name, make) => {
 
 describe('defaultWindow', () => {
   it.each([
-    [10, 16],
-    [1_663_370, 16],
+    [10, 32],
+    [1_663_370, 32],
     [16_000_000, 4],
     [100_000_000, 1],
   ])('P=%i gives %i', (length, window) => {
