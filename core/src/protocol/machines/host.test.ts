@@ -159,7 +159,7 @@ describe('host: setup (steps 1-5)', () => {
       feed: () => [...['c0', 'c1', 'c2'].map((c) => input(ack(T1, 'J', 'client', c, 2, 0, true))), ...['wr-0', 'wr-1', 'wr-2'].map((w) => input(ack(T1, 'J', 'worker', w, 2)))],
       check: (s) => {
         expect(s.processStage).toBe(3);
-        expect(s.stopReason).toMatch(/no client gave consent/);
+        expect(s.stopReason).toBe('no client can train: 3 refused consent to use their data, 0 offline');
       },
     },
   ];

@@ -76,7 +76,8 @@ export function onSubmit(s: HostState, msg: SubmitMessage, ctx: Ctx, effects: Ef
   if (!s.sampled.has(msg.member) || s.submissions.has(msg.member)) return; // not asked, or a duplicate
   if (msg.payload.base !== s.global?.hash) return; // trained from another model: never mix rounds
   s.submissions.set(msg.member, { client: msg.member, ...msg.payload });
-  if (allSampledIn(s)) closeTraining(s, ctx, effects);
+  // O(1) per submission; the "rest are offline" case is checked on the heartbeat, which scans anyway.
+  if (s.submissions.size === s.sampled.size) closeTraining(s, ctx, effects);
 }
 
 /** Whether every sampled client has submitted or gone offline, with the quorum met. */

@@ -148,5 +148,11 @@ export function onInitParams(s: HostState, msg: InitParamsMessage, ctx: Ctx, eff
 }
 
 function finishForNoClients(s: HostState, ctx: Ctx, effects: Effect[]): void {
-  finishJob(s, null, 'no client gave consent to use its data', ctx, effects);
+  let refused = 0;
+  let offline = 0;
+  for (const r of s.clients.records.values()) {
+    if (r.refused) refused++;
+    else if (r.offline) offline++;
+  }
+  finishJob(s, null, `no client can train: ${refused} refused consent to use their data, ${offline} offline`, ctx, effects);
 }
