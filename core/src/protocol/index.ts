@@ -21,3 +21,4 @@ export { createWorkerState, stepWorker, type WorkerState } from './machines/work
 export { createDistributorState, stepDistributor, type DistributorState } from './machines/distributor.js';
 export { runInMemory, type DriverOptions, type DriverResult, type NetworkProfile } from './driver/inMemoryDriver.js';
 export { EventQueue } from './driver/eventQueue.js';
+export * from './driver/standIns.js';

@@ -40,6 +40,8 @@ export interface DriverOptions {
   readonly hostCrashes?: readonly { readonly job: string; readonly at: number; readonly downMs: number }[];
   /** Virtual time limit (ms). */
   readonly maxTimeMs?: number;
+  /** Run the validator without the receiver's view, so stale messages reach the machines (which must drop them too). */
+  readonly blindValidator?: boolean;
 }
 
 /** What a run produced. */
@@ -244,7 +246,8 @@ export function runInMemory(options: DriverOptions): DriverResult {
   };
 
   const deliver = (peer: Peer, ev: Extract<DriverEvent, { kind: 'deliver' }>) => {
-    const verdict = validateMessage(ev.bytes, { from: ev.from, topic: ev.topic, trees, view: (job) => viewOf(peer.machines, job) });
+    const view = options.blindValidator ? undefined : (job: string) => viewOf(peer.machines, job);
+    const verdict = validateMessage(ev.bytes, { from: ev.from, topic: ev.topic, trees, ...(view ? { view } : {}) });
     const label = `${verdict.result}:${verdict.reason}`;
     verdicts.set(label, (verdicts.get(label) ?? 0) + 1);
     if (verdict.result === 'reject') violations.push(`${peer.id} rejected a message from ${ev.from} on ${ev.topic}: ${verdict.reason}`);
