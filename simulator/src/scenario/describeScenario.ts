@@ -1,0 +1,81 @@
+import type { ClusterSpec } from '@canopy/core/protocol';
+import type { Scenario } from './scenario.js';
+import { scenarioCluster } from './scenarioManifest.js';
+
+/** One labelled parameter of a run, as a report's header shows it. */
+export interface RunParameter {
+  readonly label: string;
+  readonly value: string;
+}
+
+/** Counts of a cluster tree, however it was given. */
+export interface ClusterCounts {
+  readonly depth: number;
+  readonly clusters: number;
+  readonly leaves: number;
+  readonly clients: number;
+  readonly workers: number;
+}
+
+/** Walks a cluster tree once and counts what it holds. */
+export function countCluster(cluster: ClusterSpec): ClusterCounts {
+  let depth = 0;
+  let clusters = 0;
+  let leaves = 0;
+  let clients = 0;
+  let workers = 0;
+  const walk = (c: ClusterSpec, level: number) => {
+    depth = Math.max(depth, level + 1);
+    clusters++;
+    workers += c.workers.length;
+    if (c.clients) {
+      leaves++;
+      clients += c.clients.length;
+    }
+    c.clusters?.forEach((sub) => walk(sub, level + 1));
+  };
+  walk(cluster, 0);
+  return { depth, clusters, leaves, clients, workers };
+}
+
+/**
+ * The parameters that tell two runs apart, in reading order: topology, model and training,
+ * data, stop conditions, faults, repetitions. A report's header lists these.
+ */
+export function describeScenario(scenario: Scenario): RunParameter[] {
+  const job = scenario.job;
+  const counts = countCluster(scenarioCluster(scenario));
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const out: RunParameter[] = [
+    { label: 'Topology', value: `${counts.depth}-level tree, ${fmt(counts.clusters)} clusters, ${fmt(counts.clients)} clients, ${fmt(counts.workers)} workers` },
+    { label: 'Model', value: `${job.model.kind} ${JSON.stringify(job.model.inputShape)} → ${job.model.numClasses}` },
+  ];
+  const t = scenario.training;
+  out.push({
+    label: 'Training',
+    value: t.mode === 'real' ? `real (tfjs), ${t.workerThreads ?? 'one per core'} worker threads` : `synthetic, P = ${fmt(t.params)}, ${fmt(t.samplesPerClient)} samples/client`,
+  });
+  out.push({ label: 'Local', value: `${job.train.optimizer.kind} lr ${job.train.optimizer.lr}, ${job.train.epochs} epoch(s), batch ${job.train.batchSize}${job.train.mu > 0 ? `, FedProx μ ${job.train.mu}` : ''}` });
+  out.push({ label: 'Aggregation', value: `${job.aggregator.kind}, consensus ${job.consensus}` });
+  const part = job.dataset.partition;
+  const partText = part.kind === 'iid' ? 'IID' : part.kind === 'shards' ? `shards, ${part.classesPerClient} classes/client` : `${part.kind} α = ${part.alpha}`;
+  out.push({ label: 'Data', value: `${job.dataset.source.kind}, ${partText}` });
+  const timing = job.timing;
+  if (timing.sampleFraction !== undefined || timing.quorum !== undefined) {
+    out.push({ label: 'Sampling', value: `${Math.round((timing.sampleFraction ?? 1) * 100)}% of clients per round, quorum ${Math.round((timing.quorum ?? 1) * 100)}%` });
+  }
+  const stop = [`${job.stop.rounds} rounds`];
+  if (job.stop.targetAccuracy !== undefined) stop.push(`accuracy ≥ ${job.stop.targetAccuracy}`);
+  if (job.stop.targetLoss !== undefined) stop.push(`loss ≤ ${job.stop.targetLoss}`);
+  if (scenario.maxVirtualSeconds !== undefined) stop.push(`${scenario.maxVirtualSeconds} virtual s`);
+  out.push({ label: 'Stop', value: stop.join(' or ') });
+  const f = scenario.faults;
+  const faults: string[] = [];
+  if (f.clientCrashPerRound !== undefined) faults.push(`${Math.round(f.clientCrashPerRound * 100)}% clients crash per round`);
+  if (f.lyingWorkersPerCluster > 0) faults.push(`${f.lyingWorkersPerCluster} lying worker(s) per cluster (${f.lie})`);
+  if (f.hostCrashes.length > 0) faults.push(`${f.hostCrashes.length} host crash(es)`);
+  out.push({ label: 'Faults', value: faults.length > 0 ? faults.join(', ') : 'device profiles only' });
+  out.push({ label: 'Devices', value: scenario.devices.profiles.map((p) => `${p.name} ${Math.round(p.share * 100)}%`).join(', ') });
+  out.push({ label: 'Repetitions', value: `${scenario.repetitions} (seed ${scenario.seed})` });
+  return out;
+}

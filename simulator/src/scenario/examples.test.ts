@@ -1,0 +1,57 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { parseScenario } from './scenario.js';
+import { scenarioManifest } from './scenarioManifest.js';
+import { countCluster } from './describeScenario.js';
+
+// Every shipped scenario must load: they are what `npm start`, the benchmark and the
+// acceptance run, and a broken one would surface only there.
+const dir = fileURLToPath(new URL('../../../examples/scenarios/', import.meta.url));
+const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+
+/** Facts the issue states about particular scenarios. */
+const expected: Record<string, { clients: number; depth: number; mode: 'real' | 'synthetic'; params?: number }> = {
+  'default.yaml': { clients: 10, depth: 2, mode: 'real' },
+  'small-synthetic.yaml': { clients: 8, depth: 2, mode: 'synthetic' },
+  'fashion-dirichlet.yaml': { clients: 100, depth: 2, mode: 'real' },
+  'faults.yaml': { clients: 30, depth: 2, mode: 'real' },
+  'scale-1k.yaml': { clients: 1_000, depth: 3, mode: 'synthetic', params: 10_000 },
+  'scale-10k.yaml': { clients: 10_000, depth: 3, mode: 'synthetic', params: 10_000 },
+  'scale-50k.yaml': { clients: 50_000, depth: 3, mode: 'synthetic', params: 10_000 },
+};
+
+describe('examples/scenarios', () => {
+  it('ships every scenario the issue names', () => {
+    expect(files).toEqual(expect.arrayContaining(Object.keys(expected)));
+  });
+
+  for (const file of files) {
+    it(`${file} parses and yields a valid manifest`, () => {
+      const scenario = parseScenario(readFileSync(dir + file, 'utf8'), file);
+      expect(scenario.name, file).toBe(file.replace(/\.yaml$/, ''));
+      const manifest = scenarioManifest(scenario);
+      const want = expected[file];
+      if (!want) return;
+      const counts = countCluster(manifest.cluster);
+      expect(counts.clients, file).toBe(want.clients);
+      expect(counts.depth, file).toBe(want.depth);
+      expect(scenario.training.mode, file).toBe(want.mode);
+      if (want.params !== undefined && scenario.training.mode === 'synthetic') expect(scenario.training.params, file).toBe(want.params);
+    });
+  }
+
+  it('fashion-dirichlet samples 10% of clients per round under Dirichlet 0.5', () => {
+    const s = parseScenario(readFileSync(`${dir}fashion-dirichlet.yaml`, 'utf8'));
+    expect(s.job.dataset.partition).toEqual({ kind: 'dirichlet', alpha: 0.5 });
+    expect(s.job.model.kind).toBe('2nn');
+    const leaf = scenarioManifest(s).cluster.clusters?.[0];
+    expect(leaf?.timing?.sampleFraction).toBe(0.1);
+  });
+
+  it('faults crashes 20% of clients and has one liar per cluster', () => {
+    const s = parseScenario(readFileSync(`${dir}faults.yaml`, 'utf8'));
+    expect(s.faults.clientCrashPerRound).toBe(0.2);
+    expect(s.faults.lyingWorkersPerCluster).toBe(1);
+  });
+});

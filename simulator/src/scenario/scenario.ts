@@ -1,0 +1,152 @@
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { parseDocument } from 'yaml';
+import { ClusterSpec, Manifest, formatZodIssues } from '@canopy/core/protocol';
+import { ManifestError } from '@canopy/core/util';
+import { DEFAULT_PROFILES, DeviceProfile } from '../engine/devices.js';
+import { NetworkSpec } from '../engine/network.js';
+import { FaultSpec } from './faults.js';
+import { TreeSpec } from './tree.js';
+import { checkScenario } from './scenarioManifest.js';
+
+// A scenario file (issue #5) is a job manifest plus what the simulator needs to play it:
+//
+//   apiVersion: canopy/v1
+//   kind: Scenario
+//   name: small-synthetic          # also the job's name unless job.name is given
+//   job:                           # a manifest's fields, without apiVersion/kind, and with
+//     model: ...                   #   either `cluster` (as in manifests) or `tree` (generated)
+//     tree: { depth: 2, fanout: 2, clientsPerLeaf: 4, workersPerCluster: 3 }
+//   training: { mode: synthetic, params: 10000 }     # or { mode: real, workerThreads: 2 }
+//   devices: { profiles: [...], hostProfile: workstation }
+//   network: { latency: { kind: lognormal, medianMs: 30, sigma: 0.5 } }
+//   faults: { clientCrashPerRound: 0.2, lyingWorkersPerCluster: 1 }
+//   repetitions: 3
+//   seed: 7
+//
+// Choices: `workerThreads` sits in the `real` training mode, the only one it applies to;
+// stop conditions are the manifest's own `job.stop`, applied per repetition.
+
+/** Synthetic training's defaults: per-sample cost is the 2NN's on the reference machine (6,700 samples/s). */
+export const SYNTHETIC_DEFAULTS = { samplesPerClient: 600, secondsPerSample: 1 / 6700, learnRate: 0.1 } as const;
+
+/** How clients train: for real, with tfjs on real data, or synthetically, with cheap arithmetic on P parameters. */
+export const TrainingSpec = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({
+      mode: z.literal('real'),
+      /** Size of the pool of worker threads that run tfjs training; default: one per core. */
+      workerThreads: z.number().int().min(1).max(256).optional(),
+    }),
+    z.strictObject({
+      mode: z.literal('synthetic'),
+      /** Parameters per model: the length of every vector clients train and workers aggregate. */
+      params: z.number().int().min(1).max(100_000_000),
+      /** Samples each client holds; weights its submission and sets its compute time. */
+      samplesPerClient: z.number().int().min(1).default(SYNTHETIC_DEFAULTS.samplesPerClient),
+      /** Virtual seconds one sample-epoch costs a device of speed 1. */
+      secondsPerSample: z.number().positive().default(SYNTHETIC_DEFAULTS.secondsPerSample),
+      /** Step size of the synthetic update, which pulls parameters toward the optimum. */
+      learnRate: z.number().gt(0).max(1).default(SYNTHETIC_DEFAULTS.learnRate),
+    }),
+  ],
+  { error: 'expected `mode: real` or `mode: synthetic`' },
+);
+export type TrainingSpec = z.infer<typeof TrainingSpec>;
+
+/** The devices nodes run on. Hosts and workers may be pinned to one profile (edge servers, say). */
+export const DevicesSpec = z
+  .strictObject({
+    profiles: z.array(DeviceProfile).min(1).default(() => DEFAULT_PROFILES.map((p) => ({ ...p }))),
+    /** Every host gets this profile instead of a draw by share. */
+    hostProfile: z.string().min(1).optional(),
+    /** Every worker gets this profile instead of a draw by share. */
+    workerProfile: z.string().min(1).optional(),
+  })
+  .superRefine((d, ctx) => {
+    const names = new Set<string>();
+    d.profiles.forEach((p, i) => {
+      if (names.has(p.name)) ctx.addIssue({ code: 'custom', path: ['profiles', i, 'name'], message: `profile ${p.name} is defined twice` });
+      names.add(p.name);
+    });
+    for (const key of ['hostProfile', 'workerProfile'] as const) {
+      const name = d[key];
+      if (name !== undefined && !names.has(name)) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `expected one of the profiles (${[...names].join(', ')})` });
+      }
+    }
+  });
+export type DevicesSpec = z.infer<typeof DevicesSpec>;
+
+/** The job of a scenario: a manifest's fields, with `cluster` or a generated `tree`. */
+export const ScenarioJob = Manifest.omit({ apiVersion: true, kind: true, name: true, cluster: true })
+  .extend({
+    /** The job's name; default: the scenario's name. */
+    name: Manifest.shape.name.optional(),
+    cluster: ClusterSpec.optional(),
+    tree: TreeSpec.optional(),
+  })
+  .superRefine((j, ctx) => {
+    if ((j.cluster === undefined) === (j.tree === undefined)) {
+      ctx.addIssue({ code: 'custom', message: 'expected exactly one of `cluster` (listed nodes) or `tree` (generated)' });
+    }
+  });
+export type ScenarioJob = z.infer<typeof ScenarioJob>;
+
+/** A complete scenario. */
+export const Scenario = z.strictObject({
+  apiVersion: z.literal('canopy/v1'),
+  kind: z.literal('Scenario'),
+  name: Manifest.shape.name,
+  description: z.string().max(2000).optional(),
+  job: ScenarioJob,
+  training: TrainingSpec.default({ mode: 'real' }),
+  devices: DevicesSpec.default(() => ({ profiles: DEFAULT_PROFILES.map((p) => ({ ...p })) })),
+  network: NetworkSpec.default(() => NetworkSpec.parse({})),
+  faults: FaultSpec.default(() => FaultSpec.parse({})),
+  /** Independent runs of the whole job; repetition r uses the seeds of {@link repetitionSeeds}. */
+  repetitions: z.number().int().min(1).max(1000).default(1),
+  /** Seed of the simulation's randomness: profiles, latencies, sampling, faults. */
+  seed: z.number().int().default(0),
+  /** A repetition that has not stopped by this virtual time is ended (stop reason `maxVirtualSeconds`). */
+  maxVirtualSeconds: z.number().positive().optional(),
+});
+export type Scenario = z.infer<typeof Scenario>;
+/** A scenario as written, before defaults. */
+export type ScenarioInput = z.input<typeof Scenario>;
+
+/** A scenario that does not validate. A {@link ManifestError}, so callers need handle only that. */
+export class ScenarioError extends ManifestError {
+  constructor(source: string, issues: readonly string[]) {
+    super(source, issues);
+    this.message = `${source} is not a valid scenario:\n${issues.map((i) => `  - ${i}`).join('\n')}`;
+  }
+}
+
+/**
+ * Parses and validates a YAML scenario, including the job it embeds and the faults' node
+ * names. Throws {@link ScenarioError} listing every problem as `field.path: expected ...;
+ * found ...`; `source` names the file in the message.
+ */
+export function parseScenario(yamlText: string, source = 'scenario'): Scenario {
+  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(source, doc.errors.map((e) => `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`));
+  }
+  return validateScenario(doc.toJS(), source);
+}
+
+/** Validates an already-parsed scenario object (see {@link parseScenario}). */
+export function validateScenario(value: unknown, source = 'scenario'): Scenario {
+  const result = Scenario.safeParse(value);
+  if (!result.success) throw new ScenarioError(source, formatZodIssues(result.error.issues, value));
+  const problems = checkScenario(result.data);
+  if (problems.length > 0) throw new ScenarioError(source, problems);
+  return result.data;
+}
+
+/** Reads and validates a scenario file. */
+export async function loadScenario(path: string): Promise<Scenario> {
+  return parseScenario(await readFile(path, 'utf8'), path);
+}
