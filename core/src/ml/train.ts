@@ -87,7 +87,7 @@ export async function trainLocal(model: Model, data: LabeledData, spec: TrainSpe
             opts.onProgress({ epoch, epochs: spec.epochs, batch: b + 1, batches, loss });
           }
           if (performance.now() - lastYield > YIELD_MS) {
-            await new Promise((resolve) => setImmediate(resolve));
+            await yieldToEventLoop();
             lastYield = performance.now();
           }
         }
@@ -130,6 +130,10 @@ export async function evaluate(model: Model, data: LabeledData, opts: EvaluateOp
   }
   return { loss: lossSum / data.count, accuracy: correct / data.count, samples: data.count };
 }
+
+// setImmediate does not exist in browsers (the renderer trains too); setTimeout there.
+const yieldToEventLoop = (): Promise<void> =>
+  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /** A tfjs optimiser for a spec; it is the caller's to dispose. */
 function createOptimizer(spec: OptimizerSpec): tf.Optimizer {
