@@ -1,12 +1,7 @@
 import type { ClusterSpec } from '@canopy/core/protocol';
+import type { RunParameter } from '../report/roundRecord.js';
 import type { Scenario } from './scenario.js';
 import { scenarioCluster } from './scenarioManifest.js';
-
-/** One labelled parameter of a run, as a report's header shows it. */
-export interface RunParameter {
-  readonly label: string;
-  readonly value: string;
-}
 
 /** Counts of a cluster tree, however it was given. */
 export interface ClusterCounts {

@@ -1,0 +1,21 @@
+/**
+ * A run's export (issue #5): per-round JSONL and CSV written as rounds finish, then
+ * summary.json and a self-contained report.html with charts.
+ */
+export {
+  RoundRecord,
+  StageLatencies,
+  STAGES,
+  RepetitionEnd,
+  RepetitionStopReason,
+  RunMeta,
+  RunParameter,
+  totalOf,
+  type Stage,
+  type RunMetaInput,
+} from './roundRecord.js';
+export { RunExporter, RUN_FILES, rebuildReport, type RunExporterOptions } from './runExporter.js';
+export { summarizeRun, summarizeRepetition, statOf, byRepetition, type RunSummary, type RepetitionSummary, type Stat } from './summary.js';
+export { renderReport } from './reportHtml.js';
+export { csvField, csvLine, roundCsvHeader, roundCsvFields } from './roundCsv.js';
+export { escapeHtml } from './format.js';
