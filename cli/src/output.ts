@@ -56,7 +56,7 @@ function barProgress(label: string, total: number): Progress {
 // Without a terminal (CI logs, pipes) a bar would be noise: print a line at most every
 // few seconds, and always the last one.
 function lineProgress(label: string, total: number): Progress {
-  let lastAt = 0;
+  let lastAt = Date.now();
   let lastText = '';
   return {
     update: (done, info = '') => {

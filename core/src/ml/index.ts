@@ -1,0 +1,15 @@
+// The ML engine: models from serialisable specs, local training and evaluation on the
+// best available tfjs backend, parameter vectors and their encoding, deterministic
+// aggregators, datasets and partitioners, and the in-process FedAvg reference.
+export * from './specs.js';
+export * from './types.js';
+export { architecture, layerParams, paramLayout, paramCount, shapeSize, type ParamShape, type Activation, type LayerDef, type Architecture } from './layout.js';
+export { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
+export { Model, createModel, getParams, setParams, initialParams } from './models.js';
+export { encodeParams, decodeParams, paramsHash, type DecodedParams } from './params.js';
+export { trainLocal, evaluate, shuffledIndices, type TrainOptions, type EvaluateOptions } from './train.js';
+export { benchTrain, syntheticDigits, type TrainBenchOptions, type TrainBenchResult } from './trainBench.js';
+export * from './aggregate/index.js';
+export * from './data/index.js';
+export { encodeDataChunk, decodeDataChunk, splitForMembers } from './dataChunk.js';
+export { runFedAvgBaseline, modelSpecFor, type BaselineOptions, type BaselineRound, type BaselineResult, type BaselineProgress, type BaselineHooks } from './fedavgBaseline.js';
