@@ -25,13 +25,3 @@ export function numberArg(min: number, max: number, { inclusiveMin = false } = {
     return n;
   };
 }
-
-/** Parses one of a fixed set of words. */
-export function choiceArg<T extends string>(choices: readonly T[]) {
-  return (value: string): T => {
-    if (!(choices as readonly string[]).includes(value)) {
-      throw new InvalidArgumentError(`expected one of ${choices.join(', ')}, found "${value}"`);
-    }
-    return value as T;
-  };
-}

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { runFedAvgBaseline, type BaselineOptions } from '@canopy/core/ml';
 import type { AggregatorSpec, DatasetSpec, PartitionSpec } from '@canopy/core/ml';
 import { AggregatorSpec as AggregatorSchema } from '@canopy/core/ml';
-import { choiceArg, intArg, numberArg } from '../args.js';
+import { intArg, numberArg } from '../args.js';
 import { createOutput } from '../output.js';
 
 const MODELS = ['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const;
