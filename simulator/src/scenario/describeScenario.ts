@@ -1,5 +1,5 @@
 import type { ClusterSpec } from '@canopy/core/protocol';
-import type { RunParameter } from '../report/roundRecord.js';
+import type { RunMetaInput, RunParameter } from '../report/roundRecord.js';
 import type { Scenario } from './scenario.js';
 import { scenarioCluster } from './scenarioManifest.js';
 
@@ -56,8 +56,13 @@ export function describeScenario(scenario: Scenario): RunParameter[] {
   const partText = part.kind === 'iid' ? 'IID' : part.kind === 'shards' ? `shards, ${part.classesPerClient} classes/client` : `${part.kind} α = ${part.alpha}`;
   out.push({ label: 'Data', value: `${job.dataset.source.kind}, ${partText}` });
   const timing = job.timing;
-  if (timing.sampleFraction !== undefined || timing.quorum !== undefined) {
-    out.push({ label: 'Sampling', value: `${Math.round((timing.sampleFraction ?? 1) * 100)}% of clients per round, quorum ${Math.round((timing.quorum ?? 1) * 100)}%` });
+  const pct = (x: number | undefined) => `${Math.round((x ?? 1) * 100)}%`;
+  const levels = job.tree?.levelTiming;
+  if (levels?.some((t) => t.sampleFraction !== undefined || t.quorum !== undefined)) {
+    const perLevel = levels.map((t, l) => `level ${l}: ${pct(t.sampleFraction ?? timing.sampleFraction)} sampled, quorum ${pct(t.quorum ?? timing.quorum)}`);
+    out.push({ label: 'Sampling', value: perLevel.join('; ') });
+  } else if (timing.sampleFraction !== undefined || timing.quorum !== undefined) {
+    out.push({ label: 'Sampling', value: `${pct(timing.sampleFraction)} of clients per round, quorum ${pct(timing.quorum)}` });
   }
   const stop = [`${job.stop.rounds} rounds`];
   if (job.stop.targetAccuracy !== undefined) stop.push(`accuracy ≥ ${job.stop.targetAccuracy}`);
@@ -73,4 +78,18 @@ export function describeScenario(scenario: Scenario): RunParameter[] {
   out.push({ label: 'Devices', value: scenario.devices.profiles.map((p) => `${p.name} ${Math.round(p.share * 100)}%`).join(', ') });
   out.push({ label: 'Repetitions', value: `${scenario.repetitions} (seed ${scenario.seed})` });
   return out;
+}
+
+/** What a run exporter needs to know about a scenario's run (see `RunExporter.open`). */
+export function scenarioRunMeta(scenario: Scenario, startedAt: Date = new Date()): RunMetaInput {
+  const { rounds, targetAccuracy, targetLoss } = scenario.job.stop;
+  return {
+    scenario: scenario.name,
+    ...(scenario.description !== undefined ? { description: scenario.description } : {}),
+    levels: countCluster(scenarioCluster(scenario)).depth,
+    repetitions: scenario.repetitions,
+    parameters: describeScenario(scenario),
+    stop: { rounds, ...(targetAccuracy !== undefined ? { targetAccuracy } : {}), ...(targetLoss !== undefined ? { targetLoss } : {}) },
+    startedAt: startedAt.toISOString(),
+  };
 }

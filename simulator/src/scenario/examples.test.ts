@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseScenario } from './scenario.js';
 import { scenarioManifest } from './scenarioManifest.js';
-import { countCluster } from './describeScenario.js';
+import { countCluster, describeScenario } from './describeScenario.js';
 
 // Every shipped scenario must load: they are what `npm start`, the benchmark and the
 // acceptance run, and a broken one would surface only there.
@@ -47,6 +47,7 @@ describe('examples/scenarios', () => {
     expect(s.job.model.kind).toBe('2nn');
     const leaf = scenarioManifest(s).cluster.clusters?.[0];
     expect(leaf?.timing?.sampleFraction).toBe(0.1);
+    expect(describeScenario(s).find((p) => p.label === 'Sampling')?.value).toBe('level 0: 100% sampled, quorum 100%; level 1: 10% sampled, quorum 100%');
   });
 
   it('faults crashes 20% of clients and has one liar per cluster', () => {

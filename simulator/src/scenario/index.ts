@@ -18,4 +18,4 @@ export {
 export { TreeSpec, MAX_TREE_CLIENTS, expandTree, treeSize, fanoutAt, childClusterPath, clusterNodeNames, type TreeSize, type TreeSpecInput } from './tree.js';
 export { FaultSpec, HostCrashSpec, LieKind, lyingWorkers, clusterNodes, clusterHosts, minWorkers } from './faults.js';
 export { scenarioManifest, scenarioCluster, repetitionSeeds, checkScenario, type RepetitionSeeds } from './scenarioManifest.js';
-export { describeScenario, countCluster, type ClusterCounts } from './describeScenario.js';
+export { describeScenario, scenarioRunMeta, countCluster, type ClusterCounts } from './describeScenario.js';

@@ -4,7 +4,8 @@ import { ManifestError } from '@canopy/core/util';
 import { DEFAULT_PROFILES } from '../engine/devices.js';
 import { ScenarioError, parseScenario, validateScenario } from './scenario.js';
 import { repetitionSeeds, scenarioManifest } from './scenarioManifest.js';
-import { describeScenario } from './describeScenario.js';
+import { describeScenario, scenarioRunMeta } from './describeScenario.js';
+import { RunMeta } from '../report/roundRecord.js';
 
 /** A minimal valid scenario; each case below breaks one thing. */
 function base(): Record<string, unknown> {
@@ -169,5 +170,13 @@ describe('scenarioManifest', () => {
     expect(byLabel.Topology).toBe('2-level tree, 3 clusters, 6 clients, 9 workers');
     expect(byLabel.Training).toBe('synthetic, P = 100, 600 samples/client');
     expect(byLabel.Stop).toBe('3 rounds');
+  });
+
+  it('gives the run exporter its meta: levels from the tree, stop targets for the charts', () => {
+    const raw = base() as { job: { stop: Record<string, unknown> } };
+    raw.job.stop.targetAccuracy = 0.9;
+    const meta = RunMeta.parse(scenarioRunMeta(validateScenario(raw), new Date('2025-01-01T00:00:00Z')));
+    expect(meta).toMatchObject({ scenario: 'tiny', levels: 2, repetitions: 1, stop: { rounds: 3, targetAccuracy: 0.9 }, startedAt: '2025-01-01T00:00:00.000Z' });
+    expect(meta.parameters.length).toBeGreaterThan(5);
   });
 });
