@@ -1,0 +1,42 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BackendPreference } from '../../ml/index.js';
+import { WorkerPool, type RunOptions } from './workerPool.js';
+import type { MlTasks } from './mlTasks.js';
+import { UnsupportedError } from '../../util/errors.js';
+
+/** A pool of compute threads running ML tasks, typed by {@link MlTasks}. */
+export class ComputePool {
+  private constructor(private readonly pool: WorkerPool) {}
+
+  /**
+   * Starts `size` compute threads. The thread entry is the compiled `computeWorker.js`; when
+   * this module runs from TypeScript sources (tests), the compiled copy under core/dist is
+   * used, so run `npm run build` first.
+   */
+  static start({ size = 1, backend = 'auto' }: { size?: number; backend?: BackendPreference } = {}): ComputePool {
+    return new ComputePool(new WorkerPool({ script: computeWorkerScript(), size, workerData: { backend } }));
+  }
+
+  get size(): number {
+    return this.pool.size;
+  }
+
+  /** Runs an ML task on a thread. */
+  run<K extends keyof MlTasks>(kind: K, payload: MlTasks[K]['payload'], opts?: RunOptions): Promise<MlTasks[K]['result']> {
+    return this.pool.run(kind, payload, opts);
+  }
+
+  stop(): Promise<void> {
+    return this.pool.stop();
+  }
+}
+
+function computeWorkerScript(): URL {
+  const here = new URL('./computeWorker.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  // Running from src (vitest): use the build output.
+  const built = new URL(import.meta.url.replace(/\/src\/node\/compute\/[^/]+$/, '/dist/node/compute/computeWorker.js'));
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new UnsupportedError('the compute thread script is not built: run `npm run build` in the repository root');
+}

@@ -1,0 +1,138 @@
+import type { AggregatorSpec, BackendPreference, DataSplit, ModelSpec, TrainSpec } from '../../ml/index.js';
+import {
+  createAggregator,
+  createModel,
+  decodeDataChunk,
+  decodeParams,
+  encodeParams,
+  evaluate,
+  getParams,
+  initBackend,
+  initialParams,
+  loadDataset,
+  setParams,
+  splitForMembers,
+  trainLocal,
+  type DatasetSpec,
+  type Model,
+  type PartitionSpec,
+  type ServerState,
+} from '../../ml/index.js';
+import { hashJson } from '../../util/hash.js';
+import { BadInputError } from '../../util/errors.js';
+import type { TaskHandler } from './serveTasks.js';
+
+// The ML work a node hands to its compute threads. Parameters cross the thread boundary as
+// encoded blobs (encodeParams), the same bytes that are stored and hashed, so what a thread
+// returns can be stored and compared by hash without another conversion.
+
+/** Where a member's data comes from: a dataset chunk's bytes, or a local source split the manifest's way. */
+export type DataSource =
+  | { readonly kind: 'chunk'; readonly bytes: Uint8Array }
+  | { readonly kind: 'local'; readonly dataset: DatasetSpec; readonly partition: PartitionSpec; readonly seed: number; readonly shard: { readonly index: number; readonly of: number } };
+
+/** Payloads and results of each task kind. */
+export interface MlTasks {
+  loadData: { payload: { key: string; source: DataSource }; result: { train: number; test: number; name: string } };
+  initParams: { payload: { model: ModelSpec; seed: number }; result: { params: Uint8Array } };
+  train: {
+    payload: { key: string; model: ModelSpec; train: TrainSpec; global: Uint8Array; seed: number };
+    result: { params: Uint8Array; samples: number; loss: number; accuracy: number; samplesPerSec: number };
+  };
+  evaluate: { payload: { key: string; model: ModelSpec; params: Uint8Array }; result: { loss: number; accuracy: number; samples: number } };
+  aggregate: {
+    payload: { stateKey: string; model: ModelSpec; aggregator: AggregatorSpec; base: Uint8Array; inputs: Array<{ memberId: string; params: Uint8Array; weight: number }> };
+    result: { params: Uint8Array; inputs: number; totalWeight: number };
+  };
+  dropData: { payload: { key: string }; result: { dropped: boolean } };
+}
+
+/** Per-thread state: loaded datasets, one model per spec, server optimiser states. */
+interface ThreadState {
+  readonly data: Map<string, DataSplit>;
+  readonly models: Map<string, Model>;
+  readonly serverStates: Map<string, ServerState | undefined>;
+  backend?: Promise<unknown>;
+}
+
+/** Builds the task handlers for one compute thread. */
+export function mlTaskHandlers(backend: BackendPreference = 'auto'): Record<keyof MlTasks, TaskHandler> {
+  const st: ThreadState = { data: new Map(), models: new Map(), serverStates: new Map() };
+  const ready = () => (st.backend ??= initBackend(backend));
+  const modelFor = async (spec: ModelSpec) => {
+    await ready();
+    const key = hashJson(spec);
+    let m = st.models.get(key);
+    if (!m) {
+      m = createModel(spec, 0);
+      st.models.set(key, m);
+    }
+    return m;
+  };
+  const dataFor = (key: string) => {
+    const d = st.data.get(key);
+    if (!d) throw new BadInputError(`no data loaded under "${key}" in this compute thread; load it first`);
+    return d;
+  };
+  const out = (bytes: Uint8Array) => ({ result: { params: bytes }, transfer: [bytes.buffer as ArrayBuffer] });
+
+  return {
+    loadData: async ({ key, source }: MlTasks['loadData']['payload']) => {
+      const split = source.kind === 'chunk' ? decodeDataChunk(source.bytes) : await loadLocalShard(source);
+      st.data.set(key, split);
+      return { result: { train: split.train.count, test: split.test.count, name: split.name } };
+    },
+    dropData: ({ key }: MlTasks['dropData']['payload']) => ({ result: { dropped: st.data.delete(key) } }),
+    initParams: async ({ model, seed }: MlTasks['initParams']['payload']) => {
+      await ready();
+      return out(encodeParams(model, initialParams(model, seed)));
+    },
+    train: async ({ key, model, train, global, seed }: MlTasks['train']['payload'], progress) => {
+      const data = dataFor(key);
+      const m = await modelFor(model);
+      const g = decodeParams(global, model).params;
+      setParams(m, g);
+      const r = await trainLocal(m, data.train, { ...train, seed }, {
+        globalParams: train.mu > 0 ? g : undefined,
+        onProgress: (p) => progress(p),
+      });
+      const bytes = encodeParams(model, getParams(m));
+      return { result: { params: bytes, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec }, transfer: [bytes.buffer as ArrayBuffer] };
+    },
+    evaluate: async ({ key, model, params }: MlTasks['evaluate']['payload']) => {
+      const data = dataFor(key);
+      const m = await modelFor(model);
+      setParams(m, decodeParams(params, model).params);
+      const r = await evaluate(m, data.test);
+      return { result: { loss: r.loss, accuracy: r.accuracy, samples: r.samples } };
+    },
+    aggregate: async ({ stateKey, model, aggregator, base, inputs }: MlTasks['aggregate']['payload']) => {
+      await ready();
+      const global = decodeParams(base, model).params;
+      const agg = createAggregator(aggregator, { global, ...(st.serverStates.get(stateKey) ? { serverState: st.serverStates.get(stateKey)! } : {}) });
+      // Inputs arrive sorted by member id (protocol step 7); decode each straight into
+      // aggregator memory so the hot loop reads it without another copy.
+      for (const input of inputs) {
+        const decoded = decodeParams(input.params, model).params;
+        const slot = agg.allocate();
+        slot.set(decoded);
+        agg.add({ memberId: input.memberId, params: slot, weight: input.weight });
+      }
+      const r = agg.finish();
+      st.serverStates.set(stateKey, r.serverState);
+      const bytes = encodeParams(model, r.params);
+      return { result: { params: bytes, inputs: r.inputs, totalWeight: r.totalWeight }, transfer: [bytes.buffer as ArrayBuffer] };
+    },
+  };
+}
+
+// A member training on its own copy of a public dataset: it derives the same split every
+// member derives from the manifest, and keeps its own shard.
+async function loadLocalShard(source: Extract<DataSource, { kind: 'local' }>): Promise<DataSplit> {
+  const full = await loadDataset(source.dataset, { seed: source.seed });
+  const names = Array.from({ length: source.shard.of }, (_, i) => String(i));
+  const parts = splitForMembers(full, names, source.partition, source.seed);
+  const mine = parts.get(String(source.shard.index));
+  if (!mine) throw new BadInputError(`shard ${source.shard.index} of ${source.shard.of} does not exist`);
+  return mine;
+}
