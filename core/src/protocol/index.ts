@@ -11,7 +11,7 @@ export * from './consensus.js';
 export * from './sampling.js';
 export * from './messages/index.js';
 export * from './validate/index.js';
-export { createMachine, createMachines, restoreHostMachine, stepMachine, viewOf, type Machine, type MachineState } from './machines/index.js';
+export { createMachine, createMachines, restoreHostMachine, stepMachine, viewOf, wantsMessage, type Machine, type MachineState } from './machines/index.js';
 export { stepHost, type StepResult } from './machines/host.js';
 export { createHostState, type HostState, MAX_ATTEMPTS, OFFLINE_AFTER_BEATS, FINISHED_LINGER_BEATS } from './machines/hostState.js';
 export { checkpointHost, restoreHostState, HostCheckpoint } from './machines/hostCheckpoint.js';

@@ -4,8 +4,8 @@ import type { Effect } from '../effects.js';
 import type { Input } from '../inputs.js';
 import { allMembers, buildJobTree, jobOf, type JobTree } from '../jobTree.js';
 import type { Manifest } from '../manifest.js';
-import { encodeMessage, type BlobRef } from '../messages/index.js';
-import { createMachine, createMachines, restoreHostMachine, stepMachine, viewOf, type Machine } from '../machines/index.js';
+import { encodeMessage, type BlobRef, type Message } from '../messages/index.js';
+import { createMachine, createMachines, restoreHostMachine, stepMachine, viewOf, wantsMessage, type Machine } from '../machines/index.js';
 import { validateMessage } from '../validate/index.js';
 import { EventQueue } from './eventQueue.js';
 import { asInputs, fakeAggregate, fakeEvaluate, fakeInit, fakeLie, fakeSamples, fakeTrain, refOf, type FakeParams } from './standIns.js';
@@ -47,7 +47,7 @@ export interface DriverOptions {
 /** What a run produced. */
 export interface DriverResult {
   readonly tree: JobTree;
-  /** Virtual time when the last event ran. */
+  /** Virtual time when the last event that did something ran (cancelled timers do not count). */
   readonly endedAt: number;
   /** The root's final parameter hash and stop reason (null if it never finished). */
   readonly rootFinal: string | null;
@@ -137,7 +137,9 @@ export function runInMemory(options: DriverOptions): DriverResult {
   const taskTime = (lo: number, hi: number) => lo + taskRng.float() * (hi - lo);
   const epochOf = (peer: Peer, key: string) => peer.epochs.get(key) ?? 0;
 
+  let lastActive = 0;
   const stepOne = (peer: Peer, machine: Machine, input: Input) => {
+    lastActive = now;
     const { state, effects } = stepMachine(machine.state, input, ctxFor(peer, machine.key));
     machine.state = state;
     for (const e of effects) perform(peer, machine, e);
@@ -150,7 +152,7 @@ export function runInMemory(options: DriverOptions): DriverResult {
     switch (e.type) {
       case 'publish': {
         const bytes = encodeMessage(e.message);
-        for (const target of subscribers.get(e.topic) ?? []) {
+        for (const target of audience(e.topic, e.message.type, e.message.job)) {
           if (target === peer.id) {
             // The shell loops its own messages back to its other machines on the topic.
             queue.push(now, { kind: 'deliver', member: target, topic: e.topic, bytes, from: peer.id, exceptKey: machine.key });
@@ -239,6 +241,19 @@ export function runInMemory(options: DriverOptions): DriverResult {
     }
   };
 
+  // Real gossip shows a message to every subscriber; the driver skips peers that would drop it
+  // unread, which keeps a 1,000-client leaf from costing a million heartbeat deliveries.
+  const audiences = new Map<string, string[]>();
+  const audience = (topic: string, type: Message['type'], job: string): string[] => {
+    const key = `${topic}|${type}`;
+    let list = audiences.get(key);
+    if (!list) {
+      list = [...(subscribers.get(topic) ?? [])].filter((id) => peers.get(id)!.machines.some((m) => m.topics.includes(topic) && wantsMessage(m, type, job)));
+      audiences.set(key, list);
+    }
+    return list;
+  };
+
   const store = (value: unknown): BlobRef => {
     const ref = refOf(value);
     blobs.set(ref.hash, value);
@@ -253,7 +268,7 @@ export function runInMemory(options: DriverOptions): DriverResult {
     if (verdict.result === 'reject') violations.push(`${peer.id} rejected a message from ${ev.from} on ${ev.topic}: ${verdict.reason}`);
     if (verdict.result !== 'accept') return;
     for (const m of [...peer.machines]) {
-      if (m.key === ev.exceptKey || !m.topics.includes(ev.topic)) continue;
+      if (m.key === ev.exceptKey || !m.topics.includes(ev.topic) || !wantsMessage(m, verdict.message!.type, verdict.message!.job)) continue;
       stepOne(peer, m, { type: 'message', message: verdict.message! });
     }
   };
@@ -324,5 +339,5 @@ export function runInMemory(options: DriverOptions): DriverResult {
   for (const a of aggregations) {
     if (a.inputBases.some((b) => b !== a.base)) violations.push(`${a.job} round ${a.round} aggregated inputs trained from another model`);
   }
-  return { tree, endedAt: now, rootFinal, stopReason, finals, traces, killed, metrics, violations, verdicts, aggregations, lies };
+  return { tree, endedAt: lastActive, rootFinal, stopReason, finals, traces, killed, metrics, violations, verdicts, aggregations, lies };
 }

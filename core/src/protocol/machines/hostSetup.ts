@@ -104,7 +104,7 @@ export function ackUpward(s: HostState, ctx: Ctx, effects: Effect[]): void {
 /** The upward heartbeat of a secondary job: its status as a client, carrying its ACK level. */
 export function heartbeatUpward(s: HostState, ctx: Ctx, effects: Effect[]): void {
   const up = s.upstream!;
-  const status = s.done ? 5 : up.pending && up.pending.round === up.round ? 4 : s.processStage === 1 || s.processStage === 2 ? 3 : up.acked;
+  const status = s.processStage === 3 ? 5 : up.pending && up.pending.round === up.round ? 4 : s.processStage === 1 || s.processStage === 2 ? 3 : up.acked;
   const samples = sumSamples(s);
   publishUp(s, ctx, effects, { type: 'heartbeat', payload: { status, acked: up.acked, sheetHash: sheetHashOf(s), refused: up.acked === 2 && samples === 0, samples } }, up.round);
 }

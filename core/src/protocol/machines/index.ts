@@ -3,6 +3,7 @@ import type { Input } from '../inputs.js';
 import { deriveJobSheet, type Role } from '../jobSheet.js';
 import { jobOf, jobTopic, type JobTree } from '../jobTree.js';
 import type { MemberId } from '../manifest.js';
+import type { Message } from '../messages/index.js';
 import { createClientState, stepClient, type ClientState } from './client.js';
 import { createDistributorState, distributorTopics, stepDistributor, type DistributorState } from './distributor.js';
 import { stepHost, type StepResult } from './host.js';
@@ -102,4 +103,24 @@ export function viewOf(machines: readonly Machine[], job: string): { round: numb
     }
   }
   return view;
+}
+
+/**
+ * Whether a machine acts on a message type for a job at all. Gossip shows every message of a
+ * topic to every subscriber, so a client sees every other client's heartbeat. A shell must
+ * still validate (and so forward) them, but it need not step machines that would drop them.
+ * The simulator can also skip delivering them.
+ */
+export function wantsMessage(machine: Machine, type: Message['type'], job: string): boolean {
+  switch (machine.role) {
+    case 'host':
+      if (job !== machine.job) return type === 'state';
+      return type === 'ack' || type === 'heartbeat' || type === 'init-params' || type === 'submit' || type === 'aggregate';
+    case 'client':
+      return type === 'state' || type === 'dataset-offer';
+    case 'worker':
+      return type === 'state';
+    case 'distributor':
+      return type === 'state' || type === 'dataset-request';
+  }
 }
