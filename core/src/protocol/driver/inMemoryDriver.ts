@@ -304,6 +304,7 @@ export function runInMemory(options: DriverOptions): DriverResult {
         const key = `host:${e.job}`;
         peer.epochs.set(key, epochOf(peer, key) + 1);
         peer.machines = peer.machines.filter((m) => m.key !== key);
+        audiences.clear();
         break;
       }
       case 'restore': {
@@ -311,6 +312,7 @@ export function runInMemory(options: DriverOptions): DriverResult {
         const checkpoint = checkpoints.get(e.job);
         const m = checkpoint === undefined ? createMachine(tree, 'host', e.job, peer.id, now) : restoreHostMachine(tree, checkpoint, now);
         peer.machines.push(m);
+        audiences.clear();
         stepOne(peer, m, { type: 'start' });
         break;
       }
