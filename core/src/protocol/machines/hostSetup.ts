@@ -86,7 +86,8 @@ export function advanceSetup(s: HostState, ctx: Ctx, effects: Effect[]): void {
       return;
     }
     askInitialParameters(s, ctx, effects);
-    changed = true;
+    // With no candidate online yet, the next ACK or heartbeat tick asks again.
+    if (s.initFrom) changed = true;
   }
   if (changed) publishState(s, ctx, effects);
 }
