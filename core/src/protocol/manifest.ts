@@ -146,7 +146,9 @@ export function formatZodIssues(issues: readonly z.core.$ZodIssue[], input: unkn
   return issues.map((issue) => {
     const path = issue.path.length > 0 ? issue.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') : '(top level)';
     const found = describeValue(valueAt(input, issue.path));
-    return `${path}: ${issue.message}${found === undefined ? '' : `; found ${found}`}`;
+    // zod says "received number"; the value itself, which we add, says more.
+    const message = issue.message.replace(/, received \w+$/, '');
+    return `${path}: ${message}${found === undefined ? '' : `; found ${found}`}`;
   });
 }
 
