@@ -1,6 +1,6 @@
 import { CanopyError } from '../../util/errors.js';
 import { formatZodIssues } from '../../protocol/manifest.js';
-import { apiEvents, apiMethods, isMethodName, type ApiHandlers, type EventName, type EventPayload } from './contract.js';
+import { apiEvents, apiMethods, isMethodName, type ApiHandlers, type EventName, type EventPayload, type MethodName } from './contract.js';
 import type { ApiErrorBody, CallFrame, ServerFrame } from './rpcMessages.js';
 
 /** Something events can be subscribed on, such as an {@link AppApi}. */
@@ -36,16 +36,20 @@ export function serveApi(api: ApiHandlers & EventSource, send: (frame: ServerFra
 /** Decodes and runs one call; the frame to send back. */
 export async function dispatch(api: ApiHandlers, id: number, method: string, arg: unknown): Promise<ServerFrame> {
   if (!isMethodName(method)) return { t: 'result', id, ok: false, error: { code: 'BAD_INPUT', message: `unknown method ${JSON.stringify(method.slice(0, 64))}` } };
-  const parsed = apiMethods[method].arg.safeParse(arg ?? {});
-  if (!parsed.success) {
-    return { t: 'result', id, ok: false, error: { code: 'BAD_INPUT', message: `${method}: ${formatZodIssues(parsed.error.issues, arg).join('; ')}` } };
-  }
+  const decoded = decodeArg(method, arg);
+  if (!decoded.ok) return { t: 'result', id, ok: false, error: { code: 'BAD_INPUT', message: decoded.message } };
   try {
     const handler = api[method] as (a: unknown) => Promise<unknown>;
-    return { t: 'result', id, ok: true, value: await handler.call(api, parsed.data) };
+    return { t: 'result', id, ok: true, value: await handler.call(api, decoded.value) };
   } catch (err) {
     return { t: 'result', id, ok: false, error: errorBody(err) };
   }
+}
+
+/** Decodes a call's argument with the contract's schema; a missing argument counts as `{}`. */
+export function decodeArg(method: MethodName, arg: unknown): { ok: true; value: unknown } | { ok: false; message: string } {
+  const parsed = apiMethods[method].arg.safeParse(arg ?? {});
+  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, message: `${method}: ${formatZodIssues(parsed.error.issues, arg).join('; ')}` };
 }
 
 /** The error as the owner should read it; unexpected errors keep their message, never a stack. */
