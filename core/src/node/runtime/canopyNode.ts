@@ -1,0 +1,316 @@
+import '../../net/polyfill.js';
+import type { PeerId } from '@libp2p/interface';
+import { createCanopyNode, type CanopyLibp2p } from '../../net/createNode.js';
+import type { GossipChannel } from '../../net/gossipChannel.js';
+import { loadOrCreateIdentity } from '../../net/identity.js';
+import type { BackendPreference } from '../../ml/backend.js';
+import type { DatasetSpec } from '../../ml/specs.js';
+import { rolesOf } from '../../protocol/jobTree.js';
+import type { BlobRef } from '../../protocol/messages/common.js';
+import { createLog, type Log } from '../../util/log.js';
+import { ConsentLedger, type ConsentMode } from '../consent.js';
+import { NodeStore } from '../storage/nodeStore.js';
+import { encodeAnnounce, openAnnounceChannel } from './announcer.js';
+import { BlobPlane } from './blobPlane.js';
+import type { ComputeBackend } from './compute/computeBackend.js';
+import { mlCompute } from './compute/mlCompute.js';
+import { syntheticCompute } from './compute/syntheticCompute.js';
+import type { NodeFaults } from './effectEnv.js';
+import { TypedEmitter, type CanopyNodeEvents } from './events.js';
+import { JobRunner, RUNTIME_RECORD, type RuntimeRecord, type TrafficCounters } from './jobRunner.js';
+import { serveSubmissions, type SubmitReply } from './submitProtocol.js';
+import { MAX_SUBMISSION_BYTES, openSubmission, type Announce, type OpenedSubmission } from './submission.js';
+
+/** Options of {@link CanopyNode}; everything but `dataDir` has a default. */
+export interface CanopyNodeOptions {
+  /** Identity, blobs, job state, checkpoints and consent receipts live here. */
+  readonly dataDir: string;
+  readonly listen?: readonly string[];
+  readonly bootstrap?: readonly string[];
+  readonly mdns?: boolean;
+  /** Accept many connections per second from one host (every node on 127.0.0.1). */
+  readonly loopbackCluster?: boolean;
+  /** Use the in-process memory transport (tests, the simulator's fidelity mode). */
+  readonly inMemory?: boolean;
+  /** How this node answers consent requests; default: refuse (no policy). */
+  readonly consent?: ConsentMode;
+  /** `ml` (worker-thread training, the default), `synthetic` (cheap stand-in arithmetic), or a backend. */
+  readonly compute?: 'ml' | 'synthetic' | ComputeBackend;
+  readonly computeThreads?: number;
+  readonly backend?: BackendPreference;
+  /** Synthetic compute only: how long each training task takes. */
+  readonly syntheticTrainMs?: number;
+  /** Train on this dataset instead of the manifest's shard or the distributor's chunk. */
+  readonly localDataset?: DatasetSpec;
+  /** Largest dataset chunk downloaded (default 512 MiB). */
+  readonly maxDataBytes?: number;
+  /** Root hosts announce their jobs this often (default 2 s). */
+  readonly announceMs?: number;
+  readonly faults?: NodeFaults;
+  readonly log?: Log;
+}
+
+/** What a node reports about itself. */
+export interface NodeStats {
+  readonly peerId: string;
+  readonly messagesSent: number;
+  readonly gossipBytesSent: number;
+  readonly blobBytesFetched: number;
+  readonly rejected: number;
+  readonly rssBytes: number;
+  readonly maxRssBytes: number;
+}
+
+/** One job as this node sees it. */
+export interface NodeJobStatus {
+  readonly rootId: string;
+  readonly name: string;
+  readonly member: string;
+  readonly roles: { role: string; job: string }[];
+  readonly finished: boolean;
+}
+
+/**
+ * A Canopy peer: one libp2p node, a node store, a compute backend, a consent mode, and one
+ * {@link JobRunner} per job tree it takes part in. Jobs arrive by submission (this node is
+ * the root host) or by announcement (a root host names this node in a manifest), and are
+ * resumed from disk after a restart. See docs/PROTOCOL.md, "Job submission and discovery".
+ */
+export class CanopyNode {
+  readonly events = new TypedEmitter<CanopyNodeEvents>();
+  readonly store: NodeStore;
+  private libp2pNode: CanopyLibp2p | undefined;
+  private blobPlane: BlobPlane | undefined;
+  private compute: ComputeBackend | undefined;
+  private announceChannel: GossipChannel<Announce> | undefined;
+  private announceTimer: NodeJS.Timeout | undefined;
+  private rssTimer: NodeJS.Timeout | undefined;
+  private readonly runners = new Map<string, JobRunner>();
+  private readonly records = new Map<string, { record: RuntimeRecord; opened: OpenedSubmission }>();
+  private readonly pending = new Set<string>();
+  private readonly notMine = new Set<string>();
+  private readonly counters: TrafficCounters = { messagesSent: 0, gossipBytesSent: 0, rejected: 0 };
+  private readonly log: Log;
+  private maxRss = 0;
+
+  constructor(readonly options: CanopyNodeOptions) {
+    this.store = new NodeStore(options.dataDir);
+    this.log = options.log ?? createLog('node');
+  }
+
+  get libp2p(): CanopyLibp2p {
+    if (!this.libp2pNode) throw new Error('the node is not started');
+    return this.libp2pNode;
+  }
+
+  get peerId(): string {
+    return this.libp2p.peerId.toString();
+  }
+
+  /** Listening addresses with /p2p/<peer id>. */
+  multiaddrs(): string[] {
+    return this.libp2p.getMultiaddrs().map((a) => a.toString());
+  }
+
+  get blobs(): BlobPlane {
+    if (!this.blobPlane) throw new Error('the node is not started');
+    return this.blobPlane;
+  }
+
+  /** Starts libp2p, serves blobs and submissions, listens for announcements, and resumes stored jobs. */
+  async start(): Promise<void> {
+    const o = this.options;
+    const { privateKey } = await loadOrCreateIdentity(o.dataDir);
+    this.libp2pNode = await createCanopyNode({
+      privateKey,
+      ...(o.listen ? { listen: o.listen } : {}),
+      ...(o.bootstrap ? { bootstrap: o.bootstrap } : {}),
+      mdns: o.mdns ?? false,
+      loopbackCluster: o.loopbackCluster ?? false,
+      inMemory: o.inMemory ?? false,
+    });
+    this.blobPlane = new BlobPlane(this.libp2pNode, this.store.blobs, this.log);
+    await this.blobPlane.start();
+    this.compute = typeof o.compute === 'object' ? o.compute : o.compute === 'synthetic' ? syntheticCompute({ trainMs: o.syntheticTrainMs ?? 0 }) : mlCompute({ threads: o.computeThreads ?? 1, backend: o.backend ?? 'auto' });
+    await serveSubmissions(this.libp2pNode, (raw, from) => this.acceptSubmission(raw, from));
+    this.announceChannel = openAnnounceChannel({
+      libp2p: this.libp2pNode,
+      onAnnounce: (a, from) => this.onAnnounce(a, from),
+      onReject: (reason, from) => {
+        this.counters.rejected++;
+        this.log.warn({ from, reason }, 'announcement rejected');
+      },
+    });
+    await this.resumeJobs();
+    this.announceTimer = setInterval(() => this.announce(), o.announceMs ?? 2000);
+    this.rssTimer = setInterval(() => (this.maxRss = Math.max(this.maxRss, process.memoryUsage().rss)), 1000);
+    this.rssTimer.unref();
+    this.log.info({ peerId: this.peerId, addrs: this.multiaddrs(), compute: this.compute.kind, consent: o.consent?.kind ?? 'none' }, 'node started');
+  }
+
+  /** Stops every job runner, the compute backend and libp2p. Job state stays on disk. */
+  async stop(): Promise<void> {
+    clearInterval(this.announceTimer);
+    clearInterval(this.rssTimer);
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    this.runners.clear();
+    this.announceChannel?.stop();
+    await this.compute?.stop();
+    await this.libp2pNode?.stop();
+    this.log.info({ ...this.stats() }, 'node stopped');
+  }
+
+  /** Traffic and memory so far. */
+  stats(): NodeStats {
+    const rss = process.memoryUsage().rss;
+    this.maxRss = Math.max(this.maxRss, rss);
+    return {
+      peerId: this.libp2pNode?.peerId.toString() ?? '',
+      messagesSent: this.counters.messagesSent,
+      gossipBytesSent: this.counters.gossipBytesSent,
+      blobBytesFetched: this.blobPlane?.bytesFetched ?? 0,
+      rejected: this.counters.rejected,
+      rssBytes: rss,
+      maxRssBytes: this.maxRss,
+    };
+  }
+
+  /** The jobs this node takes part in. */
+  jobs(): NodeJobStatus[] {
+    return [...this.records.entries()].map(([rootId, { record, opened }]) => {
+      const runner = this.runners.get(rootId);
+      return { rootId, name: opened.tree.root, member: opened.peers.memberOf(this.peerId), roles: runner?.roles() ?? [], finished: record.finished || (runner?.finished ?? false) };
+    });
+  }
+
+  /** The runner of a job tree (tests and status reports). */
+  runner(rootId: string): JobRunner | undefined {
+    return this.runners.get(rootId);
+  }
+
+  /**
+   * Accepts a signed submission for which this node is the root host: checks it, stores it
+   * as a blob (members fetch it from here), and starts the job. Resubmitting is idempotent.
+   */
+  async acceptSubmission(raw: unknown, from?: PeerId): Promise<SubmitReply> {
+    try {
+      const opened = await openSubmission(raw, 'submission');
+      const { tree, peers } = opened;
+      if (peers.peerOf(tree.manifest.cluster.host) !== this.peerId) {
+        return { ok: false, error: `this node (${this.peerId}) is not the root host ${tree.manifest.cluster.host} (${peers.peerOf(tree.manifest.cluster.host)}); send the job to that peer` };
+      }
+      if (this.records.has(tree.rootId)) return { ok: true, rootId: tree.rootId, name: tree.root, resubmitted: true };
+      const ref = await this.blobs.putJson(opened.submission);
+      this.log.info({ rootId: tree.rootId, submitter: opened.submission.submitter, from: from?.toString() }, 'job submitted');
+      await this.adopt(opened, ref, false);
+      this.announce();
+      return { ok: true, rootId: tree.rootId, name: tree.root, resubmitted: false };
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message }, 'submission refused');
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
+  private async onAnnounce(a: Announce, from: string): Promise<void> {
+    if (this.records.has(a.rootId) || this.pending.has(a.rootId) || this.notMine.has(a.rootId)) return;
+    this.pending.add(a.rootId);
+    try {
+      if (!(await this.blobs.fetch(a.submission, [from], { maxBytes: MAX_SUBMISSION_BYTES }))) return;
+      const opened = await openSubmission(await this.blobs.getJson(a.submission.hash), `announced job ${a.rootId}`);
+      const { tree, peers } = opened;
+      // Only the manifest's root host may announce its job.
+      if (tree.rootId !== a.rootId || peers.peerOf(tree.manifest.cluster.host) !== from) {
+        this.log.warn({ rootId: a.rootId, from }, 'announcement by a peer that is not the job\'s root host; ignored');
+        this.notMine.add(a.rootId);
+        return;
+      }
+      if (rolesOf(tree, peers.memberOf(this.peerId)).length === 0) {
+        this.notMine.add(a.rootId);
+        return;
+      }
+      await this.adopt(opened, a.submission, false);
+    } catch (err) {
+      this.log.warn({ rootId: a.rootId, err: (err as Error).message }, 'announced job refused');
+      this.notMine.add(a.rootId);
+    } finally {
+      this.pending.delete(a.rootId);
+    }
+  }
+
+  private async adopt(opened: OpenedSubmission, ref: BlobRef, resumed: boolean, record?: RuntimeRecord): Promise<void> {
+    const { tree, peers } = opened;
+    const me = peers.memberOf(this.peerId);
+    const rec: RuntimeRecord = record ?? { submission: ref, finished: false, final: null, reason: null };
+    if (!record) await this.store.saveState(tree.rootId, RUNTIME_RECORD, rec);
+    this.records.set(tree.rootId, { record: rec, opened });
+    if (rec.finished) return;
+    const runner = new JobRunner({
+      libp2p: this.libp2p,
+      store: this.store,
+      opened,
+      submissionRef: ref,
+      me,
+      log: this.log.child({ rootId: tree.rootId, member: me }),
+      counters: this.counters,
+      env: {
+        blobs: this.blobs,
+        compute: this.compute!,
+        consent: this.options.consent ?? { kind: 'none' },
+        ledger: new ConsentLedger(this.store),
+        events: this.events,
+        faults: this.options.faults ?? {},
+        ...(this.options.localDataset ? { localDataset: this.options.localDataset } : {}),
+        maxDataBytes: this.options.maxDataBytes ?? 512 << 20,
+      },
+    });
+    this.runners.set(tree.rootId, runner);
+    this.events.on('job:finished', (d) => {
+      if (d.rootId === tree.rootId) this.records.set(tree.rootId, { record: { submission: ref, finished: true, final: d.final, reason: d.reason }, opened });
+    });
+    await runner.start();
+    this.log.info({ rootId: tree.rootId, member: me, roles: runner.roles(), resumed }, resumed ? 'job resumed' : 'job started');
+    this.events.emit('job:started', { rootId: tree.rootId, name: tree.root, member: me, roles: runner.roles(), resumed });
+  }
+
+  private async resumeJobs(): Promise<void> {
+    for (const dir of await this.store.jobs()) {
+      let record: RuntimeRecord | undefined;
+      try {
+        record = await this.store.loadState<RuntimeRecord>(dir, RUNTIME_RECORD);
+        if (!record) continue;
+        const opened = await openSubmission(await this.blobs.getJson(record.submission.hash), `stored job ${dir}`);
+        await this.adopt(opened, record.submission, true, record);
+      } catch (err) {
+        this.log.error({ job: dir, err: (err as Error).message }, 'could not resume a stored job');
+      }
+    }
+  }
+
+  // Root hosts announce each job they host, finished ones included (so `canopy job model`
+  // can find the final parameters), again and again: late or restarted peers catch up.
+  private announce(): void {
+    const ch = this.announceChannel;
+    if (!ch) return;
+    for (const [rootId, { record, opened }] of this.records) {
+      const { tree, peers } = opened;
+      if (peers.peerOf(tree.manifest.cluster.host) !== this.peerId) continue;
+      const live = this.runners.get(rootId)?.rootHostState();
+      const finished = record.finished || live?.processStage === 3;
+      const a: Announce = {
+        v: 1,
+        type: 'job',
+        rootId,
+        name: tree.root,
+        submission: record.submission,
+        host: this.peerId,
+        round: live?.round ?? 0,
+        processStage: finished ? 3 : (live?.processStage ?? 0),
+        final: finished ? (live?.global ?? record.final) : null,
+        downloadable: finished && tree.manifest.allowModelDownload,
+        stopReason: live?.stopReason ?? record.reason,
+        metrics: live?.metrics ?? null,
+      };
+      void ch.publish(encodeAnnounce(a), { timeoutMs: 1000 }).catch(() => undefined);
+    }
+  }
+}

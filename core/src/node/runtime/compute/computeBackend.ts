@@ -1,0 +1,48 @@
+import type { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../../../ml/specs.js';
+import type { DataSource } from '../../compute/mlTasks.js';
+
+export type { DataSource };
+
+/** The result of local training: the new parameters (as stored bytes) and the run's statistics. */
+export interface TrainOutcome {
+  readonly params: Uint8Array;
+  readonly samples: number;
+  readonly loss: number;
+  readonly accuracy: number;
+}
+
+/** A dataset chunk a distributor serves to one member. */
+export interface PreparedChunk {
+  readonly bytes: Uint8Array;
+  readonly train: number;
+  readonly test: number;
+}
+
+/** One input to an aggregation, in the order the inputs blob lists them (sorted by client id). */
+export interface AggregateInput {
+  readonly memberId: string;
+  readonly params: Uint8Array;
+  readonly weight: number;
+}
+
+/**
+ * What a node computes with. Parameters are always the bytes that are stored and hashed, so
+ * whatever a backend returns can be put in the blob store and compared by hash. The runtime
+ * uses the ML backend (worker threads, real training) or the synthetic one (cheap
+ * deterministic arithmetic) where protocol behaviour, not learning, is under test.
+ */
+export interface ComputeBackend {
+  readonly kind: 'ml' | 'synthetic';
+  /** Loads a member's data under `key`; later train/evaluate calls name that key. */
+  loadData(key: string, source: DataSource): Promise<{ train: number; test: number }>;
+  initParams(model: ModelSpec, seed: number): Promise<Uint8Array>;
+  train(key: string, model: ModelSpec, train: TrainSpec, global: Uint8Array, seed: number): Promise<TrainOutcome>;
+  evaluate(key: string, model: ModelSpec, params: Uint8Array): Promise<{ loss: number; accuracy: number; samples: number }>;
+  /** Deterministic: the same inputs in the same order give the same bytes. */
+  aggregate(stateKey: string, model: ModelSpec, aggregator: AggregatorSpec, base: Uint8Array, inputs: readonly AggregateInput[]): Promise<Uint8Array>;
+  /** Distributor: one encoded data chunk per shard (shard i in position i), with its sample counts. */
+  prepareChunks(dataset: DatasetSpec, partition: PartitionSpec, seed: number, shards: number): Promise<PreparedChunk[]>;
+  /** Largest parameter blob this backend can produce for a model (the per-job fetch limit). */
+  paramsLimit(model: ModelSpec): number;
+  stop(): Promise<void>;
+}

@@ -1,0 +1,45 @@
+import type { BackendPreference } from '../../../ml/backend.js';
+import { encodeDataChunk, splitForMembers } from '../../../ml/dataChunk.js';
+import { loadDataset } from '../../../ml/data/loadDataset.js';
+import { paramCount } from '../../../ml/layout.js';
+import type { ModelSpec } from '../../../ml/specs.js';
+import { ComputePool } from '../../compute/computePool.js';
+import type { ComputeBackend } from './computeBackend.js';
+
+/**
+ * Real training on compute threads (ComputePool), so a node that trains still answers gossip
+ * and heartbeats on its event loop. Data is pinned to a thread by key, so every task on a
+ * member's data runs where that data is loaded.
+ */
+export function mlCompute({ threads = 1, backend = 'auto' }: { threads?: number; backend?: BackendPreference } = {}): ComputeBackend {
+  const pool = ComputePool.start({ size: threads, backend });
+  return {
+    kind: 'ml',
+    loadData: async (key, source) => {
+      // A chunk's buffer is copied into the thread: the caller may still hold it.
+      const r = await pool.run('loadData', { key, source }, { affinity: key });
+      return { train: r.train, test: r.test };
+    },
+    initParams: async (model, seed) => (await pool.run('initParams', { model, seed })).params,
+    train: async (key, model, train, global, seed) => {
+      const r = await pool.run('train', { key, model, train, global, seed }, { affinity: key });
+      return { params: r.params, samples: r.samples, loss: r.loss, accuracy: r.accuracy };
+    },
+    evaluate: (key, model, params) => pool.run('evaluate', { key, model, params }, { affinity: key }),
+    aggregate: async (stateKey, model, aggregator, base, inputs) =>
+      // Server-optimiser state lives on the thread, so one job's aggregations stay on one thread.
+      (await pool.run('aggregate', { stateKey, model, aggregator, base, inputs: [...inputs] }, { affinity: `agg:${stateKey}` })).params,
+    prepareChunks: async (dataset, partition, seed, shards) => {
+      // The same split a member derives for a local shard (mlTasks: names "0".."n-1").
+      const full = await loadDataset(dataset, { seed });
+      const names = Array.from({ length: shards }, (_, i) => String(i));
+      const parts = splitForMembers(full, names, partition, seed);
+      return names.map((n) => {
+        const part = parts.get(n)!;
+        return { bytes: encodeDataChunk(part), train: part.train.count, test: part.test.count };
+      });
+    },
+    paramsLimit: (model: ModelSpec) => paramCount(model) * 4 + (1 << 20),
+    stop: () => pool.stop(),
+  };
+}

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import type { AskConsentEffect, LoadDatasetEffect, PrepareDatasetEffect } from '../../protocol/effects.js';
+import type { Input } from '../../protocol/inputs.js';
+import { BlobRef } from '../../protocol/messages/common.js';
+import { hashJson } from '../../util/hash.js';
+import { decideConsent, type ConsentRequest } from '../consent.js';
+import { MAX_JSON_BLOB_BYTES, type EffectEnv } from './effectEnv.js';
+import { dataKey } from './taskEffects.js';
+
+// The data effects (step 4). Consent comes first: a client asks its owner (here the node's
+// consent mode) and only then runs `loadDataset`, which is the first time it fetches
+// anything from the distributor. The distributor serves each chunk to its member alone.
+
+/** The distributor's index blob: each client of a leaf job → its chunk and sample count. */
+const DatasetIndex = z.record(z.string(), z.strictObject({ train: BlobRef, test: BlobRef, samples: z.number().int().min(0) }));
+
+/** The dataset hash a consent policy can approve: the manifest's dataset section (source, partition, seed). */
+export function datasetHash(env: EffectEnv): string {
+  return hashJson(env.tree.manifest.dataset);
+}
+
+/** `askConsent`: decide by the node's consent mode and record a receipt either way. */
+export async function runAskConsent(env: EffectEnv, e: AskConsentEffect): Promise<Input> {
+  const d = env.tree.manifest.dataset;
+  const request: ConsentRequest = {
+    job: e.job,
+    rootJob: env.tree.rootId,
+    submitter: env.submitter,
+    dataset: {
+      name: e.dataset.kind,
+      hash: datasetHash(env),
+      size: 0,
+      ...(d.distributor === undefined ? {} : { distributor: env.peers.peerOf(d.distributor) }),
+      purpose: env.localDataset
+        ? `train model ${env.tree.manifest.model.kind} in job ${e.job} on this node's own dataset (${env.localDataset.kind})`
+        : `train model ${env.tree.manifest.model.kind} in job ${e.job} on a ${d.partition.kind} shard of ${e.dataset.kind}`,
+    },
+  };
+  const decision = decideConsent(env.consent, request);
+  try {
+    await env.ledger.record(request, decision.decision, decision.by, decision.reason);
+  } catch (err) {
+    // Without a durable receipt there is no consent.
+    env.log.error({ job: e.job, err: (err as Error).message }, 'could not record the consent receipt; refusing');
+    return { type: 'consent', job: e.job, given: false };
+  }
+  env.log.info({ job: e.job, decision: decision.decision, by: decision.by, reason: decision.reason }, 'consent decided');
+  return { type: 'consent', job: e.job, given: decision.decision === 'approved' };
+}
+
+/** `loadDataset`: the node's own dataset, the local shard, or the chunk named in the distributor's index. */
+export async function runLoadDataset(env: EffectEnv, e: LoadDatasetEffect): Promise<Input> {
+  const started = performance.now();
+  const key = dataKey(env, e.job);
+  try {
+    let loaded: { train: number };
+    if (env.localDataset) {
+      loaded = await env.compute.loadData(key, { kind: 'local', dataset: env.localDataset, partition: { kind: 'iid' }, seed: 0, shard: { index: 0, of: 1 } });
+    } else if (e.source.kind === 'local') {
+      loaded = await env.compute.loadData(key, { kind: 'local', dataset: e.source.dataset, partition: e.source.partition, seed: e.source.seed, shard: e.source.shard });
+    } else {
+      const from = [env.peers.peerOf(e.source.from)];
+      if (!(await env.blobs.fetch(e.source.index, from, { maxBytes: MAX_JSON_BLOB_BYTES, signal: env.signal }))) throw new Error('the dataset index is not available from the distributor');
+      const index = DatasetIndex.safeParse(await env.blobs.getJson(e.source.index.hash));
+      if (!index.success) throw new Error('the distributor sent a malformed dataset index');
+      const entry = index.data[e.source.member];
+      if (!entry) throw new Error(`the dataset index has no chunk for ${e.source.member}`);
+      if (!(await env.blobs.fetch(entry.train, from, { maxBytes: env.maxDataBytes, signal: env.signal }))) throw new Error('the dataset chunk could not be fetched intact');
+      loaded = await env.compute.loadData(key, { kind: 'chunk', bytes: await env.blobs.store.get(entry.train.hash) });
+    }
+    const ms = Math.round(performance.now() - started);
+    env.log.info({ job: e.job, samples: loaded.train, ms }, 'dataset loaded');
+    env.events.emit('task:done', { rootId: env.tree.rootId, job: e.job, task: 'loadDataset', round: 0, ms });
+    return { type: 'datasetLoaded', job: e.job, samples: Math.max(1, loaded.train) };
+  } catch (err) {
+    const reason = (err as Error).message;
+    env.log.warn({ job: e.job, err: reason }, 'dataset load failed; retrying on the next heartbeat');
+    return { type: 'datasetFailed', job: e.job, reason };
+  }
+}
+
+/** `prepareDataset`: partition once, store one chunk per client (served to it alone) and one index per leaf job. */
+export async function runPrepareDataset(env: EffectEnv, e: PrepareDatasetEffect): Promise<Input | undefined> {
+  try {
+    const chunks = await env.compute.prepareChunks(e.dataset, e.partition, e.seed, e.shards);
+    const indexes: Record<string, BlobRef> = {};
+    for (const j of e.jobs) {
+      const index: Record<string, { train: BlobRef; test: BlobRef; samples: number }> = {};
+      for (const [i, client] of j.clients.entries()) {
+        const chunk = chunks[env.tree.shardIndex.get(client) ?? j.firstShard + i];
+        if (!chunk) throw new Error(`no shard for ${client}`);
+        const ref = await env.blobs.store.put(chunk.bytes);
+        env.blobs.restrict(ref.hash, [env.peers.peerOf(client)]);
+        // One chunk holds both the member's training and test parts (ml/dataChunk.ts).
+        index[client] = { train: ref, test: ref, samples: chunk.train };
+      }
+      indexes[j.job] = await env.blobs.putJson(index);
+    }
+    env.log.info({ jobs: e.jobs.length, shards: e.shards }, 'dataset prepared');
+    return { type: 'datasetPrepared', indexes };
+  } catch (err) {
+    // The distributor machine has no failure input: without data the job cannot run, so say why loudly.
+    env.log.error({ err: (err as Error).message }, 'could not prepare the dataset; clients will wait');
+    return undefined;
+  }
+}

@@ -1,0 +1,65 @@
+import type { Role } from '../../protocol/jobSheet.js';
+import type { BlobRef } from '../../protocol/messages/common.js';
+
+/** What a {@link CanopyNode} reports, by event name (`noun:verb`). */
+export interface CanopyNodeEvents {
+  /** This node took up a job (a new submission or announce, or one resumed from disk). */
+  'job:started': { rootId: string; name: string; member: string; roles: { role: Role; job: string }[]; resumed: boolean };
+  /** Every machine this node ran for the job is done. */
+  'job:finished': { rootId: string; name: string; final: BlobRef | null; reason: string };
+  /** One role's machine finished. */
+  'machine:finished': { rootId: string; job: string; role: Role; final: BlobRef | null; reason: string };
+  /** A host closed a round (the protocol's `round` metric). */
+  'round:finished': { rootId: string; job: string; round: number; values: Readonly<Record<string, number | string>> };
+  /** Any other protocol metric. */
+  metric: { rootId: string; name: string; job: string; round: number; values: Readonly<Record<string, number | string>> };
+  /** A host of this node published a state snapshot. */
+  'state:published': { rootId: string; job: string; round: number; processStage: number; global: BlobRef | null };
+  /** A gossip message was rejected (non-member, forged, malformed, incoherent). */
+  'message:rejected': { rootId: string; topic: string; from: string; reason: string };
+  /** A compute task finished on this node. */
+  'task:done': { rootId: string; job: string; task: 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'loadDataset'; round: number; ms: number };
+}
+
+type Listener<T> = (detail: T) => void;
+
+/** A small typed event emitter; a throwing listener never breaks the node. */
+export class TypedEmitter<E extends object> {
+  private readonly listeners = new Map<keyof E, Set<Listener<never>>>();
+
+  on<K extends keyof E>(name: K, fn: Listener<E[K]>): () => void {
+    let set = this.listeners.get(name);
+    if (!set) this.listeners.set(name, (set = new Set()));
+    set.add(fn as Listener<never>);
+    return () => this.off(name, fn);
+  }
+
+  off<K extends keyof E>(name: K, fn: Listener<E[K]>): void {
+    this.listeners.get(name)?.delete(fn as Listener<never>);
+  }
+
+  /** Resolves with the first event for which `match` holds. */
+  once<K extends keyof E>(name: K, match: (d: E[K]) => boolean = () => true, signal?: AbortSignal): Promise<E[K]> {
+    return new Promise((resolve, reject) => {
+      const off = this.on(name, (d) => {
+        if (!match(d)) return;
+        off();
+        resolve(d);
+      });
+      signal?.addEventListener('abort', () => {
+        off();
+        reject(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+      }, { once: true });
+    });
+  }
+
+  emit<K extends keyof E>(name: K, detail: E[K]): void {
+    for (const fn of [...(this.listeners.get(name) ?? [])]) {
+      try {
+        (fn as Listener<E[K]>)(detail);
+      } catch {
+        // A listener's bug is its own; the node keeps running.
+      }
+    }
+  }
+}

@@ -1,0 +1,16 @@
+// The Canopy runtime: the imperative shell that runs the protocol's machines between real
+// peers over libp2p (docs/PROTOCOL.md §8 and "Job submission and discovery").
+
+export { CanopyNode, type CanopyNodeOptions, type NodeStats, type NodeJobStatus } from './canopyNode.js';
+export { TypedEmitter, type CanopyNodeEvents } from './events.js';
+export { JobRunner, checkpointKey, type TrafficCounters, type RuntimeRecord } from './jobRunner.js';
+export type { NodeFaults } from './effectEnv.js';
+export { PeerMap } from './peerMap.js';
+export { ANNOUNCE_TOPIC, SUBMIT_PROTOCOL, Announce, Submission, signSubmission, openSubmission, type OpenedSubmission } from './submission.js';
+export { submitJob, type SubmitReply } from './submitProtocol.js';
+export { openAnnounceChannel } from './announcer.js';
+export { BlobPlane } from './blobPlane.js';
+export { startMemoryCluster, type MemoryCluster, type MemoryClusterInit } from './memoryCluster.js';
+export type { ComputeBackend, TrainOutcome, AggregateInput, PreparedChunk } from './compute/computeBackend.js';
+export { mlCompute } from './compute/mlCompute.js';
+export { syntheticCompute } from './compute/syntheticCompute.js';

@@ -1,0 +1,354 @@
+import { randomInt } from 'node:crypto';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createMachines, restoreHostMachine, stepMachine, viewOf, wantsMessage, type Machine } from '../../protocol/machines/index.js';
+import type { Effect } from '../../protocol/effects.js';
+import type { Input } from '../../protocol/inputs.js';
+import { allMembers, type JobTree } from '../../protocol/jobTree.js';
+import { encodeMessage, type BlobRef, type Message } from '../../protocol/messages/index.js';
+import { validateMessage } from '../../protocol/validate/index.js';
+import { GossipChannel } from '../../net/gossipChannel.js';
+import type { CanopyLibp2p } from '../../net/createNode.js';
+import { Rng } from '../../util/rng.js';
+import type { Log } from '../../util/log.js';
+import type { NodeStore } from '../storage/nodeStore.js';
+import { runAskConsent, runLoadDataset, runPrepareDataset } from './dataEffects.js';
+import type { EffectEnv } from './effectEnv.js';
+import type { OpenedSubmission } from './submission.js';
+import { fetchGlobal, runAggregate, runEvaluate, runInitParams, runTrain } from './taskEffects.js';
+import { globalProviders } from './providers.js';
+import { scoreJobTopic } from './topicScore.js';
+
+/** Traffic a node sent, summed over its jobs. */
+export interface TrafficCounters {
+  messagesSent: number;
+  gossipBytesSent: number;
+  rejected: number;
+}
+
+/** Where a job's runtime record lives in the node store. */
+export const RUNTIME_RECORD = 'runtime';
+
+/** The runtime record of a job on a node: enough to resume it after a restart. */
+export interface RuntimeRecord {
+  readonly submission: BlobRef;
+  readonly finished: boolean;
+  readonly final: BlobRef | null;
+  readonly reason: string | null;
+}
+
+/** Everything a runner gets from its node. */
+export interface JobRunnerInit {
+  readonly libp2p: CanopyLibp2p;
+  readonly store: NodeStore;
+  readonly opened: OpenedSubmission;
+  readonly submissionRef: BlobRef;
+  readonly me: string;
+  readonly log: Log;
+  readonly counters: TrafficCounters;
+  readonly env: Omit<EffectEnv, 'tree' | 'peers' | 'me' | 'submitter' | 'signal' | 'log'>;
+}
+
+/**
+ * The imperative shell for one job tree on one node (docs/PROTOCOL.md §8): it holds this
+ * member's machines, one gossip channel per topic (validated by `validateMessage`), real
+ * timers, and carries out every effect. Inputs are stepped one at a time, in order, so a
+ * machine never sees two inputs at once; slow effects (training, fetching) run in the
+ * background and come back as inputs.
+ */
+export class JobRunner {
+  readonly tree: JobTree;
+  private machines: Machine[] = [];
+  private readonly channels = new Map<string, GossipChannel<Message>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly rngs = new Map<string, Rng>();
+  private readonly tasks: (() => Promise<void>)[] = [];
+  private readonly doneKeys = new Set<string>();
+  private readonly abort = new AbortController();
+  private readonly env: EffectEnv;
+  private readonly trees: Map<string, JobTree>;
+  private draining = false;
+  private dialTimer: NodeJS.Timeout | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private persistChain: Promise<void> = Promise.resolve();
+  finished = false;
+
+  constructor(private readonly init: JobRunnerInit) {
+    this.tree = init.opened.tree;
+    this.trees = new Map([[this.tree.rootId, this.tree]]);
+    this.env = { ...init.env, tree: this.tree, peers: init.opened.peers, me: init.me, submitter: init.opened.submission.submitter, signal: this.abort.signal, log: init.log };
+  }
+
+  /** The roles this member plays. */
+  roles(): { role: Machine['role']; job: string }[] {
+    return this.machines.map((m) => ({ role: m.role, job: m.job }));
+  }
+
+  /** Creates (or restores, for hosts with a checkpoint) the machines, subscribes, and starts them. */
+  async start(): Promise<void> {
+    const now = Date.now();
+    const machines = createMachines(this.tree, this.init.me, now);
+    for (const [i, m] of machines.entries()) {
+      if (m.role !== 'host') continue;
+      const cp = await this.init.store.latestCheckpoint(checkpointKey(this.tree, m.job)).catch(() => undefined);
+      if (!cp) continue;
+      try {
+        machines[i] = restoreHostMachine(this.tree, cp.checkpoint, now);
+        this.init.log.info({ job: m.job, round: cp.round }, 'host restored from its checkpoint');
+      } catch (err) {
+        this.init.log.warn({ job: m.job, err: (err as Error).message }, 'checkpoint unusable; the host starts afresh');
+      }
+    }
+    this.machines = machines;
+    for (const m of machines) this.rngs.set(m.key, Rng.fromSeed(randomInt(2 ** 31)));
+    for (const topic of new Set(machines.flatMap((m) => m.topics))) this.openChannel(topic);
+    this.connectMembers();
+    this.dialTimer = setInterval(() => this.connectMembers(), 5000);
+    this.dialTimer.unref();
+    for (const m of machines) this.feed(m.key, { type: 'start' });
+  }
+
+  /** Stops timers and channels; background tasks see an aborted signal. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    this.tasks.length = 0;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    clearInterval(this.dialTimer);
+    clearTimeout(this.lingerTimer);
+    for (const ch of this.channels.values()) ch.stop();
+    this.channels.clear();
+    await this.persistChain;
+  }
+
+  /** The root host's view of the job, if this node hosts the root (for announcements). */
+  rootHostState(): { round: number; processStage: number; global: BlobRef | null; stopReason: string | null; metrics: { loss: number; accuracy: number; samples: number } | null } | undefined {
+    const m = this.machines.find((x) => x.role === 'host' && x.job === this.tree.root);
+    if (!m || m.state.role !== 'host') return undefined;
+    const s = m.state;
+    return { round: s.round, processStage: s.processStage, global: s.global, stopReason: s.stopReason, metrics: s.metrics };
+  }
+
+  /** Machines' states, for status reports and tests. */
+  machineStates(): readonly Machine[] {
+    return this.machines;
+  }
+
+  private openChannel(topic: string): void {
+    const ch = new GossipChannel<Message>({
+      pubsub: this.init.libp2p.services.pubsub,
+      topic,
+      maxQueue: 4096,
+      validate: (from, data) => {
+        // The wire names members; the signer is a peer id. Map it before the envelope rules.
+        const v = validateMessage(data, { from: this.env.peers.memberOf(from), topic, trees: this.trees, view: (job) => viewOf(this.machines, job) });
+        return v.result === 'accept' ? { result: 'accept', value: v.message! } : { result: v.result, reason: v.reason };
+      },
+      onMessage: (message) => this.deliver(topic, message),
+      onVerdict: (verdict, reason, from) => {
+        if (verdict !== 'reject') return;
+        this.init.counters.rejected++;
+        this.init.log.warn({ topic, from, reason }, 'gossip message rejected');
+        this.env.events.emit('message:rejected', { rootId: this.tree.rootId, topic, from, reason });
+      },
+    });
+    scoreJobTopic(this.init.libp2p.services.pubsub, topic);
+    ch.start();
+    this.channels.set(topic, ch);
+  }
+
+  // Keep a connection to every member (bounded), re-dialling those that went away: a
+  // restarted peer comes back at the same address with the same identity.
+  private connectMembers(): void {
+    const { libp2p } = this.init;
+    const self = libp2p.peerId.toString();
+    for (const member of allMembers(this.tree).slice(0, 256)) {
+      const id = this.env.peers.peerOf(member);
+      if (id === self) continue;
+      let peerId;
+      try {
+        peerId = peerIdFromString(id);
+      } catch {
+        continue;
+      }
+      if (libp2p.getConnections(peerId).length > 0) continue;
+      const addrs = this.env.peers.addresses(member);
+      void (async () => {
+        if (addrs.length > 0) await libp2p.peerStore.merge(peerId, { multiaddrs: addrs.map((a) => multiaddr(a)) });
+        await libp2p.dial(peerId, { signal: AbortSignal.timeout(5000) });
+      })().catch(() => undefined);
+    }
+  }
+
+  private feed(key: string, input: Input): void {
+    this.schedule(async () => {
+      const m = this.machines.find((x) => x.key === key);
+      if (m) await this.step(m, input);
+    });
+  }
+
+  private deliver(topic: string, message: Message, exceptKey?: string): void {
+    this.schedule(async () => {
+      for (const m of this.machines) {
+        if (m.key === exceptKey || !m.topics.includes(topic) || !wantsMessage(m, message.type, message.job)) continue;
+        await this.step(m, { type: 'message', message });
+      }
+    });
+  }
+
+  private schedule(task: () => Promise<void>): void {
+    if (this.abort.signal.aborted) return;
+    this.tasks.push(task);
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.tasks.length > 0 && !this.abort.signal.aborted) {
+        const task = this.tasks.shift()!;
+        try {
+          await task();
+        } catch (err) {
+          this.init.log.error({ err: (err as Error).stack ?? String(err) }, 'runtime task failed');
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async step(m: Machine, input: Input): Promise<void> {
+    let effects: Effect[];
+    try {
+      const r = stepMachine(m.state, input, { now: Date.now(), rng: this.rngs.get(m.key)! });
+      m.state = r.state;
+      effects = r.effects;
+    } catch (err) {
+      // A machine bug must not take the node down; the input is dropped and logged.
+      this.init.log.error({ machine: m.key, input: input.type, err: (err as Error).stack }, 'machine step failed');
+      return;
+    }
+    for (const e of effects) await this.perform(m, e);
+  }
+
+  private async perform(m: Machine, e: Effect): Promise<void> {
+    const env = this.env;
+    switch (e.type) {
+      case 'publish':
+        return this.publish(m, e.topic, e.message);
+      case 'storeBlob': {
+        // Stored before the next effect runs, so the snapshot naming it can be served at once.
+        const ref = await env.blobs.putJson(e.value);
+        if (ref.hash !== e.ref.hash) this.init.log.error({ expected: e.ref.hash, got: ref.hash }, 'stored blob hash differs from the machine\'s');
+        return;
+      }
+      case 'setTimer': {
+        const id = `${m.key}|${e.id}`;
+        clearTimeout(this.timers.get(id));
+        this.timers.set(id, setTimeout(() => {
+          this.timers.delete(id);
+          this.feed(m.key, { type: 'timer', id: e.id });
+        }, Math.max(0, e.at - Date.now())));
+        return;
+      }
+      case 'cancelTimer': {
+        const id = `${m.key}|${e.id}`;
+        clearTimeout(this.timers.get(id));
+        this.timers.delete(id);
+        return;
+      }
+      case 'persist': {
+        const round = (e.checkpoint as { round?: number }).round ?? 0;
+        const write = this.persistChain.then(() => this.init.store.saveCheckpoint(checkpointKey(this.tree, e.job), round, e.checkpoint));
+        this.persistChain = write.catch((err) => this.init.log.error({ job: e.job, err: (err as Error).message }, 'checkpoint write failed'));
+        // Durable before anything else happens: a restart resumes from what was last said.
+        return this.persistChain;
+      }
+      case 'emitMetric':
+        this.init.log.info({ metric: e.name, job: e.job, round: e.round, ...e.values }, e.name === 'round' ? 'round finished' : `metric ${e.name}`);
+        if (e.name === 'round') env.events.emit('round:finished', { rootId: this.tree.rootId, job: e.job, round: e.round, values: e.values });
+        else env.events.emit('metric', { rootId: this.tree.rootId, name: e.name, job: e.job, round: e.round, values: e.values });
+        return;
+      case 'finished':
+        return this.onFinished(m, e.final, e.reason);
+      case 'fetchBlob':
+        return this.background(m, fetchGlobal(env, e));
+      case 'train':
+        return this.background(m, runTrain(env, e));
+      case 'evaluate':
+        return this.background(m, runEvaluate(env, e));
+      case 'aggregate':
+        return this.background(m, runAggregate(env, e));
+      case 'initParams':
+        return this.background(m, runInitParams(env, e));
+      case 'askConsent':
+        return this.background(m, runAskConsent(env, e));
+      case 'loadDataset':
+        return this.background(m, runLoadDataset(env, e));
+      case 'prepareDataset':
+        return this.background(m, runPrepareDataset(env, e));
+    }
+  }
+
+  private background(m: Machine, work: Promise<Input | undefined>): void {
+    void work.then(
+      (input) => {
+        if (input) this.feed(m.key, input);
+      },
+      (err) => this.init.log.error({ machine: m.key, err: (err as Error).message }, 'effect failed'),
+    );
+  }
+
+  private publish(m: Machine, topic: string, message: Message): void {
+    const ch = this.channels.get(topic);
+    const bytes = encodeMessage(message);
+    if (ch) {
+      this.init.counters.messagesSent++;
+      void ch.publish(bytes, { signal: this.abort.signal }).then(
+        (recipients) => {
+          this.init.counters.gossipBytesSent += bytes.byteLength * Math.max(1, recipients);
+        },
+        () => undefined,
+      );
+    }
+    // Gossip does not echo our own messages: hand them to this node's other machines on the topic.
+    this.deliver(topic, message, m.key);
+    if (m.role === 'host') this.mirror(m, message);
+  }
+
+  // A host serves what its messages name (the manifest, inputs, the global model it
+  // pushes down, the aggregate it submits upward), so members can always fetch from it.
+  private mirror(m: Machine, message: Message): void {
+    const limit = { maxBytes: this.env.compute.paramsLimit(this.tree.manifest.model), signal: this.abort.signal };
+    const peersOf = (ids: readonly string[]) => ids.map((id) => this.env.peers.peerOf(id));
+    if (message.type === 'state') {
+      const p = message.payload;
+      this.env.events.emit('state:published', { rootId: this.tree.rootId, job: message.job, round: message.round, processStage: p.processStage, global: p.global });
+      if (p.global) void this.env.blobs.fetch(p.global, peersOf(globalProviders(this.tree, m.job)), limit);
+    } else if (message.type === 'submit') {
+      void this.env.blobs.fetch(message.payload.ref, peersOf(this.tree.jobs.get(m.job)!.workers), limit);
+    }
+  }
+
+  private async onFinished(m: Machine, final: BlobRef | null, reason: string): Promise<void> {
+    this.doneKeys.add(m.key);
+    this.init.log.info({ job: m.job, role: m.role, final: final?.hash.slice(0, 12) ?? null, reason }, 'machine finished');
+    this.env.events.emit('machine:finished', { rootId: this.tree.rootId, job: m.job, role: m.role, final, reason });
+    if (m.role === 'host' && final) void this.env.blobs.fetch(final, globalProviders(this.tree, m.job).map((id) => this.env.peers.peerOf(id)), { maxBytes: this.env.compute.paramsLimit(this.tree.manifest.model) });
+    if (this.finished || !this.machines.every((x) => this.doneKeys.has(x.key))) return;
+    this.finished = true;
+    const record: RuntimeRecord = { submission: this.init.submissionRef, finished: true, final, reason };
+    await this.init.store.saveState(this.tree.rootId, RUNTIME_RECORD, record);
+    this.env.events.emit('job:finished', { rootId: this.tree.rootId, name: this.tree.root, final, reason });
+    // Members keep answering the host's final snapshots for a while (§6.9), then leave the topics.
+    const beatMs = Math.max(...[...this.tree.jobs.values()].map((j) => j.timing.heartbeatSeconds)) * 1000;
+    this.lingerTimer = setTimeout(() => void this.stop(), 20 * beatMs);
+    this.lingerTimer.unref();
+  }
+}
+
+/** Checkpoints are stored per (root job, job), so two submissions of one name never mix. */
+export function checkpointKey(tree: JobTree, job: string): string {
+  return `${tree.rootId}:${job}`;
+}

@@ -1,0 +1,47 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseManifest } from '../../protocol/manifest.js';
+import { createLog } from '../../util/log.js';
+import { startMemoryCluster, type MemoryCluster } from './memoryCluster.js';
+
+// Whole jobs among real runtime nodes (real libp2p, gossipsub, blob exchange, stores) in
+// one process over the memory transport.
+describe('runtime over the memory transport', () => {
+  let cluster: MemoryCluster | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs the 2-level example to the end with synthetic compute; every member ends with the same final hash', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'canopy-rt-'));
+    const text = await readFile(new URL('../../../../examples/jobs/mnist-2level.yaml', import.meta.url), 'utf8');
+    const manifest = parseManifest(text.replace('heartbeatSeconds: 5', 'heartbeatSeconds: 1').replace('rounds: 5', 'rounds: 3'));
+    cluster = await startMemoryCluster(manifest, { baseDir: dir, node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'warn') } });
+    const rootNode = cluster.nodes.get('root-host')!;
+    const finished = new Map<string, string | null>();
+    const rounds: number[] = [];
+    for (const [name, node] of cluster.nodes) {
+      node.events.on('machine:finished', (d) => finished.set(`${name}/${d.role}:${d.job}`, d.final?.hash ?? null));
+    }
+    rootNode.events.on('round:finished', (d) => {
+      if (d.job === 'mnist-2level') rounds.push(d.round);
+    });
+    const rootId = await cluster.submit();
+    await rootNode.events.once('job:finished', (d) => d.rootId === rootId);
+    expect(rounds).toEqual([1, 2, 3]);
+    // Every client and worker finishes (hosts linger until members report status 5).
+    const memberFinals = [...finished.entries()].filter(([k]) => /\/(client|worker):/.test(k));
+    expect(memberFinals.length).toBe(6 + 9);
+    const finals = new Set(memberFinals.map(([, h]) => h));
+    expect(finals.size, JSON.stringify([...finished])).toBe(1);
+    expect([...finals][0]).toMatch(/^[0-9a-f]{64}$/);
+    const host = rootNode.runner(rootId)!.rootHostState()!;
+    expect(host.processStage).toBe(3);
+    expect(host.stopReason).toMatch(/rounds: 3/);
+  }, 120_000);
+});

@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import type { AggregateEffect, EvaluateEffect, FetchBlobEffect, InitParamsEffect, TrainEffect } from '../../protocol/effects.js';
+import type { Input } from '../../protocol/inputs.js';
+import { BlobRef } from '../../protocol/messages/common.js';
+import type { AggregateInput } from './compute/computeBackend.js';
+import { MAX_JSON_BLOB_BYTES, type EffectEnv } from './effectEnv.js';
+import { globalProviders, inputProviders } from './providers.js';
+
+// The compute effects of the shell contract (docs/PROTOCOL.md §8): fetch the blobs a task
+// needs, run it on the compute backend, store what it makes, and answer with the input the
+// machine expects. Any failure becomes `taskFailed` (or `blobFetched{ok:false}`): the
+// machine then acts as a straggler, which the protocol's deadlines and quorum absorb.
+
+const InputsBlob = z.array(z.strictObject({ client: z.string(), ref: BlobRef, samples: z.number().positive() })).max(100_000);
+
+/** The key under which a member's data for a job is loaded in the compute backend. */
+export function dataKey(env: EffectEnv, job: string): string {
+  return `${env.tree.rootId}/${job}`;
+}
+
+const peersOf = (env: EffectEnv, members: readonly string[]) => members.map((m) => env.peers.peerOf(m));
+
+/** `fetchBlob` (a client fetching the round's global parameters). */
+export async function fetchGlobal(env: EffectEnv, e: FetchBlobEffect): Promise<Input> {
+  const providers = peersOf(env, globalProviders(env.tree, e.job, e.from));
+  const ok = await env.blobs.fetch(e.ref, providers, { maxBytes: env.compute.paramsLimit(env.tree.manifest.model), signal: env.signal });
+  return { type: 'blobFetched', job: e.job, ref: e.ref, ok };
+}
+
+/** `train`: local training from the global parameters, seeded per member and round as the baseline does. */
+export async function runTrain(env: EffectEnv, e: TrainEffect): Promise<Input> {
+  const started = performance.now();
+  try {
+    const global = await env.blobs.store.get(e.global.hash);
+    const shard = env.tree.shardIndex.get(env.me) ?? 0;
+    const seed = e.train.seed + e.round * 100_003 + shard;
+    const r = await env.compute.train(dataKey(env, e.job), e.model, e.train, global, seed);
+    const ref = await env.blobs.store.put(r.params);
+    done(env, e.job, 'train', e.round, started);
+    return { type: 'trained', job: e.job, round: e.round, ref, samples: r.samples, loss: finite(r.loss, 1e9), accuracy: finite(r.accuracy, 0) };
+  } catch (err) {
+    return failed(env, e.job, 'train', e.round, err);
+  }
+}
+
+/** `evaluate`: the round's global model on this member's test split. */
+export async function runEvaluate(env: EffectEnv, e: EvaluateEffect): Promise<Input> {
+  const started = performance.now();
+  try {
+    const params = await env.blobs.store.get(e.params.hash);
+    const r = await env.compute.evaluate(dataKey(env, e.job), e.model, params);
+    done(env, e.job, 'evaluate', e.round, started);
+    return { type: 'evaluated', job: e.job, round: e.round, loss: finite(r.loss, 1e9), accuracy: finite(r.accuracy, 0), samples: r.samples };
+  } catch (err) {
+    return failed(env, e.job, 'evaluate', e.round, err);
+  }
+}
+
+/** `aggregate`: the host's inputs blob, every submission in it, and the base; aggregated in the listed order. */
+export async function runAggregate(env: EffectEnv, e: AggregateEffect): Promise<Input> {
+  const started = performance.now();
+  try {
+    const node = env.tree.jobs.get(e.job)!;
+    const host = env.peers.peerOf(node.host);
+    if (!(await env.blobs.fetch(e.inputs, [host], { maxBytes: MAX_JSON_BLOB_BYTES, signal: env.signal }))) throw new Error('inputs blob not available from the host');
+    const entries = InputsBlob.parse(await env.blobs.getJson(e.inputs.hash));
+    const limit = env.compute.paramsLimit(e.model);
+    const wanted = [
+      env.blobs.fetch(e.base, peersOf(env, globalProviders(env.tree, e.job, node.host)), { maxBytes: limit, signal: env.signal }),
+      ...entries.map((x) => env.blobs.fetch(x.ref, peersOf(env, inputProviders(env.tree, e.job, x.client)), { maxBytes: limit, signal: env.signal })),
+    ];
+    const got = await Promise.all(wanted);
+    if (got.some((ok) => !ok)) throw new Error(`${got.filter((ok) => !ok).length} of ${got.length} parameter blobs could not be fetched`);
+    const base = await env.blobs.store.get(e.base.hash);
+    const inputs: AggregateInput[] = [];
+    for (const x of entries) inputs.push({ memberId: x.client, params: await env.blobs.store.get(x.ref.hash), weight: x.samples });
+    let params = await env.compute.aggregate(`${env.tree.rootId}/${e.job}`, e.model, e.aggregator, base, inputs);
+    if (env.faults.lieAggregates) {
+      // A well-formed but wrong vote: leave the last submission out (or, with one, keep the base).
+      params = inputs.length > 1 ? await env.compute.aggregate(`lie/${e.job}`, e.model, e.aggregator, base, inputs.slice(0, -1)) : base;
+      env.log.warn({ job: e.job, round: e.round }, 'fault injection: voting a wrong aggregate');
+    }
+    const ref = await env.blobs.store.put(params);
+    done(env, e.job, 'aggregate', e.round, started);
+    return { type: 'aggregated', job: e.job, round: e.round, attempt: e.attempt, ref };
+  } catch (err) {
+    return failed(env, e.job, 'aggregate', e.round, err);
+  }
+}
+
+/** `initParams`: a fresh model from the manifest's seed (step 5). */
+export async function runInitParams(env: EffectEnv, e: InitParamsEffect): Promise<Input> {
+  const started = performance.now();
+  try {
+    const ref = await env.blobs.store.put(await env.compute.initParams(e.model, e.seed));
+    done(env, e.job, 'initParams', 0, started);
+    return { type: 'initialized', job: e.job, ref };
+  } catch (err) {
+    return failed(env, e.job, 'initParams', 0, err);
+  }
+}
+
+function done(env: EffectEnv, job: string, task: 'train' | 'evaluate' | 'aggregate' | 'initParams', round: number, started: number): void {
+  const ms = Math.round(performance.now() - started);
+  env.log.debug({ job, task, round, ms }, 'task done');
+  env.events.emit('task:done', { rootId: env.tree.rootId, job, task, round, ms });
+}
+
+function failed(env: EffectEnv, job: string, task: 'train' | 'evaluate' | 'aggregate' | 'initParams', round: number, err: unknown): Input {
+  const reason = (err as Error).message ?? String(err);
+  env.log.warn({ job, task, round, err: reason }, 'task failed');
+  return { type: 'taskFailed', job, task, round, reason };
+}
+
+// A diverged model can report NaN; the submit schema wants numbers, and a NaN must not
+// make an honest client's submission undecodable.
+function finite(x: number, fallback: number): number {
+  return Number.isFinite(x) ? x : fallback;
+}
