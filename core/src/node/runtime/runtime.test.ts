@@ -45,3 +45,30 @@ describe('runtime over the memory transport', () => {
     expect(host.stopReason).toMatch(/rounds: 3/);
   }, 120_000);
 });
+
+describe('runtime with real training', () => {
+  let cluster: MemoryCluster | undefined;
+  let dir: string | undefined;
+  afterEach(async () => {
+    await cluster?.stop();
+    cluster = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('trains the single-cluster example on compute threads; accuracy rises and the host serves the final model', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'canopy-rt-ml-'));
+    const text = await readFile(new URL('../../../../examples/jobs/single-cluster.yaml', import.meta.url), 'utf8');
+    const manifest = parseManifest(`${text.replace('rounds: 3', 'rounds: 2')}\ntiming: { heartbeatSeconds: 1 }\n`);
+    cluster = await startMemoryCluster(manifest, { baseDir: dir, node: { compute: 'ml', backend: 'wasm', consent: { kind: 'approve-all' }, log: createLog('node', 'warn') } });
+    const host = cluster.nodes.get('laptop')!;
+    const accuracies: number[] = [];
+    host.events.on('round:finished', (d) => accuracies.push(Number(d.values.accuracy)));
+    const rootId = await cluster.submit();
+    const done = await host.events.once('job:finished', (d) => d.rootId === rootId);
+    expect(accuracies).toHaveLength(2);
+    // Round 1 evaluates the untrained model (about 10 %); round 2 the model after one round of training.
+    expect(accuracies[1]!, JSON.stringify(accuracies)).toBeGreaterThan(Math.max(0.5, accuracies[0]!));
+    expect(done.final).not.toBeNull();
+    expect(await host.store.blobs.has(done.final!.hash)).toBe(true);
+  }, 180_000);
+});
