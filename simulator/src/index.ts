@@ -6,3 +6,6 @@ export { EventQueue } from './engine/eventQueue.js';
 export { Simulation, type StopReason } from './engine/simulation.js';
 export { NetworkModel, NetworkSpec, LatencySpec, type LinkCapacity, type NetPartitionSpec } from './engine/network.js';
 export { DeviceProfile, DEFAULT_PROFILES, assignProfiles, AvailabilityTrace } from './engine/devices.js';
+export * from './scenario/index.js';
+export * from './report/index.js';
+export * from './run/index.js';

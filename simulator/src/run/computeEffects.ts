@@ -1,0 +1,171 @@
+import type { Effect, Input, InputEntry } from '@canopy/core/protocol';
+import type { Rng } from '@canopy/core/util';
+import type { Peer, Slot } from './peers.js';
+import type { ShellOptions, SimShell } from './simShell.js';
+import type { DataCounts, Maybe } from './trainer.js';
+
+/** Virtual seconds one parameter of one input costs an aggregating device of speed 1 (about 1 GFLOP/s). */
+export const AGGREGATE_SECONDS_PER_VALUE = 1e-9;
+/** How long a fetch from an unreachable or sleeping peer takes to fail, ms. */
+export const FETCH_TIMEOUT_MS = 2_000;
+const INIT_MS = 50;
+const CONSENT_MS = 10;
+const LOAD_MS = 500;
+const PREPARE_MS = 1_000;
+
+type WorkEffect = Extract<Effect, { type: 'fetchBlob' | 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'askConsent' | 'loadDataset' | 'prepareDataset' }>;
+
+/**
+ * The effects that take time: blob fetches (size ÷ bandwidth through the network model) and
+ * ML work (the trainer computes the result; the device profile sets when it arrives).
+ * Training is where clients crash and straggle, as the profile (or the scenario's faults) says.
+ */
+export class ComputeEffects {
+  private readonly data = new Map<string, DataCounts>();
+
+  constructor(
+    private readonly shell: SimShell,
+    private readonly o: ShellOptions,
+    private readonly rng: Rng,
+  ) {}
+
+  perform(peer: Peer, slot: Slot, e: Effect): void {
+    const w = e as WorkEffect;
+    const key = slot.machine.key;
+    const now = this.o.loop.now;
+    const t = this.o.trainer;
+    const speed = peer.profile.speed;
+    switch (w.type) {
+      case 'fetchBlob': {
+        const at = this.fetchArrival(w.from ?? this.o.store.origin(w.ref.hash), peer, w.ref.hash, w.job);
+        const ok = at !== undefined;
+        this.settle(peer, key, at ?? now + FETCH_TIMEOUT_MS, () => ok, (v) => ({ type: 'blobFetched', job: w.job, ref: w.ref, ok: v }), () => null);
+        break;
+      }
+      case 'train': {
+        const samples = this.data.get(`${peer.id}|${w.job}`)?.train ?? 1;
+        let ms = (samples * w.train.epochs * t.secondsPerSample * 1000) / speed;
+        if (this.rng.float() < peer.profile.stragglerProbability) ms *= peer.profile.stragglerSlowdown;
+        if (peer.crashPerRound > 0 && this.rng.float() < peer.crashPerRound) {
+          const epoch = peer.epoch;
+          this.o.loop.at(now + this.rng.float() * ms, () => {
+            if (peer.epoch === epoch) this.shell.crashClient(peer, w.job, w.round);
+          });
+        }
+        this.settle(peer, key, now + ms, () => t.train(peer.id, peer.shard, w), (r) => ({ type: 'trained', job: w.job, round: w.round, ...r }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'train', round: w.round, reason }));
+        break;
+      }
+      case 'evaluate': {
+        const test = this.data.get(`${peer.id}|${w.job}`)?.test ?? 1;
+        const ms = (test * t.secondsPerSample * 1000) / 3 / speed; // a forward pass only
+        this.settle(peer, key, now + ms, () => t.evaluate(peer.id, w), (r) => ({ type: 'evaluated', job: w.job, round: w.round, ...r }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'evaluate', round: w.round, reason }));
+        break;
+      }
+      case 'aggregate': {
+        const at = this.aggregateDone(peer, w);
+        const lie = this.o.liars.has(peer.id) ? this.o.lie : null;
+        this.settle(
+          peer,
+          key,
+          at,
+          () => t.aggregate(peer.id, w, lie),
+          (ref) => ({ type: 'aggregated', job: w.job, round: w.round, attempt: w.attempt, ref }),
+          (reason) => ({ type: 'taskFailed', job: w.job, task: 'aggregate', round: w.round, reason }),
+        );
+        break;
+      }
+      case 'initParams':
+        this.settle(peer, key, now + INIT_MS / speed, () => t.init(peer.id, w), (ref) => ({ type: 'initialized', job: w.job, ref }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'initParams', round: 0, reason }));
+        break;
+      case 'askConsent':
+        // Scenarios model data owners who agreed beforehand (refusals belong to the protocol tests).
+        this.settle(peer, key, now + CONSENT_MS, () => true, (given) => ({ type: 'consent', job: w.job, given }), () => null);
+        break;
+      case 'loadDataset':
+        this.settle(
+          peer,
+          key,
+          now + LOAD_MS / speed,
+          () => t.loadData(peer.id, w),
+          (counts) => {
+            this.data.set(`${peer.id}|${w.job}`, counts);
+            return { type: 'datasetLoaded', job: w.job, samples: counts.train };
+          },
+          (reason) => ({ type: 'datasetFailed', job: w.job, reason }),
+        );
+        break;
+      case 'prepareDataset':
+        this.settle(peer, key, now + PREPARE_MS, () => t.prepare(peer.id, w), (indexes) => ({ type: 'datasetPrepared', indexes }), () => null);
+        break;
+    }
+  }
+
+  /** When a blob from `source` has fully reached `peer`; undefined if it cannot be had. */
+  private fetchArrival(source: string | undefined, peer: Peer, hash: string, job: string): number | undefined {
+    const now = this.o.loop.now;
+    if (!this.o.store.has(hash)) return undefined;
+    const from = source === undefined ? undefined : this.o.peers.get(source);
+    if (from && from !== peer && (from.down || (from.availability && !from.availability.onlineAt(now)))) return undefined;
+    if (!from || from === peer) return now;
+    const size = this.o.store.size(hash);
+    const at = this.o.network.deliverBlob(from.id, peer.id, size, now);
+    if (at !== undefined) this.o.observer.onBlob?.(job, size);
+    return at;
+  }
+
+  /**
+   * When a worker's aggregate is ready: it fetches the inputs blob from the host, then every
+   * input from the node that stored it (in parallel; each sender's uplink is serialised by
+   * the network model), then aggregates at its device's speed.
+   */
+  private aggregateDone(peer: Peer, e: Extract<Effect, { type: 'aggregate' }>): number {
+    const now = this.o.loop.now;
+    const host = this.shell.tree.jobs.get(e.job)?.host;
+    let ready = this.fetchArrival(host, peer, e.inputs.hash, e.job) ?? now + FETCH_TIMEOUT_MS;
+    const body = this.o.store.body(e.inputs.hash);
+    const entries = body?.kind === 'json' ? (body.value as InputEntry[]) : [];
+    for (const entry of entries) {
+      const origin = this.o.store.origin(entry.ref.hash);
+      if (origin === undefined || origin === peer.id) continue;
+      const size = this.o.store.size(entry.ref.hash);
+      const at = this.o.network.deliverBlob(origin, peer.id, size, now);
+      this.o.observer.onBlob?.(e.job, size);
+      if (at !== undefined) ready = Math.max(ready, at);
+    }
+    return ready + (entries.length * this.o.trainer.params * AGGREGATE_SECONDS_PER_VALUE * 1000) / peer.profile.speed;
+  }
+
+  /**
+   * Computes a result now and hands it to the machine at virtual time `at`. A promise (real
+   * training) holds the loop at `at` until it settles; a failure becomes `fail`'s input.
+   */
+  private settle<T>(peer: Peer, key: string, at: number, compute: () => Maybe<T>, ok: (v: T) => Input, fail: (reason: string) => Input | null): void {
+    const deliver = (r: { value: T } | { error: unknown }) => {
+      const input = 'value' in r ? ok(r.value) : fail(r.error instanceof Error ? r.error.message : String(r.error));
+      if (input) this.shell.input(peer, key, input);
+    };
+    let value: Maybe<T>;
+    try {
+      value = compute();
+    } catch (error) {
+      this.shell.atPeer(peer, at, () => deliver({ error }), 'defer');
+      return;
+    }
+    if (!(value instanceof Promise)) {
+      const v = value;
+      this.shell.atPeer(peer, at, () => deliver({ value: v }), 'defer');
+      return;
+    }
+    let result: { value: T } | { error: unknown } = { error: new Error('computation did not finish') };
+    const settled = value.then(
+      (v) => {
+        result = { value: v };
+      },
+      (error: unknown) => {
+        result = { error };
+      },
+    );
+    this.o.loop.hold(at, settled);
+    this.shell.atPeer(peer, at, () => deliver(result), 'defer');
+  }
+}

@@ -1,0 +1,280 @@
+import {
+  createMachine,
+  createMachines,
+  restoreHostMachine,
+  stepMachine,
+  validateMessage,
+  wantsMessage,
+  type Effect,
+  type EmitMetricEffect,
+  type FinishedEffect,
+  type Input,
+  type JobTree,
+  type MachineState,
+  type Message,
+} from '@canopy/core/protocol';
+import { Rng, hash32 } from '@canopy/core/util';
+import type { NetworkModel } from '../engine/network.js';
+import type { LieKind } from '../scenario/faults.js';
+import type { BlobStore } from './blobStore.js';
+import { ComputeEffects } from './computeEffects.js';
+import { slotsOf, type Peer, type Slot } from './peers.js';
+import type { Trainer } from './trainer.js';
+import type { VirtualLoop } from './virtualLoop.js';
+
+/** What the shell tells whoever records the run. All optional. */
+export interface ShellObserver {
+  /** A message passed validation and went out to `deliveries` receivers. */
+  onPublish?(from: Peer, state: MachineState, message: Message, bytes: number, deliveries: number): void;
+  /** Blob bytes moved for a job. */
+  onBlob?(job: string, bytes: number): void;
+  onMetric?(metric: EmitMetricEffect, member: string): void;
+  /** A client crashed while training `job`'s round `round`. */
+  onCrash?(member: string, job: string, round: number): void;
+  onHostCrash?(member: string, restartAfterMs: number | null): void;
+  onFinished?(member: string, effect: FinishedEffect): void;
+}
+
+/** A host crash the scenario injects. */
+export interface HostCrash {
+  readonly host: string;
+  readonly atMs: number;
+  readonly restartAfterMs: number | null;
+}
+
+/** Everything a shell runs on. */
+export interface ShellOptions {
+  readonly tree: JobTree;
+  readonly seed: number;
+  readonly loop: VirtualLoop;
+  readonly store: BlobStore;
+  readonly trainer: Trainer;
+  readonly network: NetworkModel;
+  readonly peers: Map<string, Peer>;
+  readonly liars: ReadonlySet<string>;
+  readonly lie: LieKind;
+  readonly hostCrashes: readonly HostCrash[];
+  readonly observer: ShellObserver;
+}
+
+/** How long a crashed client takes to come back once its cluster has moved on, ms. */
+const REBOOT_MS = 2_000;
+
+/**
+ * The simulator's shell over the core's pure machines (PROTOCOL.md §8), in virtual time:
+ * the same contract as the in-memory driver and the libp2p runtime. Messages are encoded,
+ * validated by the protocol's own validator and delivered through the network model; the
+ * ML effects go to the trainer, with durations from each device's profile
+ * (computeEffects.ts). Devices sleep (availability), clients crash mid-round, hosts crash
+ * and restore from their checkpoints.
+ */
+export class SimShell {
+  readonly tree: JobTree;
+  /** Validator verdicts other than accept, by `result:reason`. */
+  readonly verdicts = new Map<string, number>();
+  /** Messages the validator rejected: an honest run has none. */
+  readonly violations: string[] = [];
+  private readonly o: ShellOptions;
+  private readonly trees: Map<string, JobTree>;
+  private readonly subscribers = new Map<string, Peer[]>();
+  private readonly audiences = new Map<string, Peer[]>();
+  private readonly crashedByJob = new Map<string, Set<Peer>>();
+  private readonly checkpoints = new Map<string, Map<string, unknown>>();
+  private readonly compute: ComputeEffects;
+  private readonly rebootRng: Rng;
+
+  constructor(options: ShellOptions) {
+    this.o = options;
+    this.tree = options.tree;
+    this.trees = new Map([[options.tree.rootId, options.tree]]);
+    const rng = Rng.fromSeed(options.seed);
+    this.rebootRng = rng.fork('reboot');
+    this.compute = new ComputeEffects(this, options, rng.fork('compute'));
+    for (const peer of options.peers.values()) {
+      for (const s of peer.slots) for (const t of s.machine.topics) (this.subscribers.get(t) ?? this.subscribers.set(t, []).get(t)!).push(peer);
+    }
+    for (const c of options.hostCrashes) this.checkpoints.set(c.host, new Map());
+  }
+
+  /** Starts every node (staggered over the first quarter second, as real processes are) and arms the host crashes. */
+  start(): void {
+    for (const peer of this.o.peers.values()) {
+      this.atPeer(peer, (hash32(peer.id) >>> 0) % 256, () => {
+        for (const s of peer.slots) this.step(peer, s, { type: 'start' });
+      }, 'defer');
+    }
+    for (const c of this.o.hostCrashes) {
+      const peer = this.o.peers.get(c.host);
+      if (peer) this.o.loop.at(c.atMs, () => this.crashHost(peer, c.restartAfterMs));
+    }
+  }
+
+  /**
+   * Runs `fn` for `peer` at `at`, unless the peer crashed or restarted meanwhile. A device
+   * that is asleep then gets it when it wakes (`defer`: timers, its own computations) or
+   * never (`drop`: messages sent to it while it slept).
+   */
+  atPeer(peer: Peer, at: number, fn: () => void, asleep: 'defer' | 'drop'): void {
+    const epoch = peer.epoch;
+    const loop = this.o.loop;
+    const run = () => {
+      if (peer.epoch !== epoch || peer.down) return;
+      if (peer.availability && !peer.availability.onlineAt(loop.now)) {
+        if (asleep === 'defer') loop.at(peer.availability.nextOnline(loop.now), run);
+        return;
+      }
+      fn();
+    };
+    loop.at(at, run);
+  }
+
+  /** Feeds an input to the peer's machine `key` (if it still has it). */
+  input(peer: Peer, key: string, input: Input): void {
+    const slot = peer.slots.find((s) => s.machine.key === key);
+    if (slot) this.step(peer, slot, input);
+  }
+
+  /** Steps one machine and carries out its effects. */
+  step(peer: Peer, slot: Slot, input: Input): void {
+    slot.rng ??= Rng.fromSeed(hash32(`${this.o.seed}:${peer.id}:${slot.machine.key}`));
+    const { state, effects } = stepMachine(slot.machine.state, input, { now: this.o.loop.now, rng: slot.rng });
+    slot.machine.state = state;
+    for (const e of effects) this.perform(peer, slot, e);
+  }
+
+  private perform(peer: Peer, slot: Slot, e: Effect): void {
+    switch (e.type) {
+      case 'publish':
+        this.publish(peer, slot, e.topic, e.message);
+        break;
+      case 'storeBlob':
+        this.o.store.put(e.ref, { kind: 'json', value: e.value }, peer.id);
+        break;
+      case 'setTimer': {
+        const gen = (slot.timers.get(e.id) ?? 0) + 1;
+        slot.timers.set(e.id, gen);
+        this.atPeer(peer, e.at, () => {
+          if (slot.timers.get(e.id) === gen) this.step(peer, slot, { type: 'timer', id: e.id });
+        }, 'defer');
+        break;
+      }
+      case 'cancelTimer':
+        slot.timers.set(e.id, (slot.timers.get(e.id) ?? 0) + 1);
+        break;
+      case 'persist':
+        // Only hosts the scenario will crash need their checkpoints kept.
+        this.checkpoints.get(peer.id)?.set(e.job, e.checkpoint);
+        break;
+      case 'emitMetric':
+        this.o.observer.onMetric?.(e, peer.id);
+        break;
+      case 'finished':
+        this.o.observer.onFinished?.(peer.id, e);
+        break;
+      default:
+        this.compute.perform(peer, slot, e);
+    }
+  }
+
+  /**
+   * Publishes: encodes once (its size is what the network carries), validates once with the
+   * receivers' validator, then delivers to every subscriber whose machines act on the type
+   * (PROTOCOL.md §8: a peer's own other machines get it too). Receivers run the same
+   * validator over the same trees, so one verdict stands for all of them; the stale checks
+   * that depend on a receiver's view are repeated by its machines (§4).
+   */
+  private publish(peer: Peer, slot: Slot, topic: string, message: Message): void {
+    const text = JSON.stringify(message);
+    const bytes = Buffer.byteLength(text);
+    const verdict = validateMessage(text, { from: peer.id, topic, trees: this.trees });
+    if (verdict.result !== 'accept') {
+      const label = `${verdict.result}:${verdict.reason}`;
+      this.verdicts.set(label, (this.verdicts.get(label) ?? 0) + 1);
+      if (verdict.result === 'reject') this.violations.push(`${peer.id} sent a message on ${topic} that receivers reject: ${verdict.reason}`);
+      return;
+    }
+    const msg = verdict.message!;
+    const loop = this.o.loop;
+    const net = this.o.network;
+    for (const other of peer.slots) {
+      if (other === slot || !other.machine.topics.includes(topic) || !wantsMessage(other.machine, msg.type, msg.job)) continue;
+      this.atPeer(peer, loop.now, () => this.step(peer, other, { type: 'message', message: msg }), 'defer');
+    }
+    let deliveries = 0;
+    for (const target of this.audience(topic, msg)) {
+      if (target === peer) continue;
+      const before = net.messages;
+      const arrival = net.deliverMessage(peer.id, target.id, bytes, loop.now);
+      if (net.messages > before) deliveries++;
+      if (arrival !== undefined) this.atPeer(target, arrival, () => this.deliver(target, topic, msg), 'drop');
+    }
+    this.o.observer.onPublish?.(peer, slot.machine.state, msg, bytes, deliveries);
+    if (msg.type === 'state' && msg.role === 'host') this.rebootCrashed(msg.job, msg.round);
+  }
+
+  private deliver(peer: Peer, topic: string, msg: Message): void {
+    for (const s of peer.slots) {
+      if (s.machine.topics.includes(topic) && wantsMessage(s.machine, msg.type, msg.job)) this.step(peer, s, { type: 'message', message: msg });
+    }
+  }
+
+  // Gossip shows a message to every subscriber; peers whose machines would drop it unread
+  // are skipped, which keeps a 1,000-client leaf from costing a million heartbeat deliveries.
+  private audience(topic: string, msg: Message): Peer[] {
+    const key = `${topic}|${msg.type}|${msg.job}`;
+    let list = this.audiences.get(key);
+    if (!list) {
+      list = (this.subscribers.get(topic) ?? []).filter((p) => p.slots.some((s) => s.machine.topics.includes(topic) && wantsMessage(s.machine, msg.type, msg.job)));
+      this.audiences.set(key, list);
+    }
+    return list;
+  }
+
+  /** A client crashes while training: it goes silent until its cluster has moved past the round. */
+  crashClient(peer: Peer, job: string, round: number): void {
+    if (peer.down) return;
+    peer.down = true;
+    peer.epoch++;
+    peer.crashedIn = { job, round };
+    (this.crashedByJob.get(job) ?? this.crashedByJob.set(job, new Set()).get(job)!).add(peer);
+    this.o.observer.onCrash?.(peer.id, job, round);
+  }
+
+  // A crashed client rejoins once its host is in a later round (the crash cost it that round).
+  private rebootCrashed(job: string, round: number): void {
+    const crashed = this.crashedByJob.get(job);
+    if (!crashed || crashed.size === 0) return;
+    for (const peer of [...crashed]) {
+      if (peer.crashedIn!.round >= round) continue;
+      crashed.delete(peer);
+      const at = this.o.loop.now + REBOOT_MS * (0.5 + this.rebootRng.float());
+      this.o.loop.at(at, () => this.restart(peer, new Map()));
+    }
+  }
+
+  private crashHost(peer: Peer, restartAfterMs: number | null): void {
+    if (peer.down) return;
+    peer.down = true;
+    peer.epoch++;
+    // Through JSON, as a disk would: the restored host must share nothing with the old one.
+    const saved = new Map([...(this.checkpoints.get(peer.id) ?? new Map<string, unknown>())].map(([job, c]) => [job, JSON.parse(JSON.stringify(c)) as unknown]));
+    this.o.observer.onHostCrash?.(peer.id, restartAfterMs);
+    if (restartAfterMs !== null) this.o.loop.after(restartAfterMs, () => this.restart(peer, saved));
+  }
+
+  /** Restarts a node: hosts resume from their checkpoints (or afresh), other roles start over. */
+  private restart(peer: Peer, checkpoints: ReadonlyMap<string, unknown>): void {
+    const now = this.o.loop.now;
+    const machines = createMachines(this.tree, peer.id, now).map((m) => {
+      const c = m.role === 'host' ? checkpoints.get(m.job) : undefined;
+      return c === undefined ? createMachine(this.tree, m.role, m.job, peer.id, now) : restoreHostMachine(this.tree, c, now);
+    });
+    peer.slots = slotsOf(machines);
+    peer.down = false;
+    peer.crashedIn = null;
+    peer.epoch++;
+    this.atPeer(peer, now, () => {
+      for (const s of peer.slots) this.step(peer, s, { type: 'start' });
+    }, 'defer');
+  }
+}

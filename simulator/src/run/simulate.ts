@@ -1,0 +1,129 @@
+import { resourceUsage } from 'node:process';
+import type { RoundRecord } from '../report/roundRecord.js';
+import { RunExporter } from '../report/runExporter.js';
+import type { RunSummary } from '../report/summary.js';
+import { scenarioRunMeta } from '../scenario/describeScenario.js';
+import type { Scenario } from '../scenario/scenario.js';
+import { runRepetition, type RepetitionResult } from './repetition.js';
+
+/** Where a run is, for progress bars. */
+export interface SimulationProgress {
+  readonly repetition: number;
+  readonly repetitions: number;
+  /** Root rounds finished in this repetition, and the most the stop conditions allow. */
+  readonly round: number;
+  readonly rounds: number;
+  readonly virtualSeconds: number;
+  readonly accuracy: number | null;
+}
+
+/** Options of {@link simulate}. */
+export interface SimulateOptions {
+  /** Run folder for the export (rounds.jsonl/csv, summary.json, report.html); none if omitted. */
+  readonly out?: string;
+  /** Replace an earlier run in `out`. */
+  readonly overwrite?: boolean;
+  /** The scenario file's text, saved beside the data for reproducing the run. */
+  readonly scenarioYaml?: string;
+  /** Overrides the scenario's `repetitions`. */
+  readonly repetitions?: number;
+  /** Overrides the scenario's `seed`. */
+  readonly seed?: number;
+  /** Each finished round, as it finishes. */
+  readonly onRound?: (record: RoundRecord) => void;
+  readonly onProgress?: (progress: SimulationProgress) => void;
+  readonly onRepetition?: (result: RepetitionResult) => void;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * What a run came to: the issue's summary line (means over repetitions for rounds,
+ * accuracy, loss and virtual time; totals for wall time, bytes and messages; the process's
+ * peak RSS), plus each repetition in full.
+ */
+export interface SimulationResult {
+  readonly rounds: number;
+  readonly accuracy: number | null;
+  readonly loss: number | null;
+  readonly virtualSeconds: number;
+  readonly wallSeconds: number;
+  readonly peakRssMb: number;
+  readonly bytesSent: number;
+  readonly messages: number;
+  readonly repetitions: readonly RepetitionResult[];
+  /** The export's summary, when `out` was given. */
+  readonly summary?: RunSummary;
+  readonly dir?: string;
+}
+
+/**
+ * Runs a scenario: every repetition of its job on the modelled network, driving the same
+ * protocol machines real nodes run, in virtual time. Deterministic for a given seed.
+ */
+export async function simulate(input: Scenario, options: SimulateOptions = {}): Promise<SimulationResult> {
+  const started = performance.now();
+  const scenario: Scenario = {
+    ...input,
+    ...(options.repetitions !== undefined ? { repetitions: options.repetitions } : {}),
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  };
+  const exporter = options.out === undefined ? undefined : RunExporter.open(options.out, scenarioRunMeta(scenario), { overwrite: options.overwrite ?? false, ...(options.scenarioYaml !== undefined ? { scenarioYaml: options.scenarioYaml } : {}) });
+  const results: RepetitionResult[] = [];
+  try {
+    for (let r = 0; r < scenario.repetitions; r++) {
+      if (options.signal?.aborted) break;
+      let round = 0;
+      let accuracy: number | null = null;
+      const progress = (virtualSeconds: number) =>
+        options.onProgress?.({ repetition: r, repetitions: scenario.repetitions, round, rounds: scenario.job.stop.rounds, virtualSeconds, accuracy });
+      progress(0);
+      const result = await runRepetition(scenario, r, {
+        ...(options.signal ? { signal: options.signal } : {}),
+        onRound: (record) => {
+          round = record.round;
+          accuracy = record.accuracy;
+          exporter?.record(record);
+          options.onRound?.(record);
+          progress(record.virtualSeconds);
+        },
+        onTick: progress,
+      });
+      exporter?.endRepetition({ repetition: r, stopReason: result.stopReason, detail: result.detail });
+      results.push(result);
+      options.onRepetition?.(result);
+    }
+  } catch (e) {
+    exporter?.close();
+    throw e;
+  }
+  const summary = exporter?.finish();
+  return {
+    ...summarize(results, (performance.now() - started) / 1000),
+    repetitions: results,
+    ...(summary ? { summary } : {}),
+    ...(options.out !== undefined ? { dir: options.out } : {}),
+  };
+}
+
+/** The process's peak resident set so far, MiB. */
+export function peakRssMb(): number {
+  return Math.round(resourceUsage().maxRSS / 1024);
+}
+
+function summarize(results: readonly RepetitionResult[], wallSeconds: number): Omit<SimulationResult, 'repetitions' | 'summary' | 'dir'> {
+  const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
+  const meanOrNull = (xs: readonly (number | null)[]) => {
+    const v = xs.filter((x): x is number => x !== null);
+    return v.length === 0 ? null : mean(v);
+  };
+  return {
+    rounds: mean(results.map((r) => r.rounds)),
+    accuracy: meanOrNull(results.map((r) => r.accuracy)),
+    loss: meanOrNull(results.map((r) => r.loss)),
+    virtualSeconds: mean(results.map((r) => r.virtualSeconds)),
+    wallSeconds,
+    peakRssMb: peakRssMb(),
+    bytesSent: results.reduce((a, r) => a + r.bytesSent, 0),
+    messages: results.reduce((a, r) => a + r.messages, 0),
+  };
+}

@@ -1,0 +1,115 @@
+import type { AggregateEffect, BlobRef, EvalMetrics, EvaluateEffect, InitParamsEffect, PrepareDatasetEffect, TrainEffect } from '@canopy/core/protocol';
+import { canonicalJson } from '@canopy/core/util';
+import type { LieKind } from '../scenario/faults.js';
+import { sha256, type BlobStore } from './blobStore.js';
+import {
+  decodeSyntheticParams,
+  encodeSyntheticParams,
+  syntheticBlobSize,
+  syntheticEvaluate,
+  syntheticInit,
+  syntheticTrainInto,
+  syntheticTrainLoss,
+  type SyntheticSpec,
+} from './synthetic.js';
+import { AggregateRunner, type DataCounts, type TrainOutcome, type Trainer } from './trainer.js';
+
+/** Settings of the synthetic mode beyond the arithmetic. */
+export interface SyntheticTrainerOptions {
+  readonly spec: SyntheticSpec;
+  readonly samplesPerClient: number;
+  readonly secondsPerSample: number;
+}
+
+/**
+ * Synthetic training (see synthetic.ts). A client's update is stored as its recipe, named
+ * by the sha256 of that recipe, and built only inside the aggregation that reads it, so a
+ * round holds O(clusters × P) floats however many clients train.
+ */
+export class SyntheticTrainer implements Trainer {
+  readonly mode = 'synthetic';
+  readonly secondsPerSample: number;
+  readonly params: number;
+  private readonly spec: SyntheticSpec;
+  private readonly samples: number;
+  private readonly evals = new Map<string, { loss: number; accuracy: number }>();
+  private readonly aggregator: AggregateRunner;
+  private readonly recipePrefix: string;
+
+  constructor(
+    private readonly store: BlobStore,
+    options: SyntheticTrainerOptions,
+  ) {
+    this.spec = options.spec;
+    this.params = options.spec.params;
+    this.samples = options.samplesPerClient;
+    this.secondsPerSample = options.secondsPerSample;
+    this.recipePrefix = `canopy-synthetic-update/1:${canonicalJson(this.spec)}`;
+    this.aggregator = new AggregateRunner(store, {
+      decode: decodeSyntheticParams,
+      encode: encodeSyntheticParams,
+      fill: (entry, slot) => this.fill(entry.ref.hash, slot),
+    });
+  }
+
+  loadData(): DataCounts {
+    return { train: this.samples, test: Math.max(1, Math.ceil(this.samples / 4)) };
+  }
+
+  prepare(distributor: string, e: PrepareDatasetEffect): Record<string, BlobRef> {
+    // Synthetic data needs no shards; the index still names every client, as a distributor's does.
+    const indexes: Record<string, BlobRef> = {};
+    for (const job of e.jobs) {
+      const value = Object.fromEntries(job.clients.map((c) => [c, { samples: this.samples }]));
+      const text = canonicalJson(value);
+      const ref = { hash: sha256(text), size: Buffer.byteLength(text) };
+      this.store.put(ref, { kind: 'json', value }, distributor);
+      indexes[job.job] = ref;
+    }
+    return indexes;
+  }
+
+  init(member: string, e: InitParamsEffect): BlobRef {
+    return this.store.putBytes(encodeSyntheticParams(syntheticInit(this.params, e.seed)), member);
+  }
+
+  train(member: string, _shard: number, e: TrainEffect): TrainOutcome {
+    const ref = { hash: sha256(`${this.recipePrefix}:${e.global.hash}:${member}`), size: syntheticBlobSize(this.params) };
+    this.store.put(ref, { kind: 'update', member, global: e.global.hash }, member);
+    const stats = syntheticTrainLoss(this.evaluateHash(e.global.hash).loss, this.spec);
+    return { ref, samples: this.samples, loss: stats.loss, accuracy: stats.accuracy };
+  }
+
+  evaluate(_member: string, e: EvaluateEffect): EvalMetrics {
+    return { ...this.evaluateHash(e.params.hash), samples: Math.max(1, Math.ceil(this.samples / 4)) };
+  }
+
+  aggregate(worker: string, e: AggregateEffect, lie: LieKind | null): BlobRef {
+    return this.aggregator.run(worker, e, lie);
+  }
+
+  observe(ref: BlobRef): { loss: number; accuracy: number } | null {
+    return this.store.has(ref.hash) ? this.evaluateHash(ref.hash) : null;
+  }
+
+  async close(): Promise<void> {}
+
+  // Every client of a round evaluates the same global: once per hash is enough.
+  private evaluateHash(hash: string): { loss: number; accuracy: number } {
+    let r = this.evals.get(hash);
+    if (!r) {
+      r = syntheticEvaluate(this.store.vector(hash, decodeSyntheticParams), this.spec);
+      if (this.evals.size >= 1024) this.evals.clear();
+      this.evals.set(hash, r);
+    }
+    return r;
+  }
+
+  private fill(hash: string, slot: Float32Array): void {
+    const body = this.store.body(hash);
+    if (!body) throw new Error(`input ${hash.slice(0, 12)} is not stored`);
+    if (body.kind === 'update') syntheticTrainInto(slot, this.store.vector(body.global, decodeSyntheticParams), body.member, this.spec);
+    else if (body.kind === 'bytes') slot.set(decodeSyntheticParams(body.bytes));
+    else throw new Error(`input ${hash.slice(0, 12)} is JSON, not parameters`);
+  }
+}
