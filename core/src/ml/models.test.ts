@@ -5,6 +5,7 @@ import { Rng } from '../util/rng.js';
 import { initBackend } from './backend.js';
 import { paramCount, paramLayout } from './layout.js';
 import { createModel, getParams, initialParams, setParams } from './models.js';
+import { convPool } from './models/convPool.js';
 import { dense, maxPool2x2 } from './models/layers.js';
 import { paramsHash } from './params.js';
 import { ModelKind, type ModelSpec } from './specs.js';
@@ -137,7 +138,8 @@ describe('hand-written layer gradients match tfjs autodiff', () => {
       const r = tf.tensor4d(rData, [n, Math.floor(h / 2), Math.floor(w / 2), c]);
       const y = pool(x).dataSync();
       const [dx] = tf.grads((a: tf.Tensor) => tf.sum(tf.mul(pool(a as tf.Tensor4D), r)))([x]);
-      return { y: Array.from(y), dx: Array.from(dx!.dataSync()) };
+      // + 0 turns −0 (a masked negative gradient) into 0: the same gradient, but not toEqual.
+      return { y: Array.from(y), dx: Array.from(dx!.dataSync(), (v) => v + 0) };
     };
     await initBackend('cpu');
     const ref = run((x) => tf.maxPool(x, 2, 2, 'valid'));
@@ -148,3 +150,74 @@ describe('hand-written layer gradients match tfjs autodiff', () => {
     expect(onWasm).toEqual(ref);
   });
 });
+
+describe('convPool (conv + activation + 2x2 max pool as one op) matches tfjs autodiff on the cpu backend', () => {
+  interface Case {
+    readonly batch: number;
+    readonly size: [number, number];
+    readonly inCh: number;
+    readonly outCh: number;
+    readonly kernel: number;
+    readonly pad: 'same' | 'valid';
+    readonly activation: 'relu' | 'linear';
+  }
+  const cases: Case[] = [
+    // cnn's first layer, through the single-channel filter gradient.
+    { batch: 3, size: [28, 28], inCh: 1, outCh: 32, kernel: 3, pad: 'valid', activation: 'relu' },
+    // McMahan's first layer.
+    { batch: 2, size: [28, 28], inCh: 1, outCh: 32, kernel: 5, pad: 'same', activation: 'relu' },
+    // Odd conv outputs (7x5): the last row and column are never pooled.
+    { batch: 2, size: [9, 7], inCh: 1, outCh: 4, kernel: 3, pad: 'valid', activation: 'relu' },
+    { batch: 2, size: [14, 14], inCh: 8, outCh: 16, kernel: 5, pad: 'same', activation: 'relu' },
+    { batch: 2, size: [9, 9], inCh: 3, outCh: 5, kernel: 2, pad: 'same', activation: 'linear' },
+    { batch: 2, size: [8, 8], inCh: 1, outCh: 3, kernel: 3, pad: 'same', activation: 'linear' },
+  ];
+  const label = (c: Case) => `${c.batch}x${c.size.join('x')}x${c.inCh} → ${c.outCh}, ${c.kernel}x${c.kernel} ${c.pad} ${c.activation}`;
+
+  it.each(cases.map((c, i) => [label(c), c, i] as const))('%s, on cpu and wasm', async (_, c, i) => {
+    const rng = Rng.fromSeed(40 + i);
+    const normal = (n: number) => Float32Array.from({ length: n }, () => rng.normal());
+    const [h, w] = c.size;
+    const xData = normal(c.batch * h * w * c.inCh);
+    const wData = normal(c.kernel * c.kernel * c.inCh * c.outCh);
+    const bData = normal(c.outCh);
+    const [oh, ow] = c.pad === 'same' ? [h, w] : [h - c.kernel + 1, w - c.kernel + 1];
+    const outShape = [c.batch, Math.floor(oh / 2), Math.floor(ow / 2), c.outCh];
+    const rData = normal(outShape.reduce((a, d) => a * d, 1));
+    const grads = (f: (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor) => {
+      const x = tf.tensor4d(xData, [c.batch, h, w, c.inCh]);
+      const wt = tf.tensor4d(wData, [c.kernel, c.kernel, c.inCh, c.outCh]);
+      const b = tf.tensor1d(bData);
+      const r = tf.tensor(rData, outShape);
+      const loss = (a: tf.Tensor, v: tf.Tensor, u: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, v as tf.Tensor4D, u as tf.Tensor1D), r));
+      const out = tf.grads(loss)([x, wt, b]).map((g) => g.dataSync() as Float32Array);
+      return { y: f(x, wt, b).dataSync() as Float32Array, dx: out[0]!, dw: out[1]!, db: out[2]! };
+    };
+    const reference = (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => {
+      const z = tf.add(tf.conv2d(x, w, 1, c.pad), b);
+      return tf.maxPool(c.activation === 'relu' ? tf.relu(z) : z, 2, 2, 'valid');
+    };
+    const ours = (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => convPool(x, w, b, c.pad, c.activation, true);
+    await initBackend('cpu');
+    const ref = grads(reference);
+    const onCpu = grads(ours);
+    await initBackend('wasm');
+    const onWasm = grads(ours);
+    for (const [backend, got] of [['cpu', onCpu], ['wasm', onWasm]] as const) {
+      for (const key of ['y', 'dx', 'dw', 'db'] as const) {
+        expect(relError(got[key], ref[key]), `${backend} ${key}`).toBeLessThan(1e-5);
+      }
+    }
+  });
+});
+
+/** max |a − b| / max |b|: the error relative to the value's scale. */
+function relError(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / scale;
+}

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ParameterError } from '../util/errors.js';
 import { architecture, paramLayout, shapeSize, type Architecture, type ParamShape } from './layout.js';
+import { convPool } from './models/convPool.js';
 import { conv2d, dense, maxPool2x2 } from './models/layers.js';
 import { initialParams } from './models/init.js';
 import type { ModelSpec } from './specs.js';
@@ -58,7 +59,9 @@ export class Model {
     const arch = this.architecture;
     let h: tf.Tensor = arch.imageShape ? tf.reshape(x, [n, ...arch.imageShape]) : tf.reshape(x, [n, arch.inputSize]);
     let v = 0;
-    for (const layer of arch.layers) {
+    const layers = arch.layers;
+    for (let i = 0; i < layers.length; i++) {
+      const layer = layers[i]!;
       // The first parametrised layer's input is data: its gradient is never needed.
       const inputGrad = v > 0;
       switch (layer.kind) {
@@ -67,7 +70,8 @@ export class Model {
           v += 2;
           break;
         case 'conv':
-          h = conv2d(
+          // A conv and the pooling after it run as one op with a cheaper gradient.
+          h = (layers[i + 1]?.kind === 'maxpool' ? convPool : conv2d)(
             h as tf.Tensor4D,
             this.variables[v] as tf.Variable<tf.Rank.R4>,
             this.variables[v + 1] as tf.Variable<tf.Rank.R1>,
@@ -75,6 +79,7 @@ export class Model {
             layer.activation,
             inputGrad,
           );
+          if (layers[i + 1]?.kind === 'maxpool') i++;
           v += 2;
           break;
         case 'maxpool':
