@@ -7,7 +7,7 @@ export default defineConfig({
     conditions: ['source'],
   },
   test: {
-    include: ['**/src/**/*.test.ts', 'test/**/*.test.ts'],
+    include: ['**/src/**/*.test.ts', '**/src/**/*.test.tsx', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
