@@ -10,7 +10,9 @@ export function niceTicks(lo: number, hi: number, count: number): number[] {
   }
   const raw = (hi - lo) / Math.max(1, count);
   const pow = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw) ?? 10 * pow;
+  // The 1-2-5 step whose interval count comes closest to the one asked for.
+  const steps = [1, 2, 5, 10].map((m) => m * pow);
+  const step = steps.reduce((best, s) => (Math.abs((hi - lo) / s - count) < Math.abs((hi - lo) / best - count) ? s : best));
   const start = Math.floor(lo / step) * step;
   const ticks: number[] = [];
   // Rounding to the step's precision keeps 0.30000000000000004 out of the labels.

@@ -5,7 +5,7 @@ import { Icon, type IconName } from './Icon';
 export function Card({ title, icon, aside, children, className }: { title?: string; icon?: IconName; aside?: ReactNode; children: ReactNode; className?: string }) {
   return (
     <section className={`card ${className ?? ''}`}>
-      {title !== undefined && (
+      {(title !== undefined || aside !== undefined) && (
         <header className="card-head">
           <h2>
             {icon && <Icon name={icon} />} {title}

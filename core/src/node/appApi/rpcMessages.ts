@@ -19,8 +19,8 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 export const ApiErrorBody = z.strictObject({ code: z.string().max(64), message: z.string().max(4096) });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 
-/** Frames the node sends. */
-export const ServerFrame = z.discriminatedUnion('t', [
+/** Frames the node sends. (A plain union: two result shapes share the tag `result`.) */
+export const ServerFrame = z.union([
   z.strictObject({ t: z.literal('welcome'), version: z.string().max(64) }),
   z.strictObject({ t: z.literal('denied'), reason: z.string().max(1024) }),
   z.strictObject({ t: z.literal('result'), id: z.number().int().min(0), ok: z.literal(true), value: z.unknown() }),

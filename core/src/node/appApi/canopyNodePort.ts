@@ -1,0 +1,165 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Log } from '../../util/log.js';
+import type { CanopyNode } from '../runtime/canopyNode.js';
+import type { ConsentReceipt } from '../consent.js';
+import { ConsentLedger } from '../consent.js';
+import type { BackendChoice, BackendStatus, LogEntry, PeerInfo, TrainingJob } from './contract.js';
+import type { NodePort, NodePortEvents } from './nodePort.js';
+import { TypedEmitter } from '../runtime/events.js';
+
+/** A logger whose lines also reach the app's Logs screen; pass `log` to the CanopyNode. */
+export interface AppLog {
+  readonly log: Log;
+  on(listener: (line: Omit<LogEntry, 'seq'>) => void): () => void;
+}
+
+const levels: Record<number, LogEntry['level']> = { 10: 'debug', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'error' };
+
+/** Creates a pino logger that writes JSON lines to stderr (as the CLI's does) and to the app. */
+export function createAppLog(level = process.env.CANOPY_LOG ?? 'info', echo = true): AppLog {
+  const emitter = new TypedEmitter<{ line: Omit<LogEntry, 'seq'> }>();
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      if (echo) process.stderr.write(chunk);
+      try {
+        const { level: n, time, msg, ...fields } = JSON.parse(String(chunk)) as { level: number; time: number; msg?: string } & Record<string, unknown>;
+        emitter.emit('line', { at: new Date(time).toISOString(), level: levels[n] ?? 'info', msg: msg ?? '', fields });
+      } catch {
+        /* a line pino did not write as JSON: nothing to show */
+      }
+      done();
+    },
+  });
+  return { log: pino({ name: 'node', level, base: undefined }, stream), on: (l) => emitter.on('line', l) };
+}
+
+/** Options of {@link canopyNodePort}. */
+export interface CanopyNodePortInit {
+  readonly version?: string;
+  /** The logger given to the node, so its lines reach the Logs screen. */
+  readonly appLog?: AppLog;
+  /** How often job states are sampled from the node's machines. Default 250 ms. */
+  readonly pollMs?: number;
+}
+
+/**
+ * Adapts the libp2p runtime's {@link CanopyNode} to the {@link NodePort} the app API needs.
+ * What the runtime reports as events is forwarded; where it only keeps state (a member's
+ * view of its job: stages, round, the last round's metrics), the state is sampled while jobs
+ * run and changes are emitted.
+ */
+export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}): NodePort & { close(): void } {
+  const events = new TypedEmitter<NodePortEvents>();
+  const ledger = new ConsentLedger(node.store);
+  const lastJob = new Map<string, string>();
+  const lastMetric = new Map<string, string>();
+  let pinned: BackendChoice = node.options.backend ?? 'auto';
+  const offs: (() => void)[] = [];
+  if (init.appLog) offs.push(init.appLog.on((line) => events.emit('log', line)));
+
+  const sample = (): void => {
+    for (const status of node.jobs()) {
+      const runner = node.runner(status.rootId);
+      if (!runner) continue;
+      for (const m of runner.machineStates()) {
+        const s = m.state;
+        if (s.role !== 'client' && s.role !== 'worker') continue;
+        const host = s.host;
+        const job: TrainingJob = {
+          rootId: status.rootId,
+          job: s.job,
+          role: s.role,
+          stages: host ? [{ job: s.job, clientStage: host.clientStage, workerStage: host.workerStage, processStage: host.processStage }] : [],
+          round: s.hostRound,
+          rounds: s.sheet.stop.rounds,
+          status: memberStatus(s.status, s.done, host?.processStage ?? 0, s.role, s.refused),
+          ...(s.stopReason ? { reason: s.stopReason } : {}),
+        };
+        const key = `${status.rootId}/${s.job}/${s.role}`;
+        const text = JSON.stringify(job);
+        if (lastJob.get(key) !== text) {
+          lastJob.set(key, text);
+          events.emit('job:update', job);
+        }
+        const metrics = host?.metrics;
+        if (metrics) {
+          // The host's metrics are those of the last closed round.
+          const round = host.processStage === 3 ? s.hostRound : Math.max(1, s.hostRound - 1);
+          const mKey = `${status.rootId}/${s.job}`;
+          const mText = `${round}:${metrics.loss}:${metrics.accuracy}`;
+          if (lastMetric.get(mKey) !== mText) {
+            lastMetric.set(mKey, mText);
+            events.emit('round:metrics', { rootId: status.rootId, job: s.job, round, loss: metrics.loss, accuracy: metrics.accuracy, samples: metrics.samples, at: new Date().toISOString() });
+          }
+        }
+      }
+    }
+  };
+  const timer = setInterval(sample, init.pollMs ?? 250);
+  timer.unref();
+  offs.push(
+    node.events.on('job:started', sample),
+    node.events.on('machine:finished', sample),
+    node.events.on('task:done', sample),
+  );
+  const onPeers = () => events.emit('peers:change', undefined);
+  node.libp2p.addEventListener('peer:connect', onPeers);
+  node.libp2p.addEventListener('peer:disconnect', onPeers);
+
+  const backend = (): BackendStatus => ({
+    active: node.options.compute === 'synthetic' ? 'synthetic' : (node.options.backend ?? 'auto'),
+    pinned,
+    candidates: [
+      { name: 'tfjs-node-gpu', available: false, reason: 'not installed (needs CUDA and libtensorflow)' },
+      { name: 'tfjs-node', available: false, reason: 'not installed' },
+      { name: 'webgpu', available: false, reason: 'needs the desktop app' },
+      { name: 'webgl', available: false, reason: 'needs the desktop app' },
+      { name: 'wasm', available: true },
+      { name: 'cpu', available: true },
+    ],
+  });
+
+  return {
+    get peerId() {
+      return node.peerId;
+    },
+    version: init.version ?? '0.1.0',
+    running: () => true,
+    addresses: () => node.multiaddrs(),
+    peers: (): PeerInfo[] => {
+      const byPeer = new Map<string, string[]>();
+      for (const c of node.libp2p.getConnections()) byPeer.set(c.remotePeer.toString(), [...(byPeer.get(c.remotePeer.toString()) ?? []), c.remoteAddr.toString()]);
+      return [...byPeer].map(([peerId, addresses]) => ({ peerId, addresses }));
+    },
+    on: (event, listener) => events.on(event, listener),
+    // The runtime does not yet ask before joining or before downloading (it decides by its
+    // consent mode); these are kept so that the app asks as soon as it offers the hooks.
+    setInvitationHandler: () => undefined,
+    setConsentHandler: () => undefined,
+    receipts: (): Promise<ConsentReceipt[]> => ledger.list(),
+    recordConsent: (request, decision, reason) => ledger.record(request, decision, 'owner', reason),
+    withdraw: async () => undefined,
+    setLimits: async () => undefined,
+    setBackend: async (choice) => {
+      pinned = choice;
+      return backend();
+    },
+    backend,
+    close() {
+      clearInterval(timer);
+      for (const off of offs) off();
+      node.libp2p.removeEventListener('peer:connect', onPeers);
+      node.libp2p.removeEventListener('peer:disconnect', onPeers);
+    },
+  };
+}
+
+function memberStatus(status: number, done: boolean, processStage: number, role: 'client' | 'worker', refused: boolean): TrainingJob['status'] {
+  if (refused) return 'withdrawn';
+  if (done || processStage === 3) return 'finished';
+  if (status < 2) return status === 0 ? 'joining' : 'waiting-consent';
+  if (status === 3) return role === 'client' ? 'training' : 'aggregating';
+  if (status === 4) return 'submitted';
+  return processStage === 0 ? 'loading-data' : 'waiting';
+}

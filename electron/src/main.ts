@@ -1,0 +1,46 @@
+import { app, BrowserWindow, ipcMain, session, utilityProcess } from 'electron';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dirname, join } from 'node:path';
+import { NodeLink } from './ipc/nodeLink.js';
+import { forwardEvent, registerHandlers, type TrustedWindow } from './ipc/registerHandlers.js';
+import { hardenSession, hardenWebContents, secureWebPreferences } from './security.js';
+
+// Main wires the node to the window and holds no business logic: the node runs in a
+// utility process, the UI in a sandboxed renderer, and main only validates and relays.
+
+const here = dirname(fileURLToPath(import.meta.url));
+const pageFile = join(here, '..', '..', 'renderer', 'dist', 'index.html');
+
+/** Creates the window, the node process and the IPC between them. */
+export async function startApp(): Promise<void> {
+  await app.whenReady();
+  hardenSession(session.defaultSession);
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 960,
+    minHeight: 640,
+    title: 'Canopy',
+    backgroundColor: '#f6f7f9',
+    show: false,
+    webPreferences: secureWebPreferences(join(here, 'preload.cjs')),
+  });
+  const trusted: TrustedWindow = { webContents: () => (win.isDestroyed() ? undefined : win.webContents), pageUrl: pathToFileURL(pageFile).href };
+  hardenWebContents(win.webContents, trusted.pageUrl);
+
+  const child = utilityProcess.fork(join(here, 'nodeHost.js'), [join(app.getPath('userData'), 'node')], { serviceName: 'Canopy node', stdio: 'inherit' });
+  const link = new NodeLink(child, (name, payload) => forwardEvent(trusted, name, payload));
+  const unregister = registerHandlers(ipcMain, link, trusted);
+
+  win.once('ready-to-show', () => win.show());
+  await win.loadFile(pageFile);
+  app.on('window-all-closed', () => {
+    unregister();
+    child.kill();
+    app.quit();
+  });
+}
+
+// Refuse a second instance: two nodes on one data directory would fight over its files.
+if (app.requestSingleInstanceLock()) void startApp();
+else app.quit();

@@ -1,0 +1,43 @@
+import { join } from 'node:path';
+import { CanopyNode } from '@canopy/core/node/runtime/canopyNode';
+import { AppApi } from '@canopy/core/node/appApi/appApi';
+import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
+import { serveApi } from '@canopy/core/node/appApi/serveApi';
+import { CallFrame } from '@canopy/core/node/appApi/rpcMessages';
+
+// Runs in Electron's utility process (a separate OS process), so training never blocks the
+// window. It hosts the node and serves the app contract to main over the parent port.
+
+/** The parent port of a utility process, as this script uses it. */
+interface ParentPort {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  postMessage(message: unknown): void;
+}
+
+/** Starts a node under `dataDir` and serves the app contract on `port` until the process ends. */
+export async function hostNode(port: ParentPort, dataDir: string): Promise<void> {
+  const appLog = createAppLog();
+  const node = new CanopyNode({ dataDir, log: appLog.log });
+  await node.start();
+  const api = new AppApi(canopyNodePort(node, { appLog }));
+  const session = serveApi(api, (frame) => port.postMessage(frame));
+  port.on('message', ({ data }) => {
+    const frame = CallFrame.safeParse(data);
+    if (frame.success) void session.call(frame.data);
+  });
+  const stop = () => {
+    session.close();
+    api.close();
+    void node.stop().finally(() => process.exit(0));
+  };
+  process.once('SIGTERM', stop);
+}
+
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+if (parentPort) {
+  const dataDir = process.argv[2] ?? join(process.cwd(), '.canopy');
+  hostNode(parentPort, dataDir).catch((err: unknown) => {
+    process.stderr.write(`canopy node failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
