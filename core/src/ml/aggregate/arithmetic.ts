@@ -18,7 +18,17 @@
  *   avg[i] = fround(acc_N[i] / W)
  * Because each coordinate sees the same ops in the same order, processing many coordinates
  * at once (SIMD) or in any chunking gives identical bits; only the order over inputs matters,
- * and that is fixed by the ascending memberId order that `add` enforces.
+ * and that is fixed by the ascending memberId order that `add` enforces. Likewise adding
+ * several inputs to a coordinate in one sweep (acc += w_1·x_1, then w_2·x_2, …, in memberId
+ * order) is the same sequence of ops as one sweep per input, so batching changes no bit.
+ *
+ * Rejected inputs. An input is rejected, and left out as if it had never been added, when
+ * adding it to the sum of the inputs accepted before it gives NaN or ±Infinity in some
+ * coordinate: it holds NaN/±Infinity, or its weighted values or the running sum overflow
+ * float32. Inputs are decided in memberId order, so which inputs are rejected is itself a
+ * deterministic function of the inputs. (Once a coordinate's running sum is not finite no
+ * later input makes it finite again, so checking a batch's final sums finds every failure;
+ * see weightedSum.ts for how the culprit is then identified.)
  *
  * Robust aggregators select values rather than sum them, and what they do sum is defined in
  * their own modules (binary64 sums in a stated order, rounded once to binary32 at the end).
@@ -39,6 +49,25 @@ export function axpyReference(dst: Float32Array, src: Float32Array, x: Float32Ar
   for (let i = 0; i < dst.length; i++) {
     const s = fround(src[i]! + fround(wf * x[i]!));
     // s - s is NaN exactly when s is NaN or infinite
+    if (s - s !== 0) finite = false;
+    dst[i] = s;
+  }
+  return finite;
+}
+
+/**
+ * Reference kernel for a batch: dst[i] = src[i] + w_0·x_0[i] + w_1·x_1[i] + …, each product
+ * and each sum rounded to binary32, the inputs in the order given; the same bits as one
+ * axpyReference per input. dst may be src; no x may be dst. Returns false when some final
+ * result is NaN or ±Infinity. The wasm kernels `axpy4` and `axpy8` must match it bit for bit.
+ */
+export function accumulateReference(dst: Float32Array, src: Float32Array, xs: readonly Float32Array[], ws: readonly number[]): boolean {
+  const k = xs.length;
+  const wf = ws.map(fround);
+  let finite = true;
+  for (let i = 0; i < dst.length; i++) {
+    let s = src[i]!;
+    for (let j = 0; j < k; j++) s = fround(s + fround(wf[j]! * xs[j]![i]!));
     if (s - s !== 0) finite = false;
     dst[i] = s;
   }

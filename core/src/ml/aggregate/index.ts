@@ -1,7 +1,7 @@
 // Deterministic aggregation of parameter vectors: FedAvg, the FedOpt family, and the
 // Byzantine-robust median, trimmed mean and (Multi-)Krum. See arithmetic.ts for the
 // arithmetic that makes every worker's result bit-identical.
-export type { Aggregator, AggregationResult, AggregatorContext } from './aggregator.js';
+export type { Aggregator, AggregationResult, AggregatorContext, RejectedInput, RejectionReason } from './aggregator.js';
 export { aggregate, createAggregator } from './createAggregator.js';
 export { compareMemberIds } from './inputOrder.js';
 export {

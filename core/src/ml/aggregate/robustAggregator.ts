@@ -1,10 +1,11 @@
 import { BadInputError } from '../../util/errors.js';
 import type { AggregationInput } from '../types.js';
 import type { AggregatorSpec } from '../specs.js';
-import type { Aggregator, AggregationResult, AggregatorContext } from './aggregator.js';
+import type { Aggregator, AggregationResult, AggregatorContext, RejectedInput } from './aggregator.js';
 import { firstNonFinite } from './arithmetic.js';
 import { InputOrder } from './inputOrder.js';
 import { krum } from './krum.js';
+import { noInputs } from './noInputs.js';
 import { coordinateMedian } from './median.js';
 import { trimmedMean } from './trimmedMean.js';
 
@@ -16,6 +17,9 @@ export type RobustSpec = Extract<AggregatorSpec, { kind: 'median' | 'trimmed-mea
  * O(N·P) memory (Krum also takes O(N²·P) time). Inputs are copied unless they came from
  * allocate(), so later writes by the caller cannot change the aggregate. Weights are
  * checked like everywhere else but do not influence the result (see each aggregator).
+ * A vector holding NaN/±Infinity is left out and reported in `rejected` (reason
+ * `non-finite`), as the streaming kinds do; these kinds select values or sum them in binary64,
+ * so no single input can be blamed for an overflow.
  */
 export class RobustAggregator implements Aggregator {
   readonly kind: RobustSpec['kind'];
@@ -25,6 +29,7 @@ export class RobustAggregator implements Aggregator {
   private readonly issued = new Set<Float32Array>();
   private vectors: Float32Array[] = [];
   private weightSum = 0;
+  private readonly rejected: RejectedInput[] = [];
   private finished = false;
 
   constructor(
@@ -47,19 +52,21 @@ export class RobustAggregator implements Aggregator {
     this.assertOpen();
     const owned = this.issued.delete(input.params);
     this.order.check(input);
-    const bad = firstNonFinite(input.params);
-    if (bad >= 0) {
-      throw new BadInputError(`params of member '${input.memberId}' hold ${input.params[bad]} at index ${bad}; the input was rejected`);
+    this.order.accept(input);
+    // Checked here rather than in finish: these kinds keep every vector anyway, so nothing
+    // is saved by waiting, and a rejected vector is not held. Reported like the streaming kinds.
+    if (firstNonFinite(input.params) >= 0) {
+      this.rejected.push({ memberId: input.memberId, reason: 'non-finite' });
+      return;
     }
     this.vectors.push(owned ? input.params : input.params.slice());
     this.weightSum += Math.fround(input.weight);
-    this.order.accept(input);
   }
 
   finish(): AggregationResult {
     this.assertOpen();
     const n = this.vectors.length;
-    if (n === 0) throw new BadInputError(`${this.kind} has no inputs to aggregate; wait for at least one submission`);
+    if (n === 0) throw noInputs(this.kind, this.rejected);
     const spec = this.spec;
     const params =
       spec.kind === 'median'
@@ -70,7 +77,7 @@ export class RobustAggregator implements Aggregator {
     this.finished = true;
     this.vectors = [];
     this.issued.clear();
-    return { params, serverState: undefined, inputs: n, totalWeight: this.weightSum };
+    return { params, serverState: undefined, inputs: n, totalWeight: this.weightSum, rejected: [...this.rejected] };
   }
 
   private assertOpen(): void {

@@ -6,15 +6,17 @@ import { InputOrder } from './inputOrder.js';
 import { applyServerOptimizer, initialServerState, type ServerOptimizerSpec } from './serverOptimizers.js';
 import { validateServerState } from './serverState.js';
 import type { VectorBackend } from './vectorBackend.js';
+import { noInputs } from './noInputs.js';
 import { WeightedSum } from './weightedSum.js';
 
 /** Specs whose aggregation streams: a weighted mean, then optionally a server optimiser step. */
 export type StreamingSpec = Extract<AggregatorSpec, { kind: 'fedavg' } | ServerOptimizerSpec>;
 
 /**
- * FedAvg and the FedOpt family. Inputs are folded into a running weighted sum as they
- * arrive and never kept past the rollback window, so memory is O(P) however many clients
- * submit. FedAvg returns the weighted mean; the others feed it to their server optimiser.
+ * FedAvg and the FedOpt family. Inputs are folded into a running weighted sum a batch at a
+ * time and never kept past their batch, so memory is O(P) however many clients submit.
+ * Inputs whose values would make the sum non-finite are left out (see WeightedSum).
+ * FedAvg returns the weighted mean; the others feed it to their server optimiser.
  */
 export class StreamingAggregator implements Aggregator {
   readonly kind: StreamingSpec['kind'];
@@ -31,7 +33,7 @@ export class StreamingAggregator implements Aggregator {
     private readonly spec: StreamingSpec,
     ctx: AggregatorContext,
     private readonly vectors: VectorBackend,
-    window?: number,
+    batch?: number,
   ) {
     this.kind = spec.kind;
     this.length = ctx.global.length;
@@ -39,7 +41,7 @@ export class StreamingAggregator implements Aggregator {
     if (spec.kind !== 'fedavg' && ctx.serverState !== undefined) validateServerState(ctx.serverState, spec.kind, this.length);
     this.serverState = ctx.serverState;
     this.order = new InputOrder(this.length);
-    this.sum = new WeightedSum(vectors, window);
+    this.sum = new WeightedSum(vectors, batch);
   }
 
   get backend(): 'wasm' | 'js' {
@@ -77,17 +79,19 @@ export class StreamingAggregator implements Aggregator {
 
   finish(): AggregationResult {
     this.assertOpen();
-    if (this.sum.inputs === 0) throw new BadInputError(`${this.kind} has no inputs to aggregate; wait for at least one submission`);
+    this.sum.flush();
+    if (this.sum.accepted === 0) throw noInputs(this.kind, this.sum.rejected);
     this.finished = true;
     for (const handle of this.issued.values()) this.vectors.free(handle);
     this.issued.clear();
-    const inputs = this.sum.inputs;
+    const inputs = this.sum.accepted;
     const totalWeight = this.sum.totalWeight;
+    const rejected = [...this.sum.rejected];
     const avg = this.sum.mean();
-    if (this.spec.kind === 'fedavg') return { params: avg, serverState: undefined, inputs, totalWeight };
+    if (this.spec.kind === 'fedavg') return { params: avg, serverState: undefined, inputs, totalWeight, rejected };
     const state = this.serverState ?? initialServerState(this.spec, this.length);
     const { params, serverState } = applyServerOptimizer(this.spec, this.global, avg, state);
-    return { params, serverState, inputs, totalWeight };
+    return { params, serverState, inputs, totalWeight, rejected };
   }
 
   private assertOpen(): void {

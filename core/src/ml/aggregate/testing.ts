@@ -42,8 +42,11 @@ export class CountingBackend implements VectorBackend {
   view(handle: number): Float32Array {
     return this.inner.view(handle);
   }
-  axpy(dst: number, src: number, x: number, w: number): boolean {
-    return this.inner.axpy(dst, src, x, w);
+  /** Sweeps over vectors so far, i.e. accumulate calls (each reads its inputs once). */
+  sweeps = 0;
+  accumulate(dst: number, src: number, xs: readonly number[], ws: readonly number[]): boolean {
+    this.sweeps++;
+    return this.inner.accumulate(dst, src, xs, ws);
   }
   divide(dst: number, src: number, d: number): void {
     this.inner.divide(dst, src, d);

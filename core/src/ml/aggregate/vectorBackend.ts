@@ -1,4 +1,4 @@
-import { axpyReference, divideReference } from './arithmetic.js';
+import { accumulateReference, divideReference } from './arithmetic.js';
 
 /**
  * Storage for fixed-length float32 vectors plus the two kernels of a streaming weighted sum.
@@ -16,8 +16,12 @@ export interface VectorBackend {
   free(handle: number): void;
   /** The vector's contents, as a live view. */
   view(handle: number): Float32Array;
-  /** dst = src + w·x (see axpyReference); false when some result is not finite. dst may be src. */
-  axpy(dst: number, src: number, x: number, w: number): boolean;
+  /**
+   * dst = src + w_0·x_0 + w_1·x_1 + … with the inputs in the order given (see
+   * accumulateReference), in as few sweeps over dst as the backend manages. False when some
+   * result is not finite. dst may be src; no x may be dst. With no inputs, dst = src.
+   */
+  accumulate(dst: number, src: number, xs: readonly number[], ws: readonly number[]): boolean;
   /** dst = src / d, the binary32 quotient. dst may be src. */
   divide(dst: number, src: number, d: number): void;
 }
@@ -53,8 +57,13 @@ export class JsVectorBackend implements VectorBackend {
     return v;
   }
 
-  axpy(dst: number, src: number, x: number, w: number): boolean {
-    return axpyReference(this.view(dst), this.view(src), this.view(x), w);
+  accumulate(dst: number, src: number, xs: readonly number[], ws: readonly number[]): boolean {
+    return accumulateReference(
+      this.view(dst),
+      this.view(src),
+      xs.map((x) => this.view(x)),
+      ws,
+    );
   }
 
   divide(dst: number, src: number, d: number): void {

@@ -1,130 +1,145 @@
-import { BadInputError } from '../../util/errors.js';
+import type { RejectedInput } from './aggregator.js';
+import { firstNonFinite } from './arithmetic.js';
 import type { VectorBackend } from './vectorBackend.js';
 
-// How many accumulator-sized buffers the rollback window may hold at most, by bytes and count.
-const WINDOW_BYTES = 256 * 1024 * 1024;
-const MAX_WINDOW = 32;
+// How many queued inputs a batch may hold at most, by bytes and count. Eight inputs per sweep
+// is where the accumulator's share of the memory traffic (one read and one write per sweep)
+// stops mattering next to the inputs' own; more would only hold more memory.
+const QUEUE_BYTES = 256 * 1024 * 1024;
+const MAX_BATCH = 8;
 
-/** The rollback window for vectors of `length` floats: up to 32 vectors, within 256 MiB. */
-export function defaultWindow(length: number): number {
-  return Math.max(1, Math.min(MAX_WINDOW, Math.floor(WINDOW_BYTES / Math.max(4, length * 4))));
+/** Inputs per sweep for vectors of `length` floats: up to 8, within 256 MiB of queued vectors. */
+export function defaultBatch(length: number): number {
+  return Math.max(1, Math.min(MAX_BATCH, Math.floor(QUEUE_BYTES / Math.max(4, length * 4))));
+}
+
+interface Queued {
+  readonly handle: number;
+  /** fround(weight) */
+  readonly weight: number;
+  readonly memberId: string;
 }
 
 /**
  * A streaming weighted sum, acc = Σ fround(w_k · x_k) in input order (arithmetic.ts), that
- * reads each input once and can still reject an input after reading it.
+ * adds a batch of inputs per sweep over the accumulator and leaves out, bit-exactly, any input
+ * whose values make the sum non-finite.
  *
- * Why the window: a single pass both checks an input (every result finite) and adds it in
- * place, because a separate checking pass would read the input twice and halve throughput on
- * this memory-bound loop. When the check fails, the damaged accumulator is rebuilt exactly
- * from a snapshot plus the inputs accepted since: every `window` inputs, the first one is
- * added out of place, leaving the previous accumulator untouched as the snapshot (the first
- * window rebuilds from zeros instead), and the inputs of the current window are kept (in
- * vectors this sum owns) until the next snapshot.
- * Memory is therefore (2 + window) vectors, O(P) whatever the number of inputs, and the
- * result is bit-identical to never having seen the rejected input.
+ * Why batches: the loop is memory-bound, and adding one input at a time reads and writes the
+ * accumulator once per input; adding `batch` inputs per sweep (each lane in input order, so
+ * the bits are those of one sweep per input) does so once per batch. Inputs therefore wait in
+ * a queue until a batch is full (or finish), and their values are checked only in the sweep.
+ * Why two accumulators: each sweep writes `acc + batch` into the spare one, so `acc` survives
+ * as the rollback point. When a sweep's result is not finite, the first failing input is found
+ * by re-sweeping prefixes of the batch (binary search; a non-finite partial sum stays
+ * non-finite, so failing is monotone in the prefix), rejected, and the batch re-swept without
+ * it, until the sweep is finite. That decides inputs exactly as one-at-a-time adding would.
+ * Memory is (2 + batch) vectors, O(P) whatever the number of inputs.
  */
 export class WeightedSum {
-  private current: number;
-  private snapshot: number;
-  private readonly kept: { handle: number; weight: number }[] = [];
+  // Σ of the accepted inputs swept so far
+  private acc: number;
+  // where the next sweep writes, so that `acc` stays intact until the sweep is known good
+  private spare: number;
+  private readonly queue: Queued[] = [];
+  private readonly rejectedInputs: RejectedInput[] = [];
   private weightSum = 0;
   private count = 0;
   private readonly output: Float32Array;
-  // true while the accumulator is rebuilt from zeros rather than from `snapshot`
-  private fromZero = true;
 
   constructor(
     readonly backend: VectorBackend,
-    /** Inputs per snapshot (≥ 1). */
-    readonly window: number = defaultWindow(backend.length),
+    /** Inputs per sweep (≥ 1). */
+    readonly batch: number = defaultBatch(backend.length),
   ) {
-    if (!(window >= 1)) throw new RangeError(`window must be ≥ 1, got ${window}`);
-    this.current = backend.alloc();
-    this.snapshot = backend.alloc();
+    if (!(Number.isInteger(batch) && batch >= 1)) throw new RangeError(`batch must be a whole number ≥ 1, got ${batch}`);
+    this.acc = backend.alloc();
+    this.spare = backend.alloc();
     // Touch every page now: fresh memory faults on first write, which on this VM cost a
     // third of a 100-client aggregation when it happened inside add() and finish().
-    backend.view(this.current).fill(0);
-    backend.view(this.snapshot).fill(0);
+    backend.view(this.acc).fill(0);
+    backend.view(this.spare).fill(0);
     this.output = new Float32Array(backend.length).fill(0);
   }
 
-  /** Inputs added so far. */
-  get inputs(): number {
+  /** Inputs accepted into the sum so far (queued inputs are not decided yet; see flush). */
+  get accepted(): number {
     return this.count;
   }
 
-  /** Σ fround(weight) over the inputs added so far, in binary64. */
+  /** Σ fround(weight) over the accepted inputs, in binary64, in input order. */
   get totalWeight(): number {
     return this.weightSum;
   }
 
-  /**
-   * Adds the vector `handle` (which this sum now owns) with `weight`. On success the sum keeps
-   * the vector until it is no longer needed for rollback; on failure it frees it, leaves the
-   * sum as it was, and throws BadInputError naming `memberId`.
-   */
-  add(handle: number, weight: number, memberId: string): void {
-    const w = Math.fround(weight);
-    const b = this.backend;
-    // The first window needs no snapshot (it rebuilds from zeros), so it starts in place too.
-    if (this.count > 0 && this.kept.length >= this.window) {
-      // First input of a window: add out of place, so `current` survives as the new snapshot.
-      if (!b.axpy(this.snapshot, this.current, handle, w)) {
-        b.free(handle);
-        throw nonFinite(memberId);
-      }
-      for (const k of this.kept) b.free(k.handle);
-      this.kept.length = 0;
-      [this.current, this.snapshot] = [this.snapshot, this.current];
-      this.fromZero = false;
-    } else if (!b.axpy(this.current, this.current, handle, w)) {
-      this.rebuild();
-      b.free(handle);
-      throw nonFinite(memberId);
-    }
-    this.kept.push({ handle, weight: w });
-    this.weightSum += w;
-    this.count++;
+  /** The inputs left out so far, in input order. */
+  get rejected(): readonly RejectedInput[] {
+    return this.rejectedInputs;
   }
 
-  /** The weighted mean, Σ w_k x_k / fround(Σ w_k), as a new array. Ends the sum's use. */
+  /**
+   * Queues the vector `handle` (which this sum now owns) with `weight`, sweeping the queue
+   * into the sum when it holds a full batch. Never throws for the vector's values: an input
+   * that would make the sum non-finite is freed and listed in `rejected`.
+   */
+  add(handle: number, weight: number, memberId: string): void {
+    this.queue.push({ handle, weight: Math.fround(weight), memberId });
+    if (this.queue.length >= this.batch) this.flush();
+  }
+
+  /** Sweeps every queued input into the sum, deciding each: accepted or rejected. */
+  flush(): void {
+    const b = this.backend;
+    let live = this.queue.splice(0);
+    while (live.length > 0 && !this.sweep(live, live.length)) {
+      // Some input fails. Prefix `ok` sweeps finite and prefix `bad` does not; narrow them
+      // until `bad` = ok + 1: input bad − 1 is the first that fails given those before it.
+      let ok = 0;
+      let bad = live.length;
+      while (bad - ok > 1) {
+        const mid = (ok + bad) >> 1;
+        if (this.sweep(live, mid)) ok = mid;
+        else bad = mid;
+      }
+      const culprit = live[bad - 1]!;
+      const reason = firstNonFinite(b.view(culprit.handle)) >= 0 ? 'non-finite' : 'overflow';
+      this.rejectedInputs.push({ memberId: culprit.memberId, reason });
+      b.free(culprit.handle);
+      live = live.filter((q) => q !== culprit);
+    }
+    if (live.length === 0) return;
+    [this.acc, this.spare] = [this.spare, this.acc];
+    for (const q of live) {
+      this.weightSum += q.weight;
+      this.count++;
+      b.free(q.handle);
+    }
+  }
+
+  /** The weighted mean of the accepted inputs, Σ w_k x_k / fround(Σ w_k). Ends the sum's use. */
   mean(): Float32Array {
-    this.backend.divide(this.current, this.current, Math.fround(this.weightSum));
-    this.output.set(this.backend.view(this.current));
+    this.flush();
+    this.backend.divide(this.acc, this.acc, Math.fround(this.weightSum));
+    this.output.set(this.backend.view(this.acc));
     this.release();
     return this.output;
   }
 
-  /** Frees every vector the sum holds. */
+  /** Frees every vector the sum holds, queued inputs included. */
   release(): void {
-    for (const k of this.kept) this.backend.free(k.handle);
-    this.kept.length = 0;
-    this.backend.free(this.current);
-    this.backend.free(this.snapshot);
+    for (const q of this.queue.splice(0)) this.backend.free(q.handle);
+    this.backend.free(this.acc);
+    this.backend.free(this.spare);
   }
 
-  // Replays the kept inputs onto the snapshot with the same ops in the same order, which
-  // reproduces the accumulator exactly as it was before the failed in-place add.
-  private rebuild(): void {
-    const b = this.backend;
-    let ok = true;
-    let rest = this.kept;
-    if (this.fromZero) {
-      b.view(this.current).fill(0);
-    } else {
-      const [first, ...others] = this.kept;
-      if (first === undefined) throw new Error('WeightedSum: in-place add without a window start');
-      ok = b.axpy(this.current, this.snapshot, first.handle, first.weight);
-      rest = others;
-    }
-    for (const k of rest) ok = b.axpy(this.current, this.current, k.handle, k.weight) && ok;
-    if (!ok) throw new Error('WeightedSum: replaying accepted inputs gave a different result');
+  // spare = acc + the first `count` of `items`; whether every result is finite
+  private sweep(items: readonly Queued[], count: number): boolean {
+    const head = items.slice(0, count);
+    return this.backend.accumulate(
+      this.spare,
+      this.acc,
+      head.map((q) => q.handle),
+      head.map((q) => q.weight),
+    );
   }
-}
-
-function nonFinite(memberId: string): BadInputError {
-  return new BadInputError(
-    `params of member '${memberId}' contain NaN or Infinity, or overflow float32 when weighted; the input was rejected and left out of the aggregate`,
-  );
 }
