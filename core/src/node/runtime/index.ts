@@ -14,3 +14,6 @@ export { startMemoryCluster, type MemoryCluster, type MemoryClusterInit } from '
 export type { ComputeBackend, TrainOutcome, AggregateInput, PreparedChunk } from './compute/computeBackend.js';
 export { mlCompute } from './compute/mlCompute.js';
 export { syntheticCompute } from './compute/syntheticCompute.js';
+export { JobObserver, type ObservedState } from './observer.js';
+// Re-exported so the CLI parses addresses with the same multiaddr library libp2p uses.
+export { multiaddr } from '@multiformats/multiaddr';

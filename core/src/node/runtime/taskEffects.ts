@@ -102,7 +102,7 @@ export async function runInitParams(env: EffectEnv, e: InitParamsEffect): Promis
 
 function done(env: EffectEnv, job: string, task: 'train' | 'evaluate' | 'aggregate' | 'initParams', round: number, started: number): void {
   const ms = Math.round(performance.now() - started);
-  env.log.debug({ job, task, round, ms }, 'task done');
+  env.log.info({ job, task, round, ms }, 'task done');
   env.events.emit('task:done', { rootId: env.tree.rootId, job, task, round, ms });
 }
 

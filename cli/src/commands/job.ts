@@ -1,0 +1,140 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { parseManifest } from '@canopy/core/protocol';
+import { loadOrCreateIdentity } from '@canopy/core/net/identity';
+import { PeerMap, signSubmission, submitJob, multiaddr } from '@canopy/core/node/runtime/index';
+import { CanopyError, ErrorCode } from '@canopy/core/util';
+import { intArg } from '../args.js';
+import { createOutput } from '../output.js';
+import { startClientPeer, peersFrom } from './clientPeer.js';
+import { describeTree, followJob } from './jobProgress.js';
+
+const DEFAULT_KEY_DIR = join(homedir(), '.canopy', 'submitter');
+
+/** `canopy job`: submit jobs and follow them. */
+export function jobCommand(): Command {
+  const job = new Command('job').summary('submit a job, follow it, download its model').description('Talks to a running cluster through any of its nodes (--peer, or CANOPY_PEER).');
+
+  job
+    .command('submit')
+    .summary('sign a job manifest and submit it to its root host')
+    .argument('<manifest>', 'job manifest (YAML)')
+    .option('--peer <multiaddr...>', 'the root host (default: its peers: entry in the manifest)')
+    .option('--key-dir <dir>', 'where the submitter identity is kept', DEFAULT_KEY_DIR)
+    .option('--json', 'print {rootId, name, submitter}', false)
+    .action(async (file: string, flags: { peer?: string[]; keyDir: string; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      const r = await submitManifestFile(file, flags);
+      out.say(`submitted ${r.name} as ${r.rootId}${r.resubmitted ? ' (it was already running)' : ''}; follow it with: canopy job watch ${r.rootId} --peer ${r.peer}`);
+      out.record({ rootId: r.rootId, name: r.name, submitter: r.submitter });
+    });
+
+  job
+    .command('status')
+    .summary("show the job tree's stages, rounds and accuracy")
+    .argument('<job>', 'root id (name-hash) or job name')
+    .option('--peer <multiaddr...>', 'any node of the cluster')
+    .option('--wait <s>', 'seconds to gather host snapshots', intArg(1, 600), 8)
+    .option('--json', 'print the announcement and every job\'s last snapshot', false)
+    .action(async (query: string, flags: { peer?: string[]; wait: number; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      const peer = await startClientPeer(peersFrom(flags.peer));
+      try {
+        const { announce, opened } = await peer.observer.find(query, { signal: AbortSignal.timeout(flags.wait * 1000 + 10_000) }).catch(() => {
+          throw new CanopyError(ErrorCode.Network, `no announcement of job ${query} reached this peer; check the name and that its root host is running`);
+        });
+        peer.observer.follow(opened);
+        const deadline = Date.now() + flags.wait * 1000;
+        while (Date.now() < deadline && (announce.processStage !== 3 || peer.observer.states.size === 0) && peer.observer.states.size < opened.tree.jobs.size) await sleep(250);
+        out.say(`job ${opened.tree.root} (${opened.tree.rootId}), submitted by ${opened.submission.submitter}`);
+        out.say(`root: round ${announce.round}, stage ${announce.processStage}${announce.metrics ? `, accuracy ${(announce.metrics.accuracy * 100).toFixed(2)}%` : ''}${announce.stopReason ? `, ${announce.stopReason}` : ''}`);
+        for (const line of describeTree(opened, peer.observer.states)) out.say(line);
+        out.record({ announce, jobs: Object.fromEntries([...peer.observer.states].map(([k, v]) => [k, { round: v.round, ...v.payload }])) });
+      } finally {
+        await peer.stop();
+      }
+    });
+
+  job
+    .command('watch')
+    .summary('follow a job to its end with a progress bar per round')
+    .argument('<job>', 'root id (name-hash) or job name')
+    .option('--peer <multiaddr...>', 'any node of the cluster')
+    .option('--json', 'print one line per round and a final {rootId, rounds, accuracy, loss, stopReason}', false)
+    .action(async (query: string, flags: { peer?: string[]; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      const peer = await startClientPeer(peersFrom(flags.peer));
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.once('SIGINT', onSigint);
+      try {
+        const { announce, opened } = await peer.observer.find(query, { signal: abort.signal });
+        if (announce.processStage === 3) {
+          out.say(`job ${opened.tree.root} finished: ${announce.stopReason ?? ''}`);
+          out.record({ rootId: announce.rootId, rounds: announce.round, accuracy: announce.metrics?.accuracy ?? null, loss: announce.metrics?.loss ?? null, stopReason: announce.stopReason });
+          return;
+        }
+        const r = await followJob(peer.observer, opened, out, { signal: abort.signal });
+        const m = r.root.payload.metrics;
+        out.say(`job ${opened.tree.root} finished after round ${r.root.round}: ${r.root.payload.stopReason ?? ''}${m ? `; last evaluated accuracy ${(m.accuracy * 100).toFixed(2)}%` : ''}`);
+        out.record({ rootId: opened.tree.rootId, rounds: r.root.round, accuracy: m?.accuracy ?? null, loss: m?.loss ?? null, stopReason: r.root.payload.stopReason });
+      } finally {
+        process.off('SIGINT', onSigint);
+        await peer.stop();
+      }
+    });
+
+  job
+    .command('model')
+    .summary("download a finished job's final model from its root host")
+    .argument('<job>', 'root id (name-hash) or job name')
+    .requiredOption('-o, --output <file>', 'where to write the parameters (Canopy params blob)')
+    .option('--peer <multiaddr...>', 'any node of the cluster')
+    .option('--json', 'print {rootId, hash, size, output}', false)
+    .action(async (query: string, flags: { peer?: string[]; output: string; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      const peer = await startClientPeer(peersFrom(flags.peer));
+      try {
+        const { announce, from } = await peer.observer.find(query, { signal: AbortSignal.timeout(30_000) }).catch(() => {
+          throw new CanopyError(ErrorCode.Network, `no announcement of job ${query} reached this peer within 30 s`);
+        });
+        if (announce.processStage !== 3 || !announce.final) throw new CanopyError(ErrorCode.BadInput, `job ${query} has not finished yet (round ${announce.round}); wait for it with canopy job watch`);
+        if (!announce.downloadable) throw new CanopyError(ErrorCode.BadInput, `job ${query} does not allow model downloads (allowModelDownload is false in its manifest)`);
+        if (!(await peer.blobs.fetch(announce.final, [from], { maxBytes: 2 << 30 }))) throw new CanopyError(ErrorCode.Network, 'the root host did not deliver the final model intact');
+        await writeFile(flags.output, await peer.blobs.store.get(announce.final.hash));
+        out.say(`wrote ${flags.output} (${announce.final.size} bytes, sha256 ${announce.final.hash})`);
+        out.record({ rootId: announce.rootId, hash: announce.final.hash, size: announce.final.size, output: flags.output });
+      } finally {
+        await peer.stop();
+      }
+    });
+
+  return job;
+}
+
+/** Signs and submits a manifest file; the root host comes from --peer or the manifest's peers entry. */
+export async function submitManifestFile(file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean }): Promise<{ rootId: string; name: string; submitter: string; resubmitted: boolean; peer: string }> {
+  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new CanopyError(ErrorCode.BadInput, `cannot read ${file}: ${err.code ?? err.message}`);
+  });
+  const manifest = parseManifest(text, file);
+  const peers = new PeerMap(manifest, file);
+  const host = manifest.cluster.host;
+  const target = peersFrom(flags.peer)[0] ?? peers.addresses(host).map((a) => `${a}/p2p/${peers.peerOf(host)}`)[0];
+  if (!target) throw new CanopyError(ErrorCode.BadInput, `${file}: no address for the root host ${host}; add peers.${host}.addresses to the manifest or pass --peer`);
+  const { privateKey, peerId } = await loadOrCreateIdentity(flags.keyDir);
+  const submission = await signSubmission(manifest, privateKey, peerId);
+  const peer = await startClientPeer([target], { keyDir: flags.keyDir, loopbackCluster: flags.loopbackCluster ?? false });
+  try {
+    const reply = await submitJob(peer.libp2p, multiaddr(target), submission);
+    return { rootId: reply.rootId, name: reply.name, submitter: peerId, resubmitted: reply.resubmitted, peer: target };
+  } finally {
+    await peer.stop();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

@@ -1,0 +1,100 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { Command, Option } from 'commander';
+import { CanopyNode } from '@canopy/core/node/runtime/index';
+import { createLog } from '@canopy/core/util';
+import { intArg } from '../args.js';
+import { consentFromFlags, localDatasetFromFlag } from './nodeOptions.js';
+
+const ROLES = ['host', 'client', 'worker', 'distributor'] as const;
+const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+
+interface NodeFlags {
+  role?: (typeof ROLES)[number][];
+  dataDir: string;
+  listen?: string[];
+  bootstrap?: string[];
+  mdns: boolean;
+  loopbackCluster: boolean;
+  approveDatasets: boolean;
+  consentPolicy?: string;
+  localData?: string;
+  compute: 'ml' | 'synthetic';
+  syntheticTrainMs: number;
+  computeThreads: number;
+  backend: (typeof BACKENDS)[number];
+  maxDataMb: number;
+  statusEvery: number;
+  fault?: 'lie-aggregate';
+}
+
+/** `canopy node`: a headless Canopy peer. */
+export function nodeCommand(): Command {
+  return new Command('node')
+    .summary('run a headless Canopy node (host, client, worker or distributor)')
+    .description(
+      'Runs a peer until interrupted. Jobs reach it by submission (when it is a root host) or by\n' +
+        'announcement (when a manifest names it); its roles come from each manifest. Structured logs\n' +
+        '(JSON lines) go to stderr; a status line is logged every --status-every seconds.\n' +
+        'Consent: clients fetch data only if --consent-policy approves the job, its submitter or its\n' +
+        'dataset hash, or with --approve-datasets (test clusters). Every decision is kept as a receipt\n' +
+        'under <data-dir>/receipts.',
+    )
+    .addOption(new Option('--role <role...>', 'roles this node expects to play (informational; manifests assign roles)').choices(ROLES))
+    .option('--data-dir <dir>', 'identity, blobs, job state and receipts', join(homedir(), '.canopy', 'node'))
+    .option('--listen <multiaddr...>', 'addresses to listen on (default: 127.0.0.1, TCP and WebSockets, free ports)')
+    .option('--bootstrap <multiaddr...>', 'peers to connect to at start (with /p2p/<peer id>)')
+    .option('--mdns', 'discover peers on the LAN with mDNS', false)
+    .option('--loopback-cluster', 'accept many connections per second from 127.0.0.1 (local clusters)', false)
+    .option('--approve-datasets', 'approve every dataset request (test clusters only)', false)
+    .option('--consent-policy <file>', 'YAML/JSON policy: approve: {jobs: [...], submitters: [...], datasets: [sha256...]}')
+    .option('--local-data <spec>', 'train on this dataset instead of the job\'s (JSON or a YAML file with a dataset spec)')
+    .addOption(new Option('--compute <kind>', 'ml: real training on a worker thread; synthetic: stand-in arithmetic (protocol tests)').choices(['ml', 'synthetic'] as const).default('ml'))
+    .addOption(new Option('--synthetic-train-ms <ms>', 'with --compute synthetic: how long each training task takes').argParser(intArg(0, 3_600_000)).default(0).hideHelp())
+    .option('--compute-threads <n>', 'training threads', intArg(1, 64), 1)
+    .addOption(new Option('--backend <name>', 'training backend').choices(BACKENDS).default('auto'))
+    .option('--max-data-mb <mb>', 'largest dataset chunk this node downloads', intArg(1, 1 << 20), 512)
+    .option('--status-every <s>', 'seconds between status log lines (0: never)', intArg(0, 86_400), 10)
+    .addOption(new Option('--fault <kind>', 'misbehave on purpose (tests of the protocol\'s defences)').choices(['lie-aggregate'] as const).hideHelp())
+    .action(async (flags: NodeFlags) => {
+      await runNode(flags);
+    });
+}
+
+async function runNode(flags: NodeFlags): Promise<void> {
+  const log = createLog('node');
+  const node = new CanopyNode({
+    dataDir: flags.dataDir,
+    ...(flags.listen ? { listen: flags.listen } : {}),
+    ...(flags.bootstrap ? { bootstrap: flags.bootstrap } : {}),
+    mdns: flags.mdns,
+    loopbackCluster: flags.loopbackCluster,
+    consent: await consentFromFlags(flags),
+    compute: flags.compute,
+    syntheticTrainMs: flags.syntheticTrainMs,
+    computeThreads: flags.computeThreads,
+    backend: flags.backend,
+    maxDataBytes: flags.maxDataMb << 20,
+    ...(await localDatasetFromFlag(flags.localData).then((d) => (d ? { localDataset: d } : {}))),
+    ...(flags.fault === 'lie-aggregate' ? { faults: { lieAggregates: true } } : {}),
+    log,
+  });
+  await node.start();
+  node.events.on('job:started', (d) => {
+    const unexpected = flags.role ? d.roles.filter((r) => !flags.role!.includes(r.role)) : [];
+    if (unexpected.length > 0) log.warn({ rootId: d.rootId, unexpected }, 'the manifest gives this node roles it was not started for');
+  });
+  const status = flags.statusEvery > 0 ? setInterval(() => log.info({ jobs: node.jobs(), ...node.stats() }, 'status'), flags.statusEvery * 1000) : undefined;
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  clearInterval(status);
+  // A second signal while stopping means "now".
+  const force = () => process.exit(130);
+  process.once('SIGINT', force);
+  process.once('SIGTERM', force);
+  await node.stop();
+  process.exit(0);
+}

@@ -1,0 +1,112 @@
+import { GossipChannel } from '../../net/gossipChannel.js';
+import type { CanopyLibp2p } from '../../net/createNode.js';
+import { jobTopic } from '../../protocol/jobTree.js';
+import type { StatePayload } from '../../protocol/messages/index.js';
+import { validateMessage } from '../../protocol/validate/index.js';
+import type { Log } from '../../util/log.js';
+import { AbortedError } from '../../util/errors.js';
+import { openAnnounceChannel } from './announcer.js';
+import type { BlobPlane } from './blobPlane.js';
+import { MAX_SUBMISSION_BYTES, openSubmission, type Announce, type OpenedSubmission } from './submission.js';
+
+/** The latest snapshot a job's host published, as an observer saw it. */
+export interface ObservedState {
+  readonly job: string;
+  readonly round: number;
+  readonly seq: number;
+  readonly at: number;
+  readonly payload: StatePayload;
+}
+
+/**
+ * Watches jobs from outside, as `canopy job status|watch|model` and `canopy local` do: finds
+ * a job by its root id or name on the announce topic, fetches its signed submission from
+ * the root host, and follows every job's host snapshots on the job topics (validated like
+ * any member validates them). An observer publishes nothing.
+ */
+export class JobObserver {
+  private readonly announces = new Map<string, { announce: Announce; from: string }>();
+  private readonly waiters = new Set<() => void>();
+  private readonly channels: GossipChannel<unknown>[] = [];
+  readonly states = new Map<string, ObservedState>();
+
+  constructor(
+    private readonly libp2p: CanopyLibp2p,
+    private readonly blobs: BlobPlane,
+    private readonly log: Log,
+  ) {
+    this.channels.push(
+      openAnnounceChannel({
+        libp2p,
+        onAnnounce: (a, from) => {
+          this.announces.set(a.rootId, { announce: a, from });
+          for (const w of [...this.waiters]) w();
+        },
+      }) as GossipChannel<unknown>,
+    );
+  }
+
+  /** The newest announcement of a job, by root id or name. */
+  latest(query: string): { announce: Announce; from: string } | undefined {
+    const exact = this.announces.get(query);
+    if (exact) return exact;
+    return [...this.announces.values()].filter((x) => x.announce.name === query).at(-1);
+  }
+
+  /** Waits for an announcement matching `query` (a root id or a job name). */
+  async find(query: string, { signal }: { signal?: AbortSignal } = {}): Promise<{ announce: Announce; from: string; opened: OpenedSubmission }> {
+    let found = this.latest(query);
+    while (!found) {
+      await new Promise<void>((resolve, reject) => {
+        const w = () => {
+          this.waiters.delete(w);
+          resolve();
+        };
+        this.waiters.add(w);
+        signal?.addEventListener('abort', () => {
+          this.waiters.delete(w);
+          reject(new AbortedError(`waiting for an announcement of job ${query}`));
+        }, { once: true });
+      });
+      found = this.latest(query);
+    }
+    if (!(await this.blobs.fetch(found.announce.submission, [found.from], { maxBytes: MAX_SUBMISSION_BYTES, ...(signal ? { signal } : {}) }))) {
+      throw new AbortedError(`could not fetch the submission of ${query} from its root host`);
+    }
+    const opened = await openSubmission(await this.blobs.getJson(found.announce.submission.hash), `job ${query}`);
+    return { ...found, opened };
+  }
+
+  /** Follows every job of the tree; `onState` sees each newer host snapshot. */
+  follow(opened: OpenedSubmission, onState: (s: ObservedState) => void = () => undefined): void {
+    const { tree, peers } = opened;
+    const trees = new Map([[tree.rootId, tree]]);
+    for (const job of tree.jobs.keys()) {
+      const topic = jobTopic(tree.rootId, job);
+      const ch = new GossipChannel({
+        pubsub: this.libp2p.services.pubsub,
+        topic,
+        validate: (from, data) => {
+          const v = validateMessage(data, { from: peers.memberOf(from), topic, trees });
+          return v.result === 'accept' ? { result: 'accept' as const, value: v.message! } : { result: v.result, reason: v.reason };
+        },
+        onMessage: (msg) => {
+          if (msg.type !== 'state') return;
+          const prev = this.states.get(msg.job);
+          if (prev && (prev.seq >= msg.seq || prev.round > msg.round)) return;
+          const s: ObservedState = { job: msg.job, round: msg.round, seq: msg.seq, at: Date.now(), payload: msg.payload };
+          this.states.set(msg.job, s);
+          onState(s);
+        },
+      });
+      ch.start();
+      this.channels.push(ch as GossipChannel<unknown>);
+    }
+    this.log.debug({ rootId: tree.rootId, jobs: tree.jobs.size }, 'following job');
+  }
+
+  stop(): void {
+    for (const ch of this.channels) ch.stop();
+    this.channels.length = 0;
+  }
+}
