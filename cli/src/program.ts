@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { CanopyError } from '@canopy/core/util';
 import { fedavgCommand } from './commands/fedavg.js';
 import { benchCommand } from './commands/bench.js';
+import { nodeCommand } from './commands/node.js';
+import { jobCommand } from './commands/job.js';
 
 /** Builds the `canopy` program with every subcommand. */
 export function createProgram(): Command {
@@ -10,7 +12,9 @@ export function createProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(fedavgCommand())
-    .addCommand(benchCommand());
+    .addCommand(benchCommand())
+    .addCommand(nodeCommand())
+    .addCommand(jobCommand());
 }
 
 /** Runs the CLI; user errors print one clear line (no stack trace) and exit non-zero. */
