@@ -29,6 +29,7 @@ describe('runFedAvgBaseline', () => {
     const r = await runFedAvgBaseline({ ...base, partition: { kind: 'iid' }, clientFraction: 1, rounds: 3 });
     expect(r.history).toHaveLength(3);
     expect(r.history[0]!.participants).toBe(4);
+    expect(r.history.map((h) => h.rejected)).toEqual([[], [], []]);
     expect(r.accuracy).toBeGreaterThan(0.8);
     expect(r.dataset).toEqual({ name: 'mnist', train: 8000, test: 2000 });
   });

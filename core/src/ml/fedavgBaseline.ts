@@ -3,7 +3,7 @@ import type { DataSplit, EvalResult } from './types.js';
 import { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 import { createModel, getParams, setParams, initialParams } from './models.js';
 import { evaluate, trainLocal } from './train.js';
-import { aggregate, type ServerState } from './aggregate/index.js';
+import { aggregate, type RejectedInput, type ServerState } from './aggregate/index.js';
 import { loadDataset } from './data/index.js';
 import { partition, subset } from './data/index.js';
 import { Rng } from '../util/rng.js';
@@ -33,6 +33,8 @@ export interface BaselineRound {
   readonly loss: number;
   readonly trainLoss: number;
   readonly participants: number;
+  /** Clients whose parameters the aggregator left out (NaN/Infinity after training); empty normally. */
+  readonly rejected: readonly RejectedInput[];
   readonly samples: number;
   readonly wallSeconds: number;
 }
@@ -122,6 +124,7 @@ export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHo
         loss: last.loss,
         trainLoss: samples > 0 ? trainLoss / samples : Number.NaN,
         participants: chosen.length,
+        rejected: out.rejected,
         samples,
         wallSeconds: (performance.now() - roundStart) / 1000,
       };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComputePool } from './computePool.js';
-import { aggregate, decodeParams, encodeDataChunk, loadMnist, paramsHash, splitForMembers, type ModelSpec, type TrainSpec } from '../../ml/index.js';
+import { aggregate, decodeParams, encodeDataChunk, encodeParams, loadMnist, paramsHash, splitForMembers, type ModelSpec, type TrainSpec } from '../../ml/index.js';
 import { sha256Hex } from '../../util/hash.js';
 
 // Real threads, real tfjs (wasm) training on the real embedded MNIST digits.
@@ -46,6 +46,21 @@ describe('ComputePool (ML tasks on worker threads)', () => {
     // the same arithmetic in this thread gives the same bits
     const local = aggregate({ kind: 'fedavg' }, inputs.map((i) => ({ ...i, params: decodeParams(i.params, model).params })), { global: decodeParams(global, model).params });
     expect(paramsHash(decodeParams(agg.params, model).params)).toBe(paramsHash(local.params));
+    expect(agg.rejected).toEqual([]);
+
+    // A member whose parameters hold NaN is left out, and the task says so.
+    const poisoned = decodeParams(trained[0]!.params, model).params.slice();
+    poisoned[123] = Number.NaN;
+    const withBad = await pool.run('aggregate', {
+      stateKey: 'job-bad',
+      model,
+      aggregator: { kind: 'fedavg' },
+      base: global.slice(),
+      inputs: [...inputs, { memberId: 'carol', params: encodeParams(model, poisoned), weight: 4000 }].map((i) => ({ ...i, params: i.params.slice() })),
+    });
+    expect(withBad.rejected).toEqual([{ memberId: 'carol', reason: 'non-finite' }]);
+    expect(withBad.inputs).toBe(2);
+    expect(sha256Hex(withBad.params)).toBe(sha256Hex(agg.params));
 
     const ev = await pool.run('evaluate', { key: 'alice', model, params: agg.params }, { affinity: 'alice@0' });
     expect(ev.samples).toBe(1000);

@@ -16,6 +16,7 @@ import {
   type DatasetSpec,
   type Model,
   type PartitionSpec,
+  type RejectedInput,
   type ServerState,
 } from '../../ml/index.js';
 import { hashJson } from '../../util/hash.js';
@@ -42,7 +43,8 @@ export interface MlTasks {
   evaluate: { payload: { key: string; model: ModelSpec; params: Uint8Array }; result: { loss: number; accuracy: number; samples: number } };
   aggregate: {
     payload: { stateKey: string; model: ModelSpec; aggregator: AggregatorSpec; base: Uint8Array; inputs: Array<{ memberId: string; params: Uint8Array; weight: number }> };
-    result: { params: Uint8Array; inputs: number; totalWeight: number };
+    /** `rejected`: inputs left out for NaN/Infinity or float32 overflow, in memberId order (see AggregationResult). */
+    result: { params: Uint8Array; inputs: number; totalWeight: number; rejected: RejectedInput[] };
   };
   dropData: { payload: { key: string }; result: { dropped: boolean } };
 }
@@ -111,7 +113,8 @@ export function mlTaskHandlers(backend: BackendPreference = 'auto'): Record<keyo
       const global = decodeParams(base, model).params;
       const agg = createAggregator(aggregator, { global, ...(st.serverStates.get(stateKey) ? { serverState: st.serverStates.get(stateKey)! } : {}) });
       // Inputs arrive sorted by member id (protocol step 7); decode each straight into
-      // aggregator memory so the hot loop reads it without another copy.
+      // aggregator memory so the hot loop reads it without another copy. Inputs with unusable
+      // values are not errors here: they come back in `rejected`, the same on every worker.
       for (const input of inputs) {
         const decoded = decodeParams(input.params, model).params;
         const slot = agg.allocate();
@@ -121,7 +124,7 @@ export function mlTaskHandlers(backend: BackendPreference = 'auto'): Record<keyo
       const r = agg.finish();
       st.serverStates.set(stateKey, r.serverState);
       const bytes = encodeParams(model, r.params);
-      return { result: { params: bytes, inputs: r.inputs, totalWeight: r.totalWeight }, transfer: [bytes.buffer as ArrayBuffer] };
+      return { result: { params: bytes, inputs: r.inputs, totalWeight: r.totalWeight, rejected: [...r.rejected] }, transfer: [bytes.buffer as ArrayBuffer] };
     },
   };
 }
