@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { VirtualLoop } from './virtualLoop.js';
+
+describe('VirtualLoop', () => {
+  it('runs events in time order, equal times in scheduling order', async () => {
+    const loop = new VirtualLoop();
+    const seen: string[] = [];
+    loop.at(20, () => seen.push('b'));
+    loop.at(10, () => seen.push('a'));
+    loop.at(20, () => seen.push('c'));
+    loop.at(15, () => loop.after(5, () => seen.push('d')));
+    expect(await loop.run()).toBe('idle');
+    expect(seen).toEqual(['a', 'b', 'c', 'd']);
+    expect(loop.now).toBe(20);
+  });
+
+  it('waits for a held computation before passing its due time, however slowly it settles', async () => {
+    for (const delayMs of [0, 30]) {
+      const loop = new VirtualLoop();
+      const seen: string[] = [];
+      let result = 'pending';
+      const work = new Promise<void>((resolve) => setTimeout(() => ((result = 'done'), resolve()), delayMs));
+      loop.hold(100, work);
+      loop.at(100, () => seen.push(`result ${result}`));
+      loop.at(50, () => seen.push('early'));
+      loop.at(150, () => seen.push('late'));
+      await loop.run();
+      expect(seen, `settling after ${delayMs} ms`).toEqual(['early', 'result done', 'late']);
+    }
+  });
+
+  it('stops at `until` with the clock there', async () => {
+    const loop = new VirtualLoop();
+    loop.at(10, () => undefined);
+    loop.at(500, () => undefined);
+    expect(await loop.run({ until: 100 })).toBe('until');
+    expect(loop.now).toBe(100);
+  });
+});
