@@ -4,6 +4,7 @@ import { fedavgCommand } from './commands/fedavg.js';
 import { benchCommand } from './commands/bench.js';
 import { nodeCommand } from './commands/node.js';
 import { jobCommand } from './commands/job.js';
+import { localCommand } from './commands/local.js';
 
 /** Builds the `canopy` program with every subcommand. */
 export function createProgram(): Command {
@@ -14,7 +15,8 @@ export function createProgram(): Command {
     .addCommand(fedavgCommand())
     .addCommand(benchCommand())
     .addCommand(nodeCommand())
-    .addCommand(jobCommand());
+    .addCommand(jobCommand())
+    .addCommand(localCommand());
 }
 
 /** Runs the CLI; user errors print one clear line (no stack trace) and exit non-zero. */
