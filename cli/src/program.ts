@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { CanopyError } from '@canopy/core/util';
 import { fedavgCommand } from './commands/fedavg.js';
 import { benchCommand } from './commands/bench.js';
+import { simulateCommand } from './commands/simulate.js';
 import { nodeCommand } from './commands/node.js';
 import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
@@ -14,6 +15,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(fedavgCommand())
     .addCommand(benchCommand())
+    .addCommand(simulateCommand())
     .addCommand(nodeCommand())
     .addCommand(jobCommand())
     .addCommand(localCommand());

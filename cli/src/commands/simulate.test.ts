@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// `canopy simulate` as a user runs it: the compiled CLI in its own process (npm test builds it first).
+const bin = fileURLToPath(new URL('../../bin/canopy.js', import.meta.url));
+const scenario = fileURLToPath(new URL('../../../examples/scenarios/small-synthetic.yaml', import.meta.url));
+function canopy(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('canopy simulate', () => {
+  it('ends --json output with the summary line and writes the run folder', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'canopy-cli-sim-')), 'run');
+    const r = canopy('simulate', scenario, '--out', out, '--repetitions', '1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(lines.length).toBe(9); // 8 rounds, then the summary
+    expect(lines[0]).toMatchObject({ repetition: 0, round: 1 });
+    const last = lines.at(-1)!;
+    expect(Object.keys(last)).toEqual(['rounds', 'accuracy', 'loss', 'virtualSeconds', 'wallSeconds', 'peakRssMb', 'bytesSent', 'messages']);
+    expect(last.rounds).toBe(8);
+    expect(last.messages).toBeGreaterThan(0);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+    expect(existsSync(join(out, 'scenario.yaml'))).toBe(true);
+  });
+
+  it.each<[string, string[], RegExp]>([
+    ['a missing scenario file', ['simulate', '/nonexistent/s.yaml'], /cannot read the scenario \/nonexistent\/s\.yaml/],
+    ['a bad repetition count', ['simulate', scenario, '--repetitions', 'two'], /--repetitions.*expected a whole number/],
+  ])('rejects %s with one clear line', (_name, args, message) => {
+    const r = canopy(...args);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at .*\.js:\d+/);
+  });
+});

@@ -1,0 +1,115 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { parseScenario, simulate, type RoundRecord, type SimulationResult } from '@canopy/simulator';
+import { BadInputError } from '@canopy/core/util';
+import { intArg } from '../args.js';
+import { createOutput, type Progress } from '../output.js';
+
+interface SimulateFlags {
+  out?: string;
+  repetitions?: number;
+  seed?: number;
+  overwrite: boolean;
+  json: boolean;
+}
+
+/** `canopy simulate`: runs a scenario's job in virtual time, many virtual nodes in one process. */
+export function simulateCommand(): Command {
+  return new Command('simulate')
+    .summary('run a scenario: many virtual nodes of the real protocol, in virtual time')
+    .description(
+      'Runs the job of a scenario file (see examples/scenarios and docs/SIMULATOR.md) with every\n' +
+        'node in this process, driving the same protocol state machines real nodes run, over a\n' +
+        'modelled network in virtual time. Writes a run folder: rounds.jsonl/csv, summary.json and\n' +
+        'report.html.',
+    )
+    .argument('<scenario.yaml>', 'the scenario file')
+    .option('--out <dir>', 'run folder (default: runs/<scenario>-<time>)')
+    .option('--repetitions <n>', "override the scenario's repetitions", intArg(1, 1000))
+    .option('--seed <s>', "override the scenario's seed", intArg(-(2 ** 31), 2 ** 31 - 1))
+    .option('--overwrite', 'replace an earlier run in --out', false)
+    .option('--json', 'print one JSON line per round; the last line is {rounds, accuracy, loss, virtualSeconds, wallSeconds, peakRssMb, bytesSent, messages}', false)
+    .action(async (file: string, flags: SimulateFlags) => {
+      await runSimulateCommand(file, flags);
+    });
+}
+
+async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<void> {
+  const out = createOutput({ json: flags.json });
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (e) {
+    throw new BadInputError(`cannot read the scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  const scenario = parseScenario(text, file);
+  const dir = flags.out ?? join('runs', `${scenario.name}-${stamp(new Date())}`);
+  const repetitions = flags.repetitions ?? scenario.repetitions;
+  out.say(`simulating ${scenario.name}: ${repetitions} repetition(s), ${scenario.training.mode} training, run folder ${dir}`);
+
+  const abort = new AbortController();
+  const onSigint = () => abort.abort();
+  process.once('SIGINT', onSigint);
+  const total = repetitions * scenario.job.stop.rounds;
+  let progress: Progress | undefined;
+  let result: SimulationResult;
+  try {
+    progress = out.progress('simulating', total);
+    result = await simulate(scenario, {
+      out: dir,
+      overwrite: flags.overwrite,
+      scenarioYaml: text,
+      ...(flags.repetitions !== undefined ? { repetitions: flags.repetitions } : {}),
+      ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      signal: abort.signal,
+      onProgress: (p) => {
+        const info = `rep ${p.repetition + 1}/${p.repetitions} round ${p.round} · ${Math.round(p.virtualSeconds)} virtual s${p.accuracy !== null ? ` · acc ${(p.accuracy * 100).toFixed(1)}%` : ''}`;
+        progress?.update(Math.min(total, p.repetition * scenario.job.stop.rounds + p.round), info);
+      },
+      onRound: (r) => out.record(roundLine(r)),
+      onRepetition: (r) => {
+        progress?.stop();
+        const acc = r.accuracy === null ? 'n/a' : `${(r.accuracy * 100).toFixed(2)}%`;
+        out.say(`repetition ${r.repetition + 1}: ${r.rounds} rounds, accuracy ${acc}, ${r.stopReason} (${r.detail}), ${Math.round(r.virtualSeconds)} virtual s in ${r.wallSeconds.toFixed(1)} s`);
+        if (r.repetition + 1 < repetitions) progress = out.progress('simulating', total);
+      },
+    });
+  } finally {
+    progress?.stop();
+    process.off('SIGINT', onSigint);
+  }
+  out.say(`report: ${join(dir, 'report.html')}`);
+  out.record({
+    rounds: result.rounds,
+    accuracy: result.accuracy,
+    loss: result.loss,
+    virtualSeconds: round3(result.virtualSeconds),
+    wallSeconds: round3(result.wallSeconds),
+    peakRssMb: result.peakRssMb,
+    bytesSent: result.bytesSent,
+    messages: result.messages,
+  });
+}
+
+function roundLine(r: RoundRecord): Record<string, unknown> {
+  return {
+    repetition: r.repetition,
+    round: r.round,
+    accuracy: r.accuracy,
+    loss: r.loss,
+    participants: r.participants,
+    stragglers: r.stragglers,
+    crashed: r.crashed,
+    virtualSeconds: round3(r.virtualSeconds),
+    wallSeconds: round3(r.wallSeconds),
+  };
+}
+
+function stamp(d: Date): string {
+  return d.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
