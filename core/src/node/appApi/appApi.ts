@@ -78,6 +78,7 @@ export class AppApi implements ApiHandlers {
         push(this.outbox, full, this.keep);
         this.emit('outbox', full);
       }),
+      node.on('consent:recorded', (r) => this.emit('receipt', toReceipt(r))),
       node.on('log', (line) => this.log(line.level, line.msg, line.fields, line.at)),
     );
   }

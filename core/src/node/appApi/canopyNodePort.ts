@@ -58,6 +58,25 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
   const offs: (() => void)[] = [];
   if (init.appLog) offs.push(init.appLog.on((line) => events.emit('log', line)));
 
+  // The runtime records receipts itself when its consent mode decides; pick them up.
+  const seenReceipts = new Set<string>();
+  let receiptScan: Promise<void> | undefined;
+  const scanReceipts = (): void => {
+    receiptScan ??= ledger
+      .list()
+      .then((all) => {
+        for (const r of all) {
+          if (seenReceipts.has(r.id)) continue;
+          seenReceipts.add(r.id);
+          events.emit('consent:recorded', r);
+        }
+      })
+      .catch(() => undefined)
+      .finally(() => (receiptScan = undefined));
+  };
+  void ledger.list().then((all) => all.forEach((r) => seenReceipts.add(r.id)));
+  const consentSeen = new Map<string, string>();
+
   const sample = (): void => {
     for (const status of node.jobs()) {
       const runner = node.runner(status.rootId);
@@ -77,6 +96,10 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
           ...(s.stopReason ? { reason: s.stopReason } : {}),
         };
         const key = `${status.rootId}/${s.job}/${s.role}`;
+        if (s.role === 'client' && consentSeen.get(key) !== s.consent) {
+          consentSeen.set(key, s.consent);
+          if (s.consent === 'given' || s.consent === 'refused') scanReceipts();
+        }
         const text = JSON.stringify(job);
         if (lastJob.get(key) !== text) {
           lastJob.set(key, text);

@@ -28,6 +28,8 @@ export interface NodePortEvents {
   'outbox:sent': Omit<OutboxEntry, 'id'>;
   /** A structured log line. */
   log: Omit<LogEntry, 'seq'>;
+  /** The node recorded a consent decision by itself (a policy or flag decided). */
+  'consent:recorded': ConsentReceipt;
   /** The training backend changed or was measured. */
   'backend:change': BackendStatus;
 }
