@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// eslint-disable-next-line no-restricted-imports -- a test reads the shipped example manifests from disk
+ 
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseManifest } from './manifest.js';
 import { buildJobTree, jobTopic } from './jobTree.js';
