@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
- 
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseManifest } from './manifest.js';
 import { buildJobTree, jobTopic } from './jobTree.js';

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
- 
 import { readFileSync } from 'node:fs';
 import { parseManifest } from '../manifest.js';
 import { runInMemory } from './inMemoryDriver.js';
