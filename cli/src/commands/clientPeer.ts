@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCanopyNode, type CanopyLibp2p } from '@canopy/core/net/createNode';
 import { loadOrCreateIdentity } from '@canopy/core/net/identity';
-import { BlobPlane, JobObserver, multiaddr } from '@canopy/core/node/runtime/index';
+import { BlobPlane, JobObserver, allowLoopbackColocation, multiaddr } from '@canopy/core/node/runtime/index';
 import { BlobStore } from '@canopy/core/node/storage/blobStore';
 import { CanopyError, ErrorCode, createLog, type Log } from '@canopy/core/util';
 
@@ -20,7 +20,7 @@ export interface ClientPeer {
  * Starts a peer (with the identity in `keyDir`, or a throwaway one) and connects it to the
  * given multiaddrs; fails with a clear message when none of them answers.
  */
-export async function startClientPeer(peers: readonly string[], { keyDir, loopbackCluster = false }: { keyDir?: string; loopbackCluster?: boolean } = {}): Promise<ClientPeer> {
+export async function startClientPeer(peers: readonly string[], { keyDir, loopbackCluster = false, connectTimeoutMs = 20_000 }: { keyDir?: string; loopbackCluster?: boolean; connectTimeoutMs?: number } = {}): Promise<ClientPeer> {
   if (peers.length === 0) throw new CanopyError(ErrorCode.BadInput, 'no peer to connect to: pass --peer <multiaddr with /p2p/<peer id>> (a node prints its addresses in its "node started" log line)');
   const addrs = peers.map((p) => {
     try {
@@ -33,18 +33,25 @@ export async function startClientPeer(peers: readonly string[], { keyDir, loopba
   const scratch = await mkdtemp(join(tmpdir(), 'canopy-cli-'));
   const privateKey = keyDir ? (await loadOrCreateIdentity(keyDir)).privateKey : undefined;
   const libp2p = await createCanopyNode({ ...(privateKey ? { privateKey } : {}), listen: ['/ip4/127.0.0.1/tcp/0'], loopbackCluster });
+  if (loopbackCluster) allowLoopbackColocation(libp2p.services.pubsub);
   const blobs = new BlobPlane(libp2p, new BlobStore(scratch), log);
   await blobs.start();
   const errors: string[] = [];
   let connected = 0;
-  await Promise.all(
-    addrs.map((a) =>
-      libp2p.dial(a, { signal: AbortSignal.timeout(10_000) }).then(
-        () => connected++,
-        (err: Error) => errors.push(`${a.toString()}: ${err.message}`),
+  // A node busy starting (many processes on few cores) can take a while to answer: retry.
+  const deadline = Date.now() + connectTimeoutMs;
+  while (connected === 0 && Date.now() < deadline) {
+    errors.length = 0;
+    await Promise.all(
+      addrs.map((a) =>
+        libp2p.dial(a, { signal: AbortSignal.timeout(Math.max(1000, Math.min(15_000, deadline - Date.now()))) }).then(
+          () => connected++,
+          (err: Error) => errors.push(`${a.toString()}: ${err.message}`),
+        ),
       ),
-    ),
-  );
+    );
+    if (connected === 0) await new Promise((r) => setTimeout(r, 1000));
+  }
   const observer = new JobObserver(libp2p, blobs, log);
   const stop = async () => {
     observer.stop();

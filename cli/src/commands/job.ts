@@ -126,7 +126,7 @@ export async function submitManifestFile(file: string, flags: { peer?: string[];
   if (!target) throw new CanopyError(ErrorCode.BadInput, `${file}: no address for the root host ${host}; add peers.${host}.addresses to the manifest or pass --peer`);
   const { privateKey, peerId } = await loadOrCreateIdentity(flags.keyDir);
   const submission = await signSubmission(manifest, privateKey, peerId);
-  const peer = await startClientPeer([target], { keyDir: flags.keyDir, loopbackCluster: flags.loopbackCluster ?? false });
+  const peer = await startClientPeer([target], { keyDir: flags.keyDir, loopbackCluster: flags.loopbackCluster ?? false, connectTimeoutMs: 60_000 });
   try {
     const reply = await submitJob(peer.libp2p, multiaddr(target), submission);
     return { rootId: reply.rootId, name: reply.name, submitter: peerId, resubmitted: reply.resubmitted, peer: target };

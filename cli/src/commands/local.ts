@@ -77,7 +77,7 @@ async function runLocal(file: string, flags: LocalFlags): Promise<void> {
     const submitAt = Date.now();
     const submitted = await submitManifestFile(manifestPath, { peer: [plan.root.addr], keyDir: join(workDir, 'submitter'), loopbackCluster: true });
     out.say(`submitted ${submitted.name} as ${submitted.rootId}`);
-    const peer = await startClientPeer([plan.root.addr], { loopbackCluster: true });
+    const peer = await startClientPeer([plan.root.addr], { loopbackCluster: true, connectTimeoutMs: 60_000 });
     let result;
     try {
       const found = await peer.observer.find(submitted.rootId, { signal: abort.signal });

@@ -12,7 +12,10 @@ import type { ComputeBackend } from './computeBackend.js';
  * member's data runs where that data is loaded.
  */
 export function mlCompute({ threads = 1, backend = 'auto' }: { threads?: number; backend?: BackendPreference } = {}): ComputeBackend {
-  const pool = ComputePool.start({ size: threads, backend });
+  // Threads start on first use: hosts and distributors never train, and a thread loading tfjs
+  // costs a second of CPU and ~100 MB, which matters with many nodes on one machine.
+  let started: ComputePool | undefined;
+  const pool = { run: ((...args: Parameters<ComputePool['run']>) => (started ??= ComputePool.start({ size: threads, backend })).run(...args)) as ComputePool['run'] };
   return {
     kind: 'ml',
     loadData: async (key, source) => {
@@ -40,6 +43,8 @@ export function mlCompute({ threads = 1, backend = 'auto' }: { threads?: number;
       });
     },
     paramsLimit: (model: ModelSpec) => paramCount(model) * 4 + (1 << 20),
-    stop: () => pool.stop(),
+    stop: async () => {
+      await started?.stop();
+    },
   };
 }
