@@ -59,7 +59,7 @@ export function axpyReference(dst: Float32Array, src: Float32Array, x: Float32Ar
  * Reference kernel for a batch: dst[i] = src[i] + w_0·x_0[i] + w_1·x_1[i] + …, each product
  * and each sum rounded to binary32, the inputs in the order given; the same bits as one
  * axpyReference per input. dst may be src; no x may be dst. Returns false when some final
- * result is NaN or ±Infinity. The wasm kernels `axpy4` and `axpy8` must match it bit for bit.
+ * result is NaN or ±Infinity. The wasm kernels `axpy4`, `axpy8` and `axpy16` must match it bit for bit.
  */
 export function accumulateReference(dst: Float32Array, src: Float32Array, xs: readonly Float32Array[], ws: readonly number[]): boolean {
   const k = xs.length;

@@ -60,8 +60,8 @@ describe('wasm kernels match the reference arithmetic bit for bit', () => {
     { weight: 2, arbitrary: fc.constantFrom(3e38, -3e38, 2 ** -149, -0) },
     { weight: 1, arbitrary: fc.constantFrom(NaN, Infinity, -Infinity) },
   );
-  // k from 1 to 13 covers sweeps of 8, of 4 and single inputs, and their combinations
-  const batch = fc.record({ n: fc.integer({ min: 1, max: 70 }), k: fc.integer({ min: 0, max: 13 }) }).chain(({ n, k }) =>
+  // k up to 31 covers sweeps of 16, 8 and 4 inputs and single ones, and their combinations
+  const batch = fc.record({ n: fc.integer({ min: 1, max: 70 }), k: fc.integer({ min: 0, max: 31 }) }).chain(({ n, k }) =>
     fc.record({
       src: fc.array(fc.float({ min: -8, max: 8, noNaN: true }), { minLength: n, maxLength: n }),
       xs: fc.array(fc.array(value, { minLength: n, maxLength: n }), { minLength: k, maxLength: k }),
@@ -121,9 +121,9 @@ describe('wasm kernels match the reference arithmetic bit for bit', () => {
     ['−0 plus −0 stays −0', -0, 1, -0],
     ['overflow to Infinity is flagged', 3e38, 2, 3e38],
   ];
-  // Each case runs through the single, four- and eight-input kernels: the edge value is the
+  // Each case runs through the 1-, 4-, 8- and 16-input kernels: the edge value is the
   // first input, and the rest add −0 (which changes no value, −0 included).
-  it.each(edgeCases.flatMap(([name, x, w, acc]) => [1, 4, 8].map((k) => [name, k, x, w, acc] as const)))('edge case: %s (k=%i)', (_name, k, x, w, acc) => {
+  it.each(edgeCases.flatMap(([name, x, w, acc]) => [1, 4, 8, 16].map((k) => [name, k, x, w, acc] as const)))('edge case: %s (k=%i)', (_name, k, x, w, acc) => {
     const n = 19; // one SIMD block plus a tail, so both code paths see the value
     const results = [new WasmVectorBackend(n), new JsVectorBackend(n)].map((b) => {
       const a = b.alloc();
@@ -143,7 +143,7 @@ describe('wasm kernels match the reference arithmetic bit for bit', () => {
   });
 
   it('flags NaN and Infinity in any input of a batch wherever they sit', () => {
-    for (const k of [1, 4, 8, 13]) {
+    for (const k of [1, 4, 8, 16, 29]) {
       for (const n of [1, 15, 16, 17, 64, 65]) {
         for (const bad of [NaN, Infinity, -Infinity]) {
           for (const at of [0, n - 1, n >> 1]) {

@@ -14,30 +14,14 @@ interface WasmApi {
 }
 const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
 
+// A batch kernel axpyK takes dst, src, the K input addresses, n, then the K weights.
+type BatchKernel = (dst: number, src: number, ...inputsThenLengthThenWeights: number[]) => number;
+
 interface KernelExports {
   axpy(dst: number, src: number, x: number, n: number, w: number): number;
-  axpy4(dst: number, src: number, x0: number, x1: number, x2: number, x3: number, n: number, w0: number, w1: number, w2: number, w3: number): number;
-  axpy8(
-    dst: number,
-    src: number,
-    x0: number,
-    x1: number,
-    x2: number,
-    x3: number,
-    x4: number,
-    x5: number,
-    x6: number,
-    x7: number,
-    n: number,
-    w0: number,
-    w1: number,
-    w2: number,
-    w3: number,
-    w4: number,
-    w5: number,
-    w6: number,
-    w7: number,
-  ): number;
+  axpy4: BatchKernel;
+  axpy8: BatchKernel;
+  axpy16: BatchKernel;
   divide(dst: number, src: number, n: number, d: number): void;
 }
 
@@ -142,18 +126,20 @@ export class WasmVectorBackend implements VectorBackend {
       if (dst !== src) this.view(dst).set(this.view(src));
       return true;
     }
-    // Sweeps of 8, then 4, then single inputs; the first reads src, the rest update dst in
-    // place. Every lane sees the same ops in the same order whatever the split.
+    // Sweeps of 16, 8 and 4 inputs, then single ones; the first reads src, the rest update dst
+    // in place. Every lane sees the same ops in the same order whatever the split.
     let from = this.offsets[src]!;
     let bad = 0;
     let j = 0;
-    for (; j + 8 <= x.length; j += 8) {
-      bad |= k.axpy8(d, from, x[j]!, x[j + 1]!, x[j + 2]!, x[j + 3]!, x[j + 4]!, x[j + 5]!, x[j + 6]!, x[j + 7]!, n, w[j]!, w[j + 1]!, w[j + 2]!, w[j + 3]!, w[j + 4]!, w[j + 5]!, w[j + 6]!, w[j + 7]!);
-      from = d;
-    }
-    for (; j + 4 <= x.length; j += 4) {
-      bad |= k.axpy4(d, from, x[j]!, x[j + 1]!, x[j + 2]!, x[j + 3]!, n, w[j]!, w[j + 1]!, w[j + 2]!, w[j + 3]!);
-      from = d;
+    for (const [size, kernel] of [
+      [16, k.axpy16],
+      [8, k.axpy8],
+      [4, k.axpy4],
+    ] as const) {
+      for (; j + size <= x.length; j += size) {
+        bad |= kernel(d, from, ...x.slice(j, j + size), n, ...w.slice(j, j + size));
+        from = d;
+      }
     }
     for (; j < x.length; j++) {
       bad |= k.axpy(d, from, x[j]!, n, w[j]!);
