@@ -6,6 +6,7 @@ import { simulateCommand } from './commands/simulate.js';
 import { nodeCommand } from './commands/node.js';
 import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
+import { benchBlobCommand } from './commands/benchBlob.js';
 
 /** Builds the `canopy` program with every subcommand. */
 export function createProgram(): Command {
@@ -14,7 +15,7 @@ export function createProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(fedavgCommand())
-    .addCommand(benchCommand())
+    .addCommand(benchCommand().addCommand(benchBlobCommand()))
     .addCommand(simulateCommand())
     .addCommand(nodeCommand())
     .addCommand(jobCommand())

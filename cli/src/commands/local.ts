@@ -91,7 +91,10 @@ async function runLocal(file: string, flags: LocalFlags): Promise<void> {
       await stopNodes(procs);
       const summary = summarizeRun({ rootId: submitted.rootId, result, evaluation, procs, wallSeconds });
       for (const p of procs) out.record({ node: p.plan.name, ...(p.stats ?? { stats: 'missing' }) });
+      out.record({ controlPlaneOverheadSecondsPerRound: summary.overhead?.meanSeconds ?? null, meanRoundSeconds: summary.overhead?.meanRoundSeconds ?? null, maxRssMiBPerProcess: summary.rss.map((x) => Math.round(x / 2 ** 20)) });
       out.say(summary.text);
+      // Under --json stdout is for machines; the human summary still goes to the terminal.
+      if (flags.json) process.stderr.write(`${summary.text}\n`);
       out.record(summary.line);
     } finally {
       await peer.stop();
