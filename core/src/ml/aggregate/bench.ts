@@ -39,7 +39,8 @@ export interface AggregateBenchResult {
  * The baseline copies the very same N vectors, one after another, into one destination
  * with Float32Array.prototype.set (a memcpy), in the same process; the two measurements
  * alternate so that both see the same machine load. Each figure is the best of `repeats`
- * runs, because interference from other processes only ever makes a run slower.
+ * runs after one untimed warm-up run, because interference from other processes only ever
+ * makes a run slower.
  */
 export function benchAggregate(options: AggregateBenchOptions): AggregateBenchResult {
   const { clients, params } = options;
@@ -54,7 +55,11 @@ export function benchAggregate(options: AggregateBenchOptions): AggregateBenchRe
   let best = 0;
   let bestCopy = 0;
   let backend: 'wasm' | 'js' = 'js';
-  for (let r = 0; r < repeats; r++) {
+  // Round −1 is an untimed warm-up: V8 first runs wasm from a quick baseline compile and
+  // swaps in optimised code only once a function is hot, and a short run (e.g. 20 × 100k
+  // floats, half a millisecond) can end before that. Production aggregates in long-lived
+  // compute threads, so the steady state is what to measure.
+  for (let r = -1; r < repeats; r++) {
     const aggregator = createAggregator({ kind: 'fedavg' }, { global: templates[0]!, backend: options.backend ?? 'auto' });
     backend = aggregator.backend;
     const inputs = ids.map((memberId, k) => {
@@ -77,13 +82,14 @@ export function benchAggregate(options: AggregateBenchOptions): AggregateBenchRe
     // The copy only reads the vectors, so running it after finish() still reads live bytes.
     let copyMs: number;
     let fedavgMs: number;
-    if (r % 2 === 0) {
+    if (r % 2 !== 1) {
       copyMs = copy();
       fedavgMs = fedavg();
     } else {
       fedavgMs = fedavg();
       copyMs = copy();
     }
+    if (r < 0) continue;
     best = Math.max(best, bytes / (fedavgMs * 1e6));
     bestCopy = Math.max(bestCopy, bytes / (copyMs * 1e6));
   }
