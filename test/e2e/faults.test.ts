@@ -93,9 +93,10 @@ describe('e2e: faults during a job (separate processes, synthetic compute)', () 
     const texts = await Promise.all(receipts.map((f) => readFile(join(c3.dataDir, 'receipts', f), 'utf8')));
     expect(texts.some((t) => t.includes('"refused"'))).toBe(true);
     // Its blob store holds no dataset chunk (nor the distributor's index).
-    const blobs = await readdir(join(c3.dataDir, 'blobs')).catch(() => [] as string[]);
-    for (const f of blobs) {
-      const text = (await readFile(join(c3.dataDir, 'blobs', f))).toString('utf8');
+    const blobs = (await readdir(join(c3.dataDir, 'blobs'), { recursive: true, withFileTypes: true }).catch(() => [])).filter((d) => d.isFile());
+    for (const d of blobs) {
+      const f = join(d.parentPath, d.name);
+      const text = (await readFile(f)).toString('utf8');
       expect(text.includes('"shard"') || text.includes('"samples"'), `blob ${f} of c3`).toBe(false);
     }
     // And the clients that consented did load their chunks from the distributor.
