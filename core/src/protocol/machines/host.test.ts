@@ -376,6 +376,23 @@ describe('host: secondary jobs', () => {
     }
   });
 
+  it('decides a round once: a late dissenting vote, resent while waiting for the parent, is not a second decision or a second fault', () => {
+    const s = hostAfterSetup(T2, 'J#0', 2);
+    run(s, [input(parentTraining(10))]);
+    const clients = T2.jobs.get('J#0')!.clients.map((c) => c.id);
+    for (const local of [1, 2]) {
+      for (const c of clients) run(s, [submit(T2, 'J#0', c, s.global!.hash, s.round)]);
+      run(s, [vote(T2, s, 'wr0-0', `a${local}`), vote(T2, s, 'wr0-1', `a${local}`)]);
+    }
+    // The third worker's dissenting vote arrives after the decision, then again (a resend).
+    const late = input(msg(T2, 'J#0', 'worker', 'wr0-2', 'aggregate', { attempt: s.attempt, inputs: s.inputs!.hash, ref: fakeRef('lie') }, { round: s.round }));
+    const first = run(s, [late]);
+    const again = run(s, [late, late]);
+    expect(s.faults.get('wr0-2')).toBe(1);
+    expect(publishedOf([...first, ...again], 'submit')).toHaveLength(0);
+    expect(ofType([...first, ...again], 'emitMetric').filter((m) => m.name === 'round')).toHaveLength(0);
+  });
+
   it("finishes when the parent finishes, with the parent's final parameters", () => {
     const s = hostAfterSetup(T2, 'J#0', 2);
     run(s, [input(stateMsg(T2, 'J', { datasetFlag: true, processStage: 3, global: fakeRef('final'), stopReason: 'rounds' }, { seq: 50, round: 2 }))]);

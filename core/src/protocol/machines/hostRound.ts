@@ -126,6 +126,9 @@ export function onAggregate(s: HostState, msg: AggregateMessage, ctx: Ctx, effec
     if (msg.payload.ref.hash !== d.hash) addFault(s, msg.member, effects);
     return;
   }
+  // Step 7: a round's consensus is decided once. A secondary job stays in stage 2 after
+  // its last local round, so a resent vote for the decided attempt must not reopen it.
+  if (d && msg.round === d.round && msg.payload.attempt === d.attempt) return;
   if (s.processStage !== 2 || msg.round !== s.round || msg.payload.attempt !== s.attempt) return;
   if (msg.payload.inputs !== s.inputs?.hash) return;
   if (!s.electorate.includes(msg.member) || s.votes.has(msg.member)) return;
