@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCanopyNode, type CanopyLibp2p } from '@canopy/core/net/createNode';
 import { loadOrCreateIdentity } from '@canopy/core/net/identity';
-import { BlobPlane, JobObserver, allowLoopbackColocation, multiaddr } from '@canopy/core/node/runtime/index';
+import { BlobPlane, JobObserver, multiaddr } from '@canopy/core/node/runtime/index';
 import { BlobStore } from '@canopy/core/node/storage/blobStore';
 import { CanopyError, ErrorCode, createLog, type Log } from '@canopy/core/util';
 
@@ -33,7 +33,6 @@ export async function startClientPeer(peers: readonly string[], { keyDir, loopba
   const scratch = await mkdtemp(join(tmpdir(), 'canopy-cli-'));
   const privateKey = keyDir ? (await loadOrCreateIdentity(keyDir)).privateKey : undefined;
   const libp2p = await createCanopyNode({ ...(privateKey ? { privateKey } : {}), listen: ['/ip4/127.0.0.1/tcp/0'], loopbackCluster });
-  if (loopbackCluster) allowLoopbackColocation(libp2p.services.pubsub);
   const blobs = new BlobPlane(libp2p, new BlobStore(scratch), log);
   await blobs.start();
   const errors: string[] = [];

@@ -62,6 +62,9 @@ export async function createCanopyNode(init: CanopyNodeInit = {}): Promise<Canop
         // Canopy publishes on a job's topic as soon as the job starts; peers may still be joining.
         allowPublishToZeroTopicPeers: true,
         maxInboundDataLength: 4 * 1024 * 1024,
+        // Many peers on one machine share an IP; gossipsub's colocation penalty would
+        // graylist them past ~10 processes, so loopback clusters exempt loopback addresses.
+        ...(init.loopbackCluster ? { scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) } } : {}),
       }),
     },
   });

@@ -19,7 +19,6 @@ import type { NodeFaults } from './effectEnv.js';
 import { TypedEmitter, type CanopyNodeEvents } from './events.js';
 import { JobRunner, RUNTIME_RECORD, type RuntimeRecord, type TrafficCounters } from './jobRunner.js';
 import { serveSubmissions, type SubmitReply } from './submitProtocol.js';
-import { allowLoopbackColocation } from './topicScore.js';
 import { MAX_SUBMISSION_BYTES, openSubmission, type Announce, type OpenedSubmission } from './submission.js';
 
 /** Options of {@link CanopyNode}; everything but `dataDir` has a default. */
@@ -130,7 +129,6 @@ export class CanopyNode {
       loopbackCluster: o.loopbackCluster ?? false,
       inMemory: o.inMemory ?? false,
     });
-    if (o.loopbackCluster) allowLoopbackColocation(this.libp2pNode.services.pubsub);
     this.blobPlane = new BlobPlane(this.libp2pNode, this.store.blobs, this.log);
     await this.blobPlane.start();
     this.compute = typeof o.compute === 'object' ? o.compute : o.compute === 'synthetic' ? syntheticCompute({ trainMs: o.syntheticTrainMs ?? 0 }) : mlCompute({ threads: o.computeThreads ?? 1, backend: o.backend ?? 'auto' });

@@ -18,4 +18,4 @@ export { JobObserver, type ObservedState } from './observer.js';
 // Re-exported so the CLI parses addresses with the same multiaddr library libp2p uses.
 export { multiaddr } from '@multiformats/multiaddr';
 export { planLocalCluster, type LocalClusterPlan, type LocalNodePlan } from './localCluster.js';
-export { allowLoopbackColocation, scoreJobTopic } from './topicScore.js';
+export { scoreJobTopic } from './topicScore.js';

@@ -23,18 +23,3 @@ export function scoreJobTopic(pubsub: GossipSub, topic: string): void {
     invalidMessageDeliveriesDecay: 0.5,
   });
 }
-
-interface ColocationParams {
-  score?: { params: { IPColocationFactorWhitelist?: Set<string> } };
-}
-
-/**
- * Gossipsub penalises more than 10 peers behind one IP (P6, Sybil defence) hard enough to
- * graylist them, so a cluster of processes on 127.0.0.1 would stop gossiping once it grows
- * past 10 nodes. Loopback clusters exempt the loopback addresses.
- */
-export function allowLoopbackColocation(pubsub: GossipSub): void {
-  const list = (pubsub as unknown as ColocationParams).score?.params.IPColocationFactorWhitelist;
-  list?.add('127.0.0.1');
-  list?.add('::1');
-}
