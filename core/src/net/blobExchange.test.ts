@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createCanopyNode, type CanopyLibp2p } from './createNode.js';
-import { fetchBlob, serveBlobs, BlobFetchError } from './blobExchange.js';
+import { fetchBlob, serveBlobs, BlobFetchError, BLOB_WINDOW_BYTES } from './blobExchange.js';
 import { BlobStore, blobHash } from '../node/storage/blobStore.js';
 import { CanopyError } from '../util/errors.js';
 
@@ -45,6 +45,17 @@ describe('blob exchange', () => {
     expect(Buffer.from(await fetcher.store.get(ref.hash)).equals(bytes)).toBe(true);
     expect(progress.length).toBeGreaterThan(4);
     expect(progress.at(-1)).toBe(bytes.length);
+  });
+
+  it('moves a blob many windows long, with bounded buffers', async () => {
+    const provider = await peer('p');
+    const fetcher = await peer('f');
+    await connect(fetcher.node, provider.node);
+    const bytes = randomBytes(3 * BLOB_WINDOW_BYTES + 12345);
+    const ref = await provider.store.put(bytes);
+    const got = await fetchBlob(fetcher.node, fetcher.store, ref, [provider.node.peerId], { maxBytes: 64 << 20 });
+    expect(got).toEqual(ref);
+    expect(Buffer.from(await fetcher.store.get(ref.hash)).equals(bytes)).toBe(true);
   });
 
   it('resumes an interrupted fetch from where it stopped', async () => {

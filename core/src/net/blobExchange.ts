@@ -2,7 +2,7 @@ import './polyfill.js';
 import { z } from 'zod';
 import { lpStream } from '@libp2p/utils';
 import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface';
-import type { BlobRef, BlobStore } from '../node/storage/blobStore.js';
+import type { BlobRef, BlobStore, PartialBlob } from '../node/storage/blobStore.js';
 import { assertBlobHash } from '../node/storage/blobStore.js';
 import { CanopyError, ErrorCode, throwIfAborted } from '../util/errors.js';
 
@@ -12,22 +12,30 @@ export const BLOB_PROTOCOL = '/canopy/blob/1.0.0';
 /** Largest chunk frame sent; the reader rejects anything bigger. */
 export const BLOB_CHUNK_BYTES = 1 << 20;
 
-// Upper bound of what a fetch buffers in memory: yamux's largest stream window (16 MiB) plus slack.
-const READ_BUFFER_BYTES = 20 << 20;
+/** Bytes a requester asks for per stream; bounds what can be in flight to it. */
+export const BLOB_WINDOW_BYTES = 8 << 20;
 
-// Wire format (each item is one varint-length-prefixed frame):
-//   requester -> provider: JSON BlobRequest
+// The stream's buffers hold at most one window plus framing.
+const READ_BUFFER_BYTES = BLOB_WINDOW_BYTES + (1 << 20);
+
+// Wire format (each item is one varint-length-prefixed frame), one stream per window:
+//   requester -> provider: JSON BlobRequest {v, hash, offset, length}
 //   provider -> requester: JSON BlobResponse; when status is "ok", then the bytes
-//                          [offset, size) as frames of at most BLOB_CHUNK_BYTES.
+//                          [offset, offset + length) as frames of at most BLOB_CHUNK_BYTES,
+//                          where length = min(requested length, size - offset).
+// Flow control is the requester's: it asks for the next window only once it has written
+// the last one, so a slow disk can never make a fast sender overflow its buffers (libp2p 3
+// streams give no backpressure to a reader that is busy elsewhere).
 const BlobRequest = z.strictObject({
   v: z.literal(1),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
   offset: z.number().int().min(0),
+  length: z.number().int().min(1).max(BLOB_WINDOW_BYTES),
 });
 type BlobRequest = z.infer<typeof BlobRequest>;
 
 const BlobResponse = z.discriminatedUnion('status', [
-  z.strictObject({ v: z.literal(1), status: z.literal('ok'), size: z.number().int().min(0), offset: z.number().int().min(0) }),
+  z.strictObject({ v: z.literal(1), status: z.literal('ok'), size: z.number().int().min(0), offset: z.number().int().min(0), length: z.number().int().min(0) }),
   z.strictObject({ v: z.literal(1), status: z.enum(['not_found', 'denied', 'bad_request']), message: z.string().max(500) }),
 ]);
 type BlobResponse = z.infer<typeof BlobResponse>;
@@ -64,7 +72,7 @@ async function answer(stream: Stream, peer: PeerId, store: BlobStore, authorize?
   try {
     req = BlobRequest.parse(JSON.parse(new TextDecoder().decode((await lp.read({ signal })).subarray())));
   } catch {
-    await respond(lp, { v: 1, status: 'bad_request', message: 'expected {v:1, hash, offset}' });
+    await respond(lp, { v: 1, status: 'bad_request', message: `expected {v:1, hash, offset, length <= ${BLOB_WINDOW_BYTES}}` });
     await stream.close();
     return;
   }
@@ -76,9 +84,10 @@ async function answer(stream: Stream, peer: PeerId, store: BlobStore, authorize?
   } else if (req.offset > size) {
     await respond(lp, { v: 1, status: 'bad_request', message: `offset ${req.offset} is past the end (${size})` });
   } else {
-    await respond(lp, { v: 1, status: 'ok', size, offset: req.offset });
-    if (req.offset < size) {
-      for await (const chunk of store.read(req.hash, req.offset, BLOB_CHUNK_BYTES)) {
+    const length = Math.min(req.length, size - req.offset);
+    await respond(lp, { v: 1, status: 'ok', size, offset: req.offset, length });
+    if (length > 0) {
+      for await (const chunk of store.read(req.hash, req.offset, req.offset + length - 1, BLOB_CHUNK_BYTES)) {
         await lp.write(chunk);
       }
     }
@@ -136,36 +145,47 @@ export async function fetchBlob(node: Libp2p, store: BlobStore, ref: { hash: str
 
 async function fetchFrom(node: Libp2p, store: BlobStore, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<BlobRef> {
   const partial = await store.openPartial(ref.hash);
-  let stream: Stream | undefined;
   try {
-    stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal: opts.signal });
-    // Flow control: libp2p 3 streams emit data as fast as it arrives, so the reader pauses
-    // the stream while it writes each chunk to disk (the muxer then stops granting window
-    // to the sender). The buffers are sized for what the muxer window can have in flight.
+    let size = ref.size;
+    do {
+      throwIfAborted(opts.signal, 'blob fetch');
+      size = await fetchWindow(node, partial, ref, provider, opts);
+    } while (partial.size < size);
+    return await partial.commit();
+  } catch (err) {
+    await partial.suspend();
+    if (opts.signal?.aborted) throwIfAborted(opts.signal, 'blob fetch');
+    throw err;
+  }
+}
+
+// One window: ask for the next BLOB_WINDOW_BYTES from where the partial file ends, write
+// them, and return the blob's total size as the provider announced it.
+async function fetchWindow(node: Libp2p, partial: PartialBlob, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<number> {
+  const stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal: opts.signal });
+  try {
     stream.maxReadBufferLength = READ_BUFFER_BYTES;
     const lp = lpStream(stream, { maxDataLength: BLOB_CHUNK_BYTES, maxBufferSize: READ_BUFFER_BYTES });
-    await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, hash: ref.hash, offset: partial.size } satisfies BlobRequest)));
+    await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, hash: ref.hash, offset: partial.size, length: BLOB_WINDOW_BYTES } satisfies BlobRequest)));
     const res = BlobResponse.parse(JSON.parse(new TextDecoder().decode((await lp.read({ signal: opts.signal })).subarray())));
     if (res.status !== 'ok') throw new Error(`${res.status}: ${res.message}`);
     if (res.offset !== partial.size) throw new Error(`provider answered from offset ${res.offset}, asked ${partial.size}`);
     if (ref.size !== undefined && res.size !== ref.size) throw new Error(`provider says ${res.size} bytes, the reference says ${ref.size}`);
     if (res.size > opts.maxBytes) throw new Error(`provider offers ${res.size} bytes, over the limit of ${opts.maxBytes}`);
-    while (partial.size < res.size) {
+    if (res.length > BLOB_WINDOW_BYTES || res.offset + res.length > res.size) throw new Error(`provider announced ${res.length} bytes, more than asked or than the blob has`);
+    if (res.length === 0 && res.offset < res.size) throw new Error('provider sent an empty window before the end of the blob');
+    const end = res.offset + res.length;
+    while (partial.size < end) {
       throwIfAborted(opts.signal, 'blob fetch');
       const chunk = await lp.read({ signal: opts.signal });
-      if (partial.size + chunk.byteLength > res.size) throw new Error('provider sent more bytes than it announced');
-      const paused = stream.readStatus === 'readable';
-      if (paused) stream.pause();
+      if (partial.size + chunk.byteLength > end) throw new Error('provider sent more bytes than it announced');
       for (const buf of chunk) await partial.append(buf);
-      if (paused && stream.readStatus === 'paused') stream.resume();
       opts.onProgress?.(partial.size, res.size);
     }
     await stream.close().catch(() => undefined);
-    return await partial.commit();
+    return res.size;
   } catch (err) {
-    stream?.abort(err instanceof Error ? err : new Error(String(err)));
-    await partial.suspend();
-    if (opts.signal?.aborted) throwIfAborted(opts.signal, 'blob fetch');
+    stream.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;
   }
 }

@@ -74,10 +74,10 @@ export class BlobStore {
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
 
-  /** Streams `[offset, end)` of a stored blob in chunks of at most `chunkSize` bytes. */
-  read(hash: string, offset = 0, chunkSize = 1 << 20): AsyncIterable<Uint8Array> {
+  /** Streams bytes `[start, end]` (inclusive; default: to the end) of a stored blob in chunks of at most `chunkSize` bytes. */
+  read(hash: string, start = 0, end?: number, chunkSize = 1 << 20): AsyncIterable<Uint8Array> {
     assertBlobHash(hash);
-    return createReadStream(this.pathOf(hash), { start: offset, highWaterMark: chunkSize });
+    return createReadStream(this.pathOf(hash), { start, ...(end !== undefined ? { end } : {}), highWaterMark: chunkSize });
   }
 
   /** Bytes already downloaded for a blob being fetched (0 when none). */
