@@ -43,6 +43,12 @@ describe('canopy CLI', () => {
     expect(last.accuracy).toBeGreaterThan(0.5);
   });
 
+  it('benchmarks training on the backend asked for', () => {
+    const r = canopy('bench', 'train', '--model', 'logreg', '--backend', 'cpu', '--seconds', '1', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout.trim())).toMatchObject({ model: 'logreg', backend: 'cpu', batch: 32 });
+  });
+
   it('prints one JSON line per benchmark', () => {
     const r = canopy('bench', 'aggregate', '--clients', '4', '--params', '10000', '--json');
     expect(r.code).toBe(0);

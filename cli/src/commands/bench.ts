@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { benchAggregate, benchTrain, initBackend } from '@canopy/core/ml';
+import { benchAggregate, benchTrain } from '@canopy/core/ml';
 import { intArg } from '../args.js';
 import { createOutput } from '../output.js';
 
@@ -20,8 +20,7 @@ export function benchCommand(): Command {
     .option('--json', 'print {model, backend, batch, samplesPerSec}', false)
     .action(async (flags: { model: (typeof MODELS)[number]; batch: number; seconds: number; backend: (typeof BACKENDS)[number]; json: boolean }) => {
       const out = createOutput({ json: flags.json });
-      await initBackend(flags.backend);
-      const r = await benchTrain({ model: flags.model, batch: flags.batch, seconds: flags.seconds });
+      const r = await benchTrain({ model: flags.model, batch: flags.batch, seconds: flags.seconds, backend: flags.backend });
       out.say(`${r.model} on ${r.backend}, batch ${r.batch}: ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s`);
       out.record({ model: r.model, backend: r.backend, batch: r.batch, samplesPerSec: Math.round(r.samplesPerSec) });
     });
