@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { CanopyNode } from '@canopy/core/node/runtime/index';
 import { createLog } from '@canopy/core/util';
+import { startUiServer, type UiServer } from '@canopy/core/node/appApi/index';
+import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
 import { intArg } from '../args.js';
 import { consentFromFlags, localDatasetFromFlag } from './nodeOptions.js';
 
@@ -26,6 +28,8 @@ interface NodeFlags {
   maxDataMb: number;
   statusEvery: number;
   fault?: 'lie-aggregate';
+  ui: boolean;
+  uiPort: number;
 }
 
 /** `canopy node`: a headless Canopy peer. */
@@ -55,6 +59,8 @@ export function nodeCommand(): Command {
     .addOption(new Option('--backend <name>', 'training backend').choices(BACKENDS).default('auto'))
     .option('--max-data-mb <mb>', 'largest dataset chunk this node downloads', intArg(1, 1 << 20), 512)
     .option('--status-every <s>', 'seconds between status log lines (0: never)', intArg(0, 86_400), 10)
+    .option('--ui', 'serve the Canopy UI for this node on 127.0.0.1 (the link with its access token is printed)', false)
+    .option('--ui-port <port>', 'port of the UI on 127.0.0.1 (0: any free port)', intArg(0, 65_535), 0)
     .addOption(new Option('--fault <kind>', 'misbehave on purpose (tests of the protocol\'s defences)').choices(['lie-aggregate'] as const).hideHelp())
     .action(async (flags: NodeFlags) => {
       await runNode(flags);
@@ -62,7 +68,9 @@ export function nodeCommand(): Command {
 }
 
 async function runNode(flags: NodeFlags): Promise<void> {
-  const log = createLog('node');
+  // With --ui the node's log lines also feed the app's Logs screen.
+  const appLog = flags.ui ? createAppLog() : undefined;
+  const log = appLog?.log ?? createLog('node');
   const node = new CanopyNode({
     dataDir: flags.dataDir,
     ...(flags.listen ? { listen: flags.listen } : {}),
@@ -80,6 +88,12 @@ async function runNode(flags: NodeFlags): Promise<void> {
     log,
   });
   await node.start();
+  let ui: UiServer | undefined;
+  if (flags.ui) {
+    ui = await startUiServer(canopyNodePort(node, { appLog }), { port: flags.uiPort });
+    // The token is in the URL's fragment, which browsers never send over the network.
+    process.stdout.write(`Canopy UI: ${ui.url}\n`);
+  }
   node.events.on('job:started', (d) => {
     const unexpected = flags.role ? d.roles.filter((r) => !flags.role!.includes(r.role)) : [];
     if (unexpected.length > 0) log.warn({ rootId: d.rootId, unexpected }, 'the manifest gives this node roles it was not started for');
@@ -95,6 +109,7 @@ async function runNode(flags: NodeFlags): Promise<void> {
   const force = () => process.exit(130);
   process.once('SIGINT', force);
   process.once('SIGTERM', force);
+  await ui?.stop();
   await node.stop();
   process.exit(0);
 }
