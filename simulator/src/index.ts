@@ -2,8 +2,6 @@
  * The Canopy simulator: many virtual nodes of the real protocol in one process, in virtual
  * time. This module exports the discrete-event engine, the network model and device profiles.
  */
-export { EventQueue } from './engine/eventQueue.js';
-export { Simulation, type StopReason } from './engine/simulation.js';
 export { NetworkModel, NetworkSpec, LatencySpec, type LinkCapacity, type NetPartitionSpec } from './engine/network.js';
 export { DeviceProfile, DEFAULT_PROFILES, assignProfiles, AvailabilityTrace } from './engine/devices.js';
 export * from './scenario/index.js';

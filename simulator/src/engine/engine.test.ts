@@ -1,59 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import fc from 'fast-check';
 import { Rng } from '@canopy/core/util';
-import { EventQueue } from './eventQueue.js';
-import { Simulation } from './simulation.js';
 import { NetworkModel, NetworkSpec } from './network.js';
 import { AvailabilityTrace, DEFAULT_PROFILES, assignProfiles, DeviceProfile } from './devices.js';
-
-describe('EventQueue', () => {
-  it('pops in (time, insertion) order for any input (property)', () => {
-    fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 20 }), { maxLength: 200 }), (times) => {
-        const q = new EventQueue<number>();
-        times.forEach((t, i) => q.push(t, i));
-        const out: Array<[number, number]> = [];
-        for (let e = q.pop(); e; e = q.pop()) out.push([e.at, e.value]);
-        const expected = times.map((t, i) => [t, i] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
-        expect(out).toEqual(expected);
-      }),
-      { seed: 1, numRuns: 100 },
-    );
-  });
-  it('refuses a non-finite time', () => {
-    expect(() => new EventQueue().push(Number.NaN, 1)).toThrow(RangeError);
-  });
-});
-
-describe('Simulation', () => {
-  it('advances virtual time event by event, and actions can schedule more', () => {
-    const sim = new Simulation();
-    const log: string[] = [];
-    sim.at(100, () => {
-      log.push(`a@${sim.now}`);
-      sim.after(50, () => log.push(`c@${sim.now}`));
-    });
-    sim.at(120, () => log.push(`b@${sim.now}`));
-    expect(sim.run()).toBe('idle');
-    expect(log).toEqual(['a@100', 'b@120', 'c@150']);
-  });
-  it.each<[string, { until?: number; maxEvents?: number }, string, number]>([
-    ['until', { until: 15 }, 'until', 2],
-    ['maxEvents', { maxEvents: 3 }, 'maxEvents', 3],
-  ])('stops on %s', (_n, opts, reason, ran) => {
-    const sim = new Simulation();
-    for (let i = 0; i < 5; i++) sim.at(i * 10, () => undefined);
-    expect(sim.run(opts)).toBe(reason);
-    expect(sim.eventsRun).toBe(ran);
-  });
-  it('never runs an event in the past', () => {
-    const sim = new Simulation();
-    let when = -1;
-    sim.at(50, () => sim.at(10, () => (when = sim.now)));
-    sim.run();
-    expect(when).toBe(50);
-  });
-});
 
 describe('NetworkModel', () => {
   const cap = () => ({ upMbps: 8, downMbps: 80 }); // 8 Mbit/s = 1000 bytes per ms up

@@ -1,5 +1,5 @@
 import { setImmediate } from 'node:timers';
-import { EventQueue } from '../engine/eventQueue.js';
+import { EventQueue } from '@canopy/core/protocol';
 
 /** Why {@link VirtualLoop.run} returned. */
 export type LoopEnd = 'idle' | 'until' | 'stopped';
@@ -11,8 +11,8 @@ interface Pending {
 }
 
 /**
- * The discrete-event loop of a simulated run, in virtual milliseconds. Like the engine's
- * Simulation (events in (time, scheduling order), no wall clock), plus one thing real
+ * The discrete-event loop of a simulated run, in virtual milliseconds. Events run in (time,
+ * scheduling order) with no wall clock, plus one thing real
  * training needs: a result computed on worker threads is *due* at a virtual time, and the
  * loop waits for it before running any event at or after that time. Waiting never
  * reorders events, so a run is the same whether the threads are fast or slow.
@@ -78,7 +78,7 @@ export class VirtualLoop {
       if (this.pending.length > 0) await this.waitFor(t);
       const ev = this.queue.pop()!;
       this.current = ev.at;
-      ev.value();
+      ev.event();
       this.eventsRun++;
       if (++sinceBatch >= batch) {
         sinceBatch = 0;

@@ -18,8 +18,15 @@ export class EventQueue<E> {
     return this.heap.length;
   }
 
+  /** Time of the earliest event, or undefined when empty. */
+  peekTime(): number | undefined {
+    return this.heap[0]?.at;
+  }
+
   /** Schedules an event. */
   push(at: number, event: E): void {
+    // A NaN time would silently corrupt the heap order; fail where the bad time is made.
+    if (!Number.isFinite(at)) throw new RangeError(`event time must be finite, got ${at}`);
     const item = { at, order: this.counter++, event };
     const h = this.heap;
     h.push(item);
