@@ -25,7 +25,7 @@ export function benchBlobCommand(): Command {
       try {
         const provider = new BlobStore(join(dir, 'provider'));
         await serveBlobs(a, provider);
-        const ref = await provider.put(randomBytes(flags.mib << 20));
+        const ref = await provider.put(randomBytes(flags.mib * 2 ** 20));
         await b.dial(a.getMultiaddrs()[0]!);
         const speeds: number[] = [];
         for (let i = 0; i < flags.runs; i++) {

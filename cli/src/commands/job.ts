@@ -7,6 +7,7 @@ import { loadOrCreateIdentity } from '@canopy/core/net/identity';
 import { PeerMap, signSubmission, submitJob, multiaddr } from '@canopy/core/node/runtime/index';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { intArg } from '../args.js';
+import { fetchFinalModel, finalModelProviders } from './localSummary.js';
 import { createOutput } from '../output.js';
 import { startClientPeer, peersFrom } from './clientPeer.js';
 import { describeTree, followJob } from './jobProgress.js';
@@ -97,12 +98,12 @@ export function jobCommand(): Command {
       const out = createOutput({ json: flags.json });
       const peer = await startClientPeer(peersFrom(flags.peer));
       try {
-        const { announce, from } = await peer.observer.find(query, { signal: AbortSignal.timeout(30_000) }).catch(() => {
+        const { announce, from, opened } = await peer.observer.find(query, { signal: AbortSignal.timeout(30_000) }).catch(() => {
           throw new CanopyError(ErrorCode.Network, `no announcement of job ${query} reached this peer within 30 s`);
         });
         if (announce.processStage !== 3 || !announce.final) throw new CanopyError(ErrorCode.BadInput, `job ${query} has not finished yet (round ${announce.round}); wait for it with canopy job watch`);
         if (!announce.downloadable) throw new CanopyError(ErrorCode.BadInput, `job ${query} does not allow model downloads (allowModelDownload is false in its manifest)`);
-        if (!(await peer.blobs.fetch(announce.final, [from], { maxBytes: 2 << 30 }))) throw new CanopyError(ErrorCode.Network, 'the root host did not deliver the final model intact');
+        if (!(await fetchFinalModel(() => peer.blobs.fetch(announce.final!, [from, ...finalModelProviders(opened)], { maxBytes: 2 * 2 ** 30 })))) throw new CanopyError(ErrorCode.Network, 'neither the root host nor its workers delivered the final model intact');
         await writeFile(flags.output, await peer.blobs.store.get(announce.final.hash));
         out.say(`wrote ${flags.output} (${announce.final.size} bytes, sha256 ${announce.final.hash})`);
         out.record({ rootId: announce.rootId, hash: announce.final.hash, size: announce.final.size, output: flags.output });

@@ -10,7 +10,7 @@ import { createOutput } from '../output.js';
 import { startClientPeer } from './clientPeer.js';
 import { followJob } from './jobProgress.js';
 import { submitManifestFile } from './job.js';
-import { evaluateFinalModel, summarizeRun } from './localSummary.js';
+import { evaluateFinalModel, fetchFinalModel, finalModelProviders, summarizeRun } from './localSummary.js';
 import { killNodesNow, spawnNode, stopNodes, type NodeProcess } from './localProcesses.js';
 
 interface LocalFlags {
@@ -84,10 +84,10 @@ async function runLocal(file: string, flags: LocalFlags): Promise<void> {
       result = await followJob(peer.observer, found.opened, out, { signal: abort.signal });
       const wallSeconds = (Date.now() - submitAt) / 1000;
       const final = result.root.payload.global;
-      const evaluation =
-        flags.compute === 'ml' && final && (await peer.blobs.fetch(final, [plan.root.peerId], { maxBytes: 2 << 30 }))
-          ? await evaluateFinalModel(plan.manifest, await peer.blobs.store.get(final.hash))
-          : null;
+      const fetched = flags.compute === 'ml' && final !== null && final !== undefined && (await fetchFinalModel(() => peer.blobs.fetch(final, finalModelProviders(found.opened), { maxBytes: 2 * 2 ** 30 })));
+      // Without the final model, the last round's metrics are all there is, and they lag one round: say so.
+      if (flags.compute === 'ml' && !fetched) process.stderr.write('canopy local: could not fetch the final model from the root host; reporting the last round\'s evaluation, which is of the model before the last aggregation\n');
+      const evaluation = fetched && final ? await evaluateFinalModel(plan.manifest, await peer.blobs.store.get(final.hash)) : null;
       await stopNodes(procs);
       const summary = summarizeRun({ rootId: submitted.rootId, result, evaluation, procs, wallSeconds });
       for (const p of procs) out.record({ node: p.plan.name, ...(p.stats ?? { stats: 'missing' }) });

@@ -1,7 +1,29 @@
 import type { Manifest } from '@canopy/core/protocol';
+import type { OpenedSubmission } from '@canopy/core/node/runtime/index';
 import { ComputePool } from '@canopy/core/node/compute/computePool';
 import type { FollowResult } from './jobProgress.js';
 import type { NodeProcess } from './localProcesses.js';
+
+/**
+ * Who can serve a job's final model: the root host (which mirrors it, but perhaps a moment
+ * after it announces the end) and the root's workers (one of which computed it).
+ */
+export function finalModelProviders(opened: OpenedSubmission): string[] {
+  return [opened.tree.manifest.cluster.host, ...opened.tree.manifest.cluster.workers].map((m) => opened.peers.peerOf(m));
+}
+
+/**
+ * Fetches a finished job's final model, retrying for a few seconds: the root host mirrors
+ * the final aggregate from its workers just after it announces the end, so a request made
+ * the moment the end is seen can arrive first.
+ */
+export async function fetchFinalModel(fetch: () => Promise<boolean>, { attempts = 20, delayMs = 500 } = {}): Promise<boolean> {
+  for (let i = 0; i < attempts; i++) {
+    if (await fetch()) return true;
+    await new Promise((r) => setTimeout(r, delayMs));
+  }
+  return false;
+}
 
 /** Evaluates final parameters on the whole test split of the manifest's dataset (on a compute thread). */
 export async function evaluateFinalModel(manifest: Manifest, params: Uint8Array): Promise<{ accuracy: number; loss: number; samples: number }> {

@@ -82,7 +82,7 @@ async function runNode(flags: NodeFlags): Promise<void> {
     syntheticTrainMs: flags.syntheticTrainMs,
     computeThreads: flags.computeThreads,
     backend: flags.backend,
-    maxDataBytes: flags.maxDataMb << 20,
+    maxDataBytes: flags.maxDataMb * 2 ** 20,
     ...(await localDatasetFromFlag(flags.localData).then((d) => (d ? { localDataset: d } : {}))),
     ...(flags.fault === 'lie-aggregate' ? { faults: { lieAggregates: true } } : {}),
     log,
