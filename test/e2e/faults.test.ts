@@ -8,7 +8,8 @@ import { closedRounds, leafManifest, startTestCluster, type TestCluster } from '
 
 // One job among real OS processes with every misbehaviour the protocol must absorb at once:
 // a client killed mid-round, a worker voting wrong aggregates, a client that refuses
-// consent, and a stranger publishing forged, malformed, oversized and replayed messages on
+// consent, and a stranger publishing forged, malformed, oversized and replayed (captured,
+// genuine) messages on
 // the job's topic. The job must still finish every round.
 describe('e2e: faults during a job (separate processes, synthetic compute)', () => {
   let c: TestCluster;
@@ -34,6 +35,17 @@ describe('e2e: faults during a job (separate processes, synthetic compute)', () 
     rogue = await createCanopyNode({ listen: ['/ip4/127.0.0.1/tcp/0'] });
     await rogue.dial(multiaddr(c.plan.root.addr));
     const topic = jobTopic(rootId, 'e2e');
+    // It records a genuine, host-signed state snapshot to replay later, byte for byte.
+    let captured: Uint8Array | undefined;
+    rogue.services.pubsub.addEventListener('message', (evt) => {
+      const m = evt.detail;
+      if (captured || m.topic !== topic) return;
+      try {
+        if ((JSON.parse(new TextDecoder().decode(m.data)) as { type?: string }).type === 'state') captured = m.data;
+      } catch {
+        // not ours to judge
+      }
+    });
     rogue.services.pubsub.subscribe(topic);
     const me = rogue.peerId.toString();
     const base = { v: 1, root: rootId, job: 'e2e', round: 2, seq: Date.now() } as const;
@@ -48,6 +60,9 @@ describe('e2e: faults during a job (separate processes, synthetic compute)', () 
       ['wrong round submit', encodeMessage({ ...base, round: 0, type: 'submit', sender: me, member: me, role: 'client', payload: { ref: { hash: 'a'.repeat(64), size: 1 }, base: 'b'.repeat(64), samples: 1, eval: { loss: 1, accuracy: 0, samples: 0 }, train: { loss: 1, accuracy: 0 } } } as Message)],
     ];
     for (let tries = 0; rogue.services.pubsub.getSubscribers(topic).length === 0 && tries < 100; tries++) await new Promise((r) => setTimeout(r, 100));
+    for (let tries = 0; !captured && tries < 300; tries++) await new Promise((r) => setTimeout(r, 100));
+    expect(captured, 'the stranger saw no state snapshot to replay').toBeDefined();
+    junk.push(['replayed host state', captured!]);
     for (const [what, bytes] of junk) {
       await rogue.services.pubsub.publish(topic, bytes).catch(() => undefined);
       rogueSent.push(what);
@@ -75,11 +90,12 @@ describe('e2e: faults during a job (separate processes, synthetic compute)', () 
   });
 
   it('rejects a stranger\'s messages without crashing or changing anything', () => {
-    expect(rogueSent).toHaveLength(6);
+    expect(rogueSent).toHaveLength(7);
     const rejected = c.records('host').filter((r) => r.msg === 'gossip message rejected');
     const reasons = rejected.map((r) => String(r.reason));
     expect(reasons.some((x) => /not a client/.test(x)), reasons.join('\n')).toBe(true);
-    expect(reasons.some((x) => /sender is not the signer/.test(x)), reasons.join('\n')).toBe(true);
+    // The forged heartbeat and the replayed snapshot both claim a sender that did not sign them.
+    expect(reasons.filter((x) => /sender is not the signer/.test(x)).length, reasons.join('\n')).toBeGreaterThanOrEqual(2);
     expect(reasons.some((x) => /malformed/.test(x)), reasons.join('\n')).toBe(true);
     expect(rejected.every((r) => r.from === rogue.peerId.toString())).toBe(true);
     expect(c.procs.get('host')!.child.exitCode).toBeNull();
