@@ -9,8 +9,7 @@ import { closedRounds, leafManifest, startTestCluster, type TestCluster } from '
 // One job among real OS processes with every misbehaviour the protocol must absorb at once:
 // a client killed mid-round, a worker voting wrong aggregates, a client that refuses
 // consent, and a stranger publishing forged, malformed, oversized and replayed (captured,
-// genuine) messages on
-// the job's topic. The job must still finish every round.
+// genuine) messages on the job's topic. The job must still finish every round.
 describe('e2e: faults during a job (separate processes, synthetic compute)', () => {
   let c: TestCluster;
   let rogue: CanopyLibp2p;
