@@ -3,7 +3,7 @@
  * time. This module exports the discrete-event engine, the network model and device profiles.
  */
 export { NetworkModel, NetworkSpec, LatencySpec, type LinkCapacity, type NetPartitionSpec } from './engine/network.js';
-export { DeviceProfile, DEFAULT_PROFILES, assignProfiles, AvailabilityTrace } from './engine/devices.js';
+export { DeviceProfile, DEFAULT_PROFILES, assignProfiles } from './engine/devices.js';
 export * from './scenario/index.js';
 export * from './report/index.js';
 export * from './run/index.js';

@@ -49,36 +49,3 @@ export function assignProfiles(nodes: readonly string[], profiles: readonly Devi
   }
   return out;
 }
-
-/**
- * A node's availability over time: alternating online and offline periods with
- * exponentially distributed lengths, drawn lazily and remembered so queries are consistent.
- */
-export class AvailabilityTrace {
-  // change points: [t0=0 online, t1 offline, t2 online, ...] in ms
-  private readonly changes: number[] = [0];
-
-  constructor(
-    private readonly profile: DeviceProfile,
-    private readonly rng: Rng,
-  ) {}
-
-  /** Whether the node is online at virtual time `ms`. */
-  onlineAt(ms: number): boolean {
-    if (this.profile.meanOfflineSeconds === 0) return true;
-    while (this.changes[this.changes.length - 1]! <= ms) {
-      const i = this.changes.length; // odd index starts an offline period
-      const mean = (i % 2 === 1 ? this.profile.meanOnlineSeconds : this.profile.meanOfflineSeconds) * 1000;
-      this.changes.push(this.changes[i - 1]! + -Math.log(1 - this.rng.float()) * mean);
-    }
-    // number of change points <= ms, minus one, gives the period index
-    let lo = 0;
-    let hi = this.changes.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (this.changes[mid]! <= ms) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo % 2 === 0;
-  }
-}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '@canopy/core/util';
 import { NetworkModel, NetworkSpec } from './network.js';
-import { AvailabilityTrace, DEFAULT_PROFILES, assignProfiles, DeviceProfile } from './devices.js';
+import { DEFAULT_PROFILES, assignProfiles } from './devices.js';
 
 describe('NetworkModel', () => {
   const cap = () => ({ upMbps: 8, downMbps: 80 }); // 8 Mbit/s = 1000 bytes per ms up
@@ -46,17 +46,5 @@ describe('device profiles', () => {
       const share = [...a.values()].filter((x) => x.name === p.name).length / nodes.length;
       expect(Math.abs(share - p.share), `${p.name} got ${share}`).toBeLessThan(0.02);
     }
-  });
-  it('availability alternates with the configured mean periods and answers consistently', () => {
-    const profile = DeviceProfile.parse({ name: 'x', share: 1, speed: 1, upMbps: 1, downMbps: 1, meanOnlineSeconds: 100, meanOfflineSeconds: 50 });
-    const trace = new AvailabilityTrace(profile, Rng.fromSeed(4));
-    let online = 0;
-    const samples = 20_000;
-    for (let i = 0; i < samples; i++) if (trace.onlineAt(i * 1000)) online++;
-    expect(online / samples).toBeGreaterThan(0.6);
-    expect(online / samples).toBeLessThan(0.73); // expected 2/3
-    expect(trace.onlineAt(12_345)).toBe(trace.onlineAt(12_345));
-    const always = new AvailabilityTrace({ ...profile, meanOfflineSeconds: 0 }, Rng.fromSeed(4));
-    expect(always.onlineAt(1e9)).toBe(true);
   });
 });

@@ -4,8 +4,8 @@ import type { DeviceProfile } from '../engine/devices.js';
 /**
  * When a device is online: alternating online and offline periods with exponentially
  * distributed lengths (the profile's means), starting online at time 0, drawn lazily from
- * the device's own random stream. Like the engine's AvailabilityTrace, plus what a shell
- * needs to put a sleeping device's timers off: when it next wakes.
+ * the device's own random stream. It also tells when a sleeping device next wakes, which a
+ * shell needs to put that device's timers off.
  */
 export class Availability {
   // change points in ms: [0 (online), t1 (offline), t2 (online), ...]
