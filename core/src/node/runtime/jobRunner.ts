@@ -229,11 +229,8 @@ export class JobRunner {
       this.init.log.error({ machine: m.key, input: input.type, err: (err as Error).stack }, 'machine step failed');
       return;
     }
-    // Durable before visible: the checkpoint of the new state is written before anything the
-    // step publishes or logs, so a host killed in between never re-announces a round it
-    // already closed (the machines emit `persist` last).
-    for (const e of effects) if (e.type === 'persist') await this.perform(m, e);
-    for (const e of effects) if (e.type !== 'persist') await this.perform(m, e);
+    // In order: the host emits its checkpoint before anything it publishes (PROTOCOL.md §6.8).
+    for (const e of effects) await this.perform(m, e);
   }
 
   private async perform(m: Machine, e: Effect): Promise<void> {

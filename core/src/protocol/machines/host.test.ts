@@ -248,6 +248,22 @@ describe('host: rounds (steps 6-8)', () => {
       },
     },
     {
+      name: 'closing a round persists before it publishes anything (durable before visible)',
+      build: () => {
+        const s = rootAggregating();
+        run(s, [vote(T1, s, 'wr-0', 'good')]);
+        return s;
+      },
+      feed: (s) => [vote(T1, s, 'wr-1', 'good')],
+      check: (_s, e) => {
+        const firstPublish = e.findIndex((x) => x.type === 'publish');
+        const lastPersist = e.map((x) => x.type).lastIndexOf('persist');
+        expect(firstPublish).toBeGreaterThan(-1);
+        expect(lastPersist).toBeGreaterThan(-1);
+        expect(lastPersist, e.map((x) => x.type).join(',')).toBeLessThan(firstPublish);
+      },
+    },
+    {
       name: 'a dissenting worker gets a fault, even when its vote comes late',
       build: () => rootAggregating(),
       feed: (s) => [vote(T1, s, 'wr-0', 'good'), vote(T1, s, 'wr-1', 'good'), input(msg(T1, 'J', 'worker', 'wr-2', 'aggregate', { attempt: 0, inputs: s.inputs!.hash, ref: fakeRef('bad') }, { round: 1 }))],

@@ -47,7 +47,16 @@ export function stepHost(s: HostState, input: Input, ctx: Ctx): StepResult<HostS
       // Hosts ask for no local work: every other input is for another role.
       break;
   }
-  return { state: s, effects };
+  return { state: s, effects: durableFirst(effects) };
+}
+
+// Durable before visible (§6.8): the checkpoint of the new state comes before anything the
+// step publishes, so a shell that carries out effects in order and dies between two of
+// them never restores a host that re-announces a round it already closed.
+function durableFirst(effects: Effect[]): Effect[] {
+  const i = effects.findIndex((e) => e.type === 'persist');
+  if (i <= 0) return effects;
+  return [...effects.filter((e) => e.type === 'persist'), ...effects.filter((e) => e.type !== 'persist')];
 }
 
 /** Step 1 (or a restore): set the job-sheet flag, serve the manifest, arm timers, publish. */
