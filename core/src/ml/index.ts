@@ -12,4 +12,5 @@ export { benchTrain, syntheticDigits, type TrainBenchOptions, type TrainBenchRes
 export * from './aggregate/index.js';
 export * from './data/index.js';
 export { encodeDataChunk, decodeDataChunk, splitForMembers } from './dataChunk.js';
+export * from './synthetic.js';
 export { runFedAvgBaseline, modelSpecFor, type BaselineOptions, type BaselineRound, type BaselineResult, type BaselineProgress, type BaselineHooks } from './fedavgBaseline.js';

@@ -5,7 +5,7 @@ import type { BlobRef } from '@canopy/core/protocol';
 // which node stored it (where a fetch is served from) and in which root round (so old
 // rounds can be dropped). A synthetic client update is kept as its recipe, not its bytes:
 // 10,000 clients × P floats per round would not fit, and the bytes are a pure function of
-// the recipe (see synthetic.ts), so they are rebuilt when a worker aggregates them.
+// the recipe (see core/src/ml/synthetic.ts), so they are rebuilt when a worker aggregates them.
 
 /** What a blob holds. */
 export type BlobBody =

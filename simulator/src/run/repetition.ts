@@ -10,7 +10,7 @@ import { createPeers, type Peer } from './peers.js';
 import { RealTrainer } from './realTrainer.js';
 import { RoundRecorder } from './roundRecorder.js';
 import { SimShell, type ShellObserver } from './simShell.js';
-import { SYNTHETIC_HETEROGENEITY } from './synthetic.js';
+import { SYNTHETIC_HETEROGENEITY } from '@canopy/core/ml/synthetic';
 import { SyntheticTrainer } from './syntheticTrainer.js';
 import type { Trainer } from './trainer.js';
 import { VirtualLoop } from './virtualLoop.js';

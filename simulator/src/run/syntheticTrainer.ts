@@ -11,7 +11,7 @@ import {
   syntheticTrainInto,
   syntheticTrainLoss,
   type SyntheticSpec,
-} from './synthetic.js';
+} from '@canopy/core/ml/synthetic';
 import { AggregateRunner, type DataCounts, type TrainOutcome, type Trainer } from './trainer.js';
 
 /** Settings of the synthetic mode beyond the arithmetic. */
@@ -22,7 +22,7 @@ export interface SyntheticTrainerOptions {
 }
 
 /**
- * Synthetic training (see synthetic.ts). A client's update is stored as its recipe, named
+ * Synthetic training (see core/src/ml/synthetic.ts). A client's update is stored as its recipe, named
  * by the sha256 of that recipe, and built only inside the aggregation that reads it, so a
  * round holds O(clusters × P) floats however many clients train.
  */

@@ -8,6 +8,7 @@ import { NetworkSpec } from '../engine/network.js';
 import { FaultSpec } from './faults.js';
 import { TreeSpec } from './tree.js';
 import { checkScenario } from './scenarioManifest.js';
+import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml/synthetic';
 
 // A scenario file (issue #5) is a job manifest plus what the simulator needs to play it:
 //
@@ -28,7 +29,7 @@ import { checkScenario } from './scenarioManifest.js';
 // stop conditions are the manifest's own `job.stop`, applied per repetition.
 
 /** Synthetic training's defaults: per-sample cost is the 2NN's on the reference machine (6,700 samples/s). */
-export const SYNTHETIC_DEFAULTS = { samplesPerClient: 600, secondsPerSample: 1 / 6700, learnRate: 0.1 } as const;
+export const SYNTHETIC_DEFAULTS = { samplesPerClient: CORE_SYNTHETIC.samplesPerClient, secondsPerSample: 1 / 6700, learnRate: CORE_SYNTHETIC.learnRate } as const;
 
 /** How clients train: for real, with tfjs on real data, or synthetically, with cheap arithmetic on P parameters. */
 export const TrainingSpec = z.discriminatedUnion(

@@ -52,12 +52,13 @@ export async function runAskConsent(env: EffectEnv, e: AskConsentEffect): Promis
 export async function runLoadDataset(env: EffectEnv, e: LoadDatasetEffect): Promise<Input> {
   const started = performance.now();
   const key = dataKey(env, e.job);
+  const owner = { member: env.me, trainSeed: env.tree.manifest.train.seed };
   try {
     let loaded: { train: number };
     if (env.localDataset) {
-      loaded = await env.compute.loadData(key, { kind: 'local', dataset: env.localDataset, partition: { kind: 'iid' }, seed: 0, shard: { index: 0, of: 1 } });
+      loaded = await env.compute.loadData(key, { kind: 'local', dataset: env.localDataset, partition: { kind: 'iid' }, seed: 0, shard: { index: 0, of: 1 } }, owner);
     } else if (e.source.kind === 'local') {
-      loaded = await env.compute.loadData(key, { kind: 'local', dataset: e.source.dataset, partition: e.source.partition, seed: e.source.seed, shard: e.source.shard });
+      loaded = await env.compute.loadData(key, { kind: 'local', dataset: e.source.dataset, partition: e.source.partition, seed: e.source.seed, shard: e.source.shard }, owner);
     } else {
       const from = [env.peers.peerOf(e.source.from)];
       if (!(await env.blobs.fetch(e.source.index, from, { maxBytes: MAX_JSON_BLOB_BYTES, signal: env.signal }))) throw new Error('the dataset index is not available from the distributor');
@@ -66,7 +67,7 @@ export async function runLoadDataset(env: EffectEnv, e: LoadDatasetEffect): Prom
       const entry = index.data[e.source.member];
       if (!entry) throw new Error(`the dataset index has no chunk for ${e.source.member}`);
       if (!(await env.blobs.fetch(entry.train, from, { maxBytes: env.maxDataBytes, signal: env.signal }))) throw new Error('the dataset chunk could not be fetched intact');
-      loaded = await env.compute.loadData(key, { kind: 'chunk', bytes: await env.blobs.store.get(entry.train.hash) });
+      loaded = await env.compute.loadData(key, { kind: 'chunk', bytes: await env.blobs.store.get(entry.train.hash) }, owner);
     }
     const ms = Math.round(performance.now() - started);
     env.log.info({ job: e.job, samples: loaded.train, ms }, 'dataset loaded');

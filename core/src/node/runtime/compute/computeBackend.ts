@@ -11,6 +11,12 @@ export interface TrainOutcome {
   readonly accuracy: number;
 }
 
+/** Whose data a key holds: the member id and the job's training seed. */
+export interface DataOwner {
+  readonly member: string;
+  readonly trainSeed: number;
+}
+
 /** A dataset chunk a distributor serves to one member. */
 export interface PreparedChunk {
   readonly bytes: Uint8Array;
@@ -33,8 +39,12 @@ export interface AggregateInput {
  */
 export interface ComputeBackend {
   readonly kind: 'ml' | 'synthetic';
-  /** Loads a member's data under `key`; later train/evaluate calls name that key. */
-  loadData(key: string, source: DataSource): Promise<{ train: number; test: number }>;
+  /**
+   * Loads a member's data under `key`; later train/evaluate calls name that key. `owner` says
+   * whose data it is and the job's training seed (the synthetic backend derives a member's
+   * data from them; the ML backend has the data itself).
+   */
+  loadData(key: string, source: DataSource, owner: DataOwner): Promise<{ train: number; test: number }>;
   initParams(model: ModelSpec, seed: number): Promise<Uint8Array>;
   train(key: string, model: ModelSpec, train: TrainSpec, global: Uint8Array, seed: number): Promise<TrainOutcome>;
   evaluate(key: string, model: ModelSpec, params: Uint8Array): Promise<{ loss: number; accuracy: number; samples: number }>;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyLie, decodeSyntheticParams, encodeSyntheticParams, syntheticEvaluate, syntheticInit, syntheticTrain, type SyntheticLie, type SyntheticSpec } from './synthetic.js';
-import { sha256 } from './blobStore.js';
+import { sha256Hex } from '../util/hash.js';
 
 const spec: SyntheticSpec = { params: 1000, learnRate: 0.3, epochs: 2, heterogeneity: 0.5, seed: 9 };
 
@@ -15,7 +15,7 @@ describe('synthetic training', () => {
 
   it('is a pure function: same inputs, same bytes; another client or global, other bytes', () => {
     const g = syntheticInit(spec.params, 1);
-    const h = (x: Float32Array) => sha256(encodeSyntheticParams(x));
+    const h = (x: Float32Array) => sha256Hex(encodeSyntheticParams(x));
     expect(h(syntheticTrain(g, 'c-1', spec))).toBe(h(syntheticTrain(g, 'c-1', spec)));
     expect(h(syntheticTrain(g, 'c-2', spec))).not.toBe(h(syntheticTrain(g, 'c-1', spec)));
     expect(h(syntheticTrain(syntheticInit(spec.params, 2), 'c-1', spec))).not.toBe(h(syntheticTrain(g, 'c-1', spec)));

@@ -1,4 +1,4 @@
-import { hash32 } from '@canopy/core/util';
+import { hash32 } from '../util/rng.js';
 
 // Synthetic training (issue #5, "protocol-scale studies"): parameter vectors of P float32
 // values and cheap deterministic arithmetic that still behaves like federated learning.
@@ -22,6 +22,9 @@ export interface SyntheticSpec {
 
 /** Default scatter of client optima: enough that sampling fewer clients visibly costs accuracy. */
 export const SYNTHETIC_HETEROGENEITY = 0.5;
+
+/** Defaults every shell uses, so a synthetic job gives the same bytes in the simulator and on real peers. */
+export const SYNTHETIC_DEFAULTS = { params: 1000, learnRate: 0.1, samplesPerClient: 600 } as const;
 
 const MAGIC = 0x59534e43; // "CNSY" as a little-endian uint32
 const VERSION = 1;
