@@ -147,6 +147,9 @@ function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): v
   if (p.datasetFlag && s.acked === 1 && s.consent === 'unasked') {
     s.consent = 'asked';
     effects.push({ type: 'askConsent', job: s.job, dataset: s.sheet.dataset.source });
+    // Ask for the distributor's index now (its hashes and sizes, no data), so the owner is
+    // told how much would be downloaded; the chunk itself is fetched only after consent.
+    if (s.sheet.dataset.distributor !== undefined && !s.datasetIndex) publishAsMember(s, 'client', ctx, effects, { type: 'dataset-request', payload: {} }, s.hostRound);
   }
   // Step 5: the root asks this client for initial parameters (only when no worker answered).
   if (p.processStage === 0 && p.initFrom?.member === s.member && p.initFrom.role === 'client' && !s.init) {

@@ -139,6 +139,14 @@ describe('client', () => {
     });
   }
 
+  it('with a distributor: ask for the offer along with consent, so the owner can be told the size', () => {
+    const s = clientAt('sheet', TD, 'J#0', 'c0');
+    const e = runAll(stepClient, s, [m(stateMsg(TD, 'J#0', { datasetFlag: true }, { seq: 2 }))]);
+    expect(ofType(e, 'askConsent')).toHaveLength(1);
+    expect(publishedOf(e, 'dataset-request')).toHaveLength(1);
+    expect(ofType(e, 'loadDataset')).toHaveLength(0);
+  });
+
   it('with a distributor: ask for the offer, then load the shards from the index', () => {
     const s = clientAt('asked', TD, 'J#0', 'c0');
     const e1 = runAll(stepClient, s, [{ type: 'consent', job: 'J#0', given: true }]);
