@@ -27,6 +27,8 @@ export interface JobNode {
   readonly host: MemberId;
   readonly workers: readonly MemberId[];
   readonly clients: readonly ClientSlot[];
+  /** Client ids in the manifest's listed order (the order of a sequential cluster). */
+  readonly order: readonly string[];
   readonly clientById: ReadonlyMap<string, ClientSlot>;
   readonly children: readonly string[];
   readonly leaf: boolean;
@@ -75,6 +77,7 @@ export function buildJobTree(manifest: Manifest): JobTree {
     const clients: ClientSlot[] = spec.clients
       ? spec.clients.map((id) => ({ id, peer: id }))
       : (spec.clusters ?? []).map((sub, i) => ({ id: children[i]!, peer: sub.host, subJob: children[i]! }));
+    const order = clients.map((c) => c.id);
     clients.sort((a, b) => compareIds(a.id, b.id));
     const node: JobNode = {
       name,
@@ -83,6 +86,7 @@ export function buildJobTree(manifest: Manifest): JobTree {
       host: spec.host,
       workers: [...spec.workers].sort(compareIds),
       clients,
+      order,
       clientById: new Map(clients.map((c) => [c.id, c])),
       children,
       leaf: spec.clients !== undefined,

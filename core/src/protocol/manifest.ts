@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../ml/specs.js';
 import { ManifestError } from '../util/errors.js';
+import { ArtifactPlan } from '../artifacts/plan.js';
 
 // The job manifest: what a submitter writes to start a job (DESIGN.md, protocol step 1).
 // It is YAML, validated by this schema; errors name the field, what was expected and what
@@ -27,6 +28,12 @@ export const TimingSpec = z.strictObject({
   heartbeatSeconds: z.number().positive().max(3600).optional(),
   /** Rounds this cluster runs locally per round of its parent (ignored at the root). */
   localRounds: z.number().int().min(1).max(1000).optional(),
+  /**
+   * How the cluster's clients take part in a round: `collect` (broadcast/collect: the sampled
+   * clients work in parallel) or `sequential` (one client per round, in the listed order;
+   * PROTOCOL.md §6.3).
+   */
+  distribution: z.enum(['collect', 'sequential']).optional(),
 });
 export type TimingSpec = z.infer<typeof TimingSpec>;
 
@@ -37,6 +44,7 @@ export const DEFAULT_TIMING: Required<TimingSpec> = {
   sampleFraction: 1,
   heartbeatSeconds: 5,
   localRounds: 1,
+  distribution: 'collect',
 };
 
 /** A cluster: its host, its workers, and either its clients (a leaf) or its sub-clusters. */
@@ -114,6 +122,8 @@ export const Manifest = z.strictObject({
   maxWorkerFaults: z.number().int().min(1).default(2),
   cluster: ClusterSpec,
   peers: z.record(MemberId, PeerSpec).optional(),
+  /** Set when the job was compiled from an Artifact (docs/ARTIFACTS.md): the steps every member runs. */
+  artifact: ArtifactPlan.optional(),
 });
 export type Manifest = z.infer<typeof Manifest>;
 /** A manifest as written, before defaults are applied. */

@@ -20,7 +20,23 @@ export function sampleScore(seed: number, client: string): number {
 
 /** Whether a client is sampled by a rule (what each client checks). */
 export function isSampled(rule: SampleRule, client: string): boolean {
+  if (rule.only !== undefined) return rule.only === client;
   return sampleScore(rule.seed, client) <= rule.threshold;
+}
+
+/**
+ * A sequential cluster's pick (PROTOCOL.md §6.3): round `position` (0-based within the
+ * cluster's cycle; retries add their attempt) belongs to `order[position mod n]`; if that
+ * client is not eligible, the turn passes to the next eligible one in the listed order.
+ * Undefined when no client is eligible.
+ */
+export function sequentialPick(order: readonly string[], eligible: ReadonlySet<string>, position: number): string | undefined {
+  const n = order.length;
+  for (let i = 0; i < n; i++) {
+    const c = order[(((position + i) % n) + n) % n]!;
+    if (eligible.has(c)) return c;
+  }
+  return undefined;
 }
 
 /** How many of `eligible` clients a round samples: a fraction, at least one. */

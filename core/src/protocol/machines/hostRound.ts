@@ -2,7 +2,7 @@ import { compareIds } from '../jobTree.js';
 import type { Ctx } from '../ctx.js';
 import type { Effect } from '../effects.js';
 import { decideConsensus } from '../consensus.js';
-import { drawSample, sampleSize } from '../sampling.js';
+import { drawSample, sampleSize, sequentialPick } from '../sampling.js';
 import type { AggregateMessage, BlobRef, SubmitMessage } from '../messages/index.js';
 import {
   MAX_ATTEMPTS,
@@ -53,6 +53,16 @@ export function startRound(s: HostState, ctx: Ctx, effects: Effect[]): void {
 
 function drawRoundSample(s: HostState, ctx: Ctx): void {
   const pool = eligible(s.clients);
+  if (s.node.timing.distribution === 'sequential') {
+    // §6.3, sequential: one client per round, its turn by the round's place in the cycle
+    // (the root's round, a secondary job's local round); a retry moves the turn on.
+    const position = (s.upstream ? s.localRound : s.round) - 1 + s.attempt;
+    const pick = sequentialPick(s.node.order, new Set(pool), position);
+    s.sample = { seed: 0, threshold: 0, ...(pick === undefined ? {} : { only: pick }) };
+    s.sampled = new Set(pick === undefined ? [] : [pick]);
+    for (const c of s.submissions.keys()) s.sampled.add(c);
+    return;
+  }
   const k = sampleSize(pool.length, s.node.timing.sampleFraction);
   const { rule, sampled } = drawSample(pool, k, ctx.rng.int(0x7fffffff));
   s.sample = rule;

@@ -5,10 +5,14 @@ import { BlobRef, EvalMetrics, MemberStatusSchema, envelopeShape } from './commo
 // A host's full snapshot of its job (steps 1-8). Hosts publish one on every change and on
 // every heartbeat, with a rising `seq`; a member that missed one recovers from the next.
 
-/** How a round's clients are sampled: client c is sampled iff `sampleScore(seed, c) <= threshold`. */
+/**
+ * How a round's clients are sampled: client c is sampled iff `sampleScore(seed, c) <= threshold`,
+ * or, when `only` is set (a sequential cluster, PROTOCOL.md §6.3), iff c is `only`.
+ */
 export const SampleRule = z.strictObject({
   seed: z.number().int().min(0).max(0xffffffff),
   threshold: z.number().int().min(0).max(0xffffffff),
+  only: z.string().min(1).max(256).optional(),
 });
 export type SampleRule = z.infer<typeof SampleRule>;
 
