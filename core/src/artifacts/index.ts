@@ -1,0 +1,11 @@
+// Artifacts (docs/ARTIFACTS.md): ordered steps of federated analytics and training, run over
+// the job protocol. Everything here is pure: no libp2p, no tfjs, no file I/O.
+export * from './steps.js';
+export * from './plan.js';
+export * from './schema.js';
+export * from './compile.js';
+export * from './table.js';
+export * from './partial.js';
+export * from './privacy.js';
+export * from './resource.js';
+export * from './execute.js';
