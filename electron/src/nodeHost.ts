@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { CanopyNode } from '@canopy/core/node/runtime/canopyNode';
 import { AppApi } from '@canopy/core/node/appApi/appApi';
 import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
+import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
 import { serveApi } from '@canopy/core/node/appApi/serveApi';
 import { CallFrame } from '@canopy/core/node/appApi/rpcMessages';
 
@@ -17,9 +18,11 @@ interface ParentPort {
 /** Starts a node under `dataDir` and serves the app contract on `port` until the process ends. */
 export async function hostNode(port: ParentPort, dataDir: string): Promise<void> {
   const appLog = createAppLog();
-  const node = new CanopyNode({ dataDir, log: appLog.log });
+  // The owner answers in the app: which jobs to join, and whether to download their data.
+  const owner = createOwnerRelay();
+  const node = new CanopyNode({ dataDir, log: appLog.log, consent: owner.consent, invite: owner.invite });
   await node.start();
-  const api = new AppApi(canopyNodePort(node, { appLog }));
+  const api = new AppApi(canopyNodePort(node, { appLog, owner }));
   const session = serveApi(api, (frame) => port.postMessage(frame));
   port.on('message', ({ data }) => {
     const frame = CallFrame.safeParse(data);

@@ -5,6 +5,7 @@ import { CanopyNode } from '@canopy/core/node/runtime/index';
 import { createLog } from '@canopy/core/util';
 import { startUiServer, type UiServer } from '@canopy/core/node/appApi/index';
 import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
+import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
 import { intArg } from '../args.js';
 import { consentFromFlags, localDatasetFromFlag } from './nodeOptions.js';
 
@@ -71,13 +72,18 @@ async function runNode(flags: NodeFlags): Promise<void> {
   // With --ui the node's log lines also feed the app's Logs screen.
   const appLog = flags.ui ? createAppLog() : undefined;
   const log = appLog?.log ?? createLog('node');
+  // With --ui the owner answers in the app: job invitations always, and dataset consent
+  // unless a policy or --approve-datasets already decides it.
+  const owner = flags.ui ? createOwnerRelay() : undefined;
+  const askOwner = owner !== undefined && !flags.approveDatasets && flags.consentPolicy === undefined;
   const node = new CanopyNode({
     dataDir: flags.dataDir,
     ...(flags.listen ? { listen: flags.listen } : {}),
     ...(flags.bootstrap ? { bootstrap: flags.bootstrap } : {}),
     mdns: flags.mdns,
     loopbackCluster: flags.loopbackCluster,
-    consent: await consentFromFlags(flags),
+    consent: askOwner ? owner.consent : await consentFromFlags(flags),
+    ...(owner ? { invite: owner.invite } : {}),
     compute: flags.compute,
     syntheticTrainMs: flags.syntheticTrainMs,
     computeThreads: flags.computeThreads,
@@ -90,7 +96,7 @@ async function runNode(flags: NodeFlags): Promise<void> {
   await node.start();
   let ui: UiServer | undefined;
   if (flags.ui) {
-    ui = await startUiServer(canopyNodePort(node, { appLog }), { port: flags.uiPort });
+    ui = await startUiServer(canopyNodePort(node, { appLog, ...(owner ? { owner } : {}) }), { port: flags.uiPort });
     // The token is in the URL's fragment, which browsers never send over the network.
     process.stdout.write(`Canopy UI: ${ui.url}\n`);
   }

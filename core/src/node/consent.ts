@@ -5,6 +5,7 @@ import { parseDocument } from 'yaml';
 import { ManifestError } from '../util/errors.js';
 import { formatZodIssues } from '../protocol/manifest.js';
 import type { NodeStore } from './storage/nodeStore.js';
+import type { DatasetSpec } from '../ml/specs.js';
 
 // Data enters or leaves a machine only with its owner's consent (DESIGN.md, step 4). The
 // desktop app asks the owner; a headless node decides by a policy file or a flag. Either
@@ -32,6 +33,7 @@ export interface ConsentRequest {
   readonly dataset: {
     readonly name: string;
     readonly hash: string;
+    /** Bytes this node would download (its chunk in the distributor's index); 0 when it loads the data locally. */
     readonly size: number;
     readonly distributor?: string;
     readonly purpose: string;
@@ -49,11 +51,28 @@ export interface ConsentReceipt {
   readonly reason: string;
 }
 
-/** How a headless node decides: a policy, approve everything (test clusters), or nothing (refuse). */
-export type ConsentMode = { kind: 'policy'; policy: ConsentPolicy; source: string } | { kind: 'approve-all' } | { kind: 'none' };
+/** The owner's answer to a consent request (the desktop app's dialog). */
+export interface OwnerDecision {
+  readonly given: boolean;
+  /** Train on this dataset of the owner's instead of downloading the distributor's chunk. */
+  readonly localDataset?: DatasetSpec;
+  /** Why, in the owner's words or the app's; recorded in the receipt. */
+  readonly reason?: string;
+  /** The receipt the app already recorded for this answer (so it is not recorded twice). */
+  readonly receipt?: ConsentReceipt;
+}
 
-/** Decides a request by the node's mode. Pure. */
-export function decideConsent(mode: ConsentMode, req: ConsentRequest): { decision: 'approved' | 'refused'; by: 'policy' | 'flag'; reason: string } {
+/** Asks the owner; rejects or resolves `{ given: false }` when nobody can answer. */
+export type ConsentAsker = (request: ConsentRequest, signal: AbortSignal) => Promise<OwnerDecision>;
+
+/**
+ * How a node decides: a policy, approve everything (test clusters), nothing (refuse), or, with
+ * the desktop app or `canopy node --ui`, by asking the owner.
+ */
+export type ConsentMode = { kind: 'policy'; policy: ConsentPolicy; source: string } | { kind: 'approve-all' } | { kind: 'none' } | { kind: 'ask'; ask: ConsentAsker };
+
+/** Decides a request by a headless node's mode (every mode but 'ask'). Pure. */
+export function decideConsent(mode: Exclude<ConsentMode, { kind: 'ask' }>, req: ConsentRequest): { decision: 'approved' | 'refused'; by: 'policy' | 'flag'; reason: string } {
   if (mode.kind === 'approve-all') return { decision: 'approved', by: 'flag', reason: '--approve-datasets was given' };
   if (mode.kind === 'none') {
     return { decision: 'refused', by: 'policy', reason: 'this node has no consent policy; start it with --consent-policy <file> or --approve-datasets' };

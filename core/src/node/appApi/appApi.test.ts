@@ -67,7 +67,7 @@ describe('AppApi', () => {
     const answer = port.ask(request);
     const prompt = (await api.getSnapshot()).consents[0]!;
     await api.decideConsent({ id: prompt.id, approve: true, localDataset: { kind: 'fashion-mnist', path: '/data/fm' } });
-    expect(await answer).toEqual({ given: true, localDataset: { kind: 'fashion-mnist', path: '/data/fm' } });
+    expect(await answer).toMatchObject({ given: true, localDataset: { kind: 'fashion-mnist', path: '/data/fm' }, receipt: { decision: 'approved', by: 'owner' } });
   });
 
   it('revokes only a standing approval, and withdraws the node from the job', async () => {

@@ -88,7 +88,7 @@ export class AppApi implements ApiHandlers {
     for (const off of this.unsubscribe.splice(0)) off();
     for (const answer of this.invitationAnswers.values()) answer(false);
     this.invitationAnswers.clear();
-    for (const p of this.prompts.values()) (p.resolve as (a: ConsentAnswer) => void)({ given: false });
+    for (const p of this.prompts.values()) (p.resolve as (a: ConsentAnswer) => void)({ given: false, reason: 'the app closed before the owner answered' });
     this.prompts.clear();
     this.listeners.clear();
   }
@@ -156,7 +156,7 @@ export class AppApi implements ApiHandlers {
     const { request } = pending.value;
     const reason = !approve ? 'declined by the owner' : localDataset ? `approved by the owner with a local ${localDataset.kind} dataset` : 'approved by the owner';
     const receipt = await this.node.recordConsent(request as ConsentRequest, approve ? 'approved' : 'refused', reason);
-    (pending.resolve as (a: ConsentAnswer) => void)(approve ? { given: true, ...(localDataset ? { localDataset } : {}) } : { given: false });
+    (pending.resolve as (a: ConsentAnswer) => void)(approve ? { given: true, receipt, ...(localDataset ? { localDataset } : {}) } : { given: false, receipt });
     this.log('info', approve ? 'dataset approved' : 'dataset declined', { job: request.job, dataset: request.dataset.name, hash: request.dataset.hash });
     this.emit('consentClosed', { id });
     this.emit('receipt', toReceipt(receipt));
@@ -175,7 +175,7 @@ export class AppApi implements ApiHandlers {
     // Only the standing approval can be revoked; an older one was already superseded.
     if (target.decision !== 'approved' || latest?.id !== target.id) throw new BadInputError(`receipt ${id} is not a standing approval, so there is nothing to revoke`);
     const revoked = await this.node.recordConsent(target.request, 'revoked', 'revoked by the owner');
-    await this.node.withdraw(target.request.job, 'the owner revoked consent for its dataset');
+    await this.node.withdraw(target.request.rootJob, target.request.job, 'the owner revoked consent for its dataset');
     this.log('warn', 'consent revoked; leaving the job at its next stage', { job: target.request.job });
     this.emit('receipt', toReceipt(revoked));
     return toReceipt(revoked);

@@ -4,7 +4,10 @@ import type { Log } from '../../util/log.js';
 import type { CanopyNode } from '../runtime/canopyNode.js';
 import type { ConsentReceipt } from '../consent.js';
 import { ConsentLedger } from '../consent.js';
-import type { BackendChoice, BackendStatus, LogEntry, PeerInfo, TrainingJob } from './contract.js';
+import type { BackendChoice, BackendStatus, LogEntry, OutboxEntry, PeerInfo, TrainingJob } from './contract.js';
+import type { OwnerRelay } from './ownerRelay.js';
+import { probeBackends } from './probeBackends.js';
+import { selectBackend } from './selectBackend.js';
 import type { NodePort, NodePortEvents } from './nodePort.js';
 import { TypedEmitter } from '../runtime/events.js';
 
@@ -37,6 +40,12 @@ export function createAppLog(level = process.env.CANOPY_LOG ?? 'info', echo = tr
 /** Options of {@link canopyNodePort}. */
 export interface CanopyNodePortInit {
   readonly version?: string;
+  /**
+   * The relay whose `consent` and `invite` the node was built with: the app's dialogs then
+   * answer for the owner. Without it the node decides by its consent mode and joins every job
+   * that names it, and the Invitations screen and the consent dialog stay empty.
+   */
+  readonly owner?: OwnerRelay;
   /** The logger given to the node, so its lines reach the Logs screen. */
   readonly appLog?: AppLog;
   /** How often job states are sampled from the node's machines. Default 250 ms. */
@@ -54,29 +63,12 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
   const ledger = new ConsentLedger(node.store);
   const lastJob = new Map<string, string>();
   const lastMetric = new Map<string, string>();
-  let pinned: BackendChoice = node.options.backend ?? 'auto';
   const offs: (() => void)[] = [];
   if (init.appLog) offs.push(init.appLog.on((line) => events.emit('log', line)));
 
-  // The runtime records receipts itself when its consent mode decides; pick them up.
-  const seenReceipts = new Set<string>();
-  let receiptScan: Promise<void> | undefined;
-  const scanReceipts = (): void => {
-    receiptScan ??= ledger
-      .list()
-      .then((all) => {
-        for (const r of all) {
-          if (seenReceipts.has(r.id)) continue;
-          seenReceipts.add(r.id);
-          events.emit('consent:recorded', r);
-        }
-      })
-      .catch(() => undefined)
-      .finally(() => (receiptScan = undefined));
-  };
-  void ledger.list().then((all) => all.forEach((r) => seenReceipts.add(r.id)));
-  const consentSeen = new Map<string, string>();
-
+  let pinned: BackendChoice = node.options.backend ?? 'auto';
+  const candidates = probeBackends();
+  let measured: { backend: string; samplesPerSec: number } | undefined;
   const sample = (): void => {
     for (const status of node.jobs()) {
       const runner = node.runner(status.rootId);
@@ -92,14 +84,10 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
           stages: host ? [{ job: s.job, clientStage: host.clientStage, workerStage: host.workerStage, processStage: host.processStage }] : [],
           round: s.hostRound,
           rounds: s.sheet.stop.rounds,
-          status: memberStatus(s.status, s.done, host?.processStage ?? 0, s.role, s.refused),
+          status: runner.isWithdrawn(s.job) ? 'withdrawn' : memberStatus(s.status, s.done, host?.processStage ?? 0, s.role, s.refused),
           ...(s.stopReason ? { reason: s.stopReason } : {}),
         };
         const key = `${status.rootId}/${s.job}/${s.role}`;
-        if (s.role === 'client' && consentSeen.get(key) !== s.consent) {
-          consentSeen.set(key, s.consent);
-          if (s.consent === 'given' || s.consent === 'refused') scanReceipts();
-        }
         const text = JSON.stringify(job);
         if (lastJob.get(key) !== text) {
           lastJob.set(key, text);
@@ -124,24 +112,36 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
   offs.push(
     node.events.on('job:started', sample),
     node.events.on('machine:finished', sample),
+    node.events.on('job:withdrawn', sample),
     node.events.on('task:done', sample),
+    // The app records the owner's answers itself and reports them; these are the others.
+    node.events.on('consent:recorded', ({ receipt }) => receipt.by !== 'owner' && events.emit('consent:recorded', receipt)),
+    node.events.on('train:progress', (p) => events.emit('train:progress', p)),
+    node.events.on('outbox:sent', (o) => {
+      // Heartbeats say only "alive" and a status; the outbox lists what carries content.
+      if (o.type === 'heartbeat') return;
+      const blobBytes = o.blobs.reduce((sum, b) => sum + b.size, 0);
+      events.emit('outbox:sent', { at: new Date().toISOString(), rootId: o.rootId, job: o.job, round: o.round, kind: outboxKind(o.type), bytes: o.bytes + blobBytes, hashes: o.blobs.map((b) => b.hash), recipients: o.recipients });
+    }),
+    node.events.on('backend:measured', (m) => {
+      measured = m;
+      events.emit('backend:change', backend());
+    }),
   );
   const onPeers = () => events.emit('peers:change', undefined);
   node.libp2p.addEventListener('peer:connect', onPeers);
   node.libp2p.addEventListener('peer:disconnect', onPeers);
 
-  const backend = (): BackendStatus => ({
-    active: node.options.compute === 'synthetic' ? 'synthetic' : (node.options.backend ?? 'auto'),
-    pinned,
-    candidates: [
-      { name: 'tfjs-node-gpu', available: false, reason: 'not installed (needs CUDA and libtensorflow)' },
-      { name: 'tfjs-node', available: false, reason: 'not installed' },
-      { name: 'webgpu', available: false, reason: 'needs the desktop app' },
-      { name: 'webgl', available: false, reason: 'needs the desktop app' },
-      { name: 'wasm', available: true },
-      { name: 'cpu', available: true },
-    ],
-  });
+  const backend = (): BackendStatus => {
+    if (node.options.compute === 'synthetic') return { active: 'synthetic', pinned, candidates, reason: 'this node computes with synthetic arithmetic (a test cluster)' };
+    // tfjs names the native backends 'tensorflow'; say which package it is.
+    const configured = node.options.backend ?? 'auto';
+    const chosen = selectBackend(candidates, pinned);
+    const running = measured ? (measured.backend === 'tensorflow' ? (candidates[0]!.available ? 'tfjs-node-gpu' : 'tfjs-node') : measured.backend) : chosen.active;
+    const pending = pinned !== configured ? `the pin takes effect when the node next starts (it runs with '${configured}')` : undefined;
+    const reason = [chosen.reason, pending].filter(Boolean).join('; ');
+    return { active: running, pinned, candidates, ...(measured ? { samplesPerSec: measured.samplesPerSec } : {}), ...(reason ? { reason } : {}) };
+  };
 
   return {
     get peerId() {
@@ -156,17 +156,21 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
       return [...byPeer].map(([peerId, addresses]) => ({ peerId, addresses }));
     },
     on: (event, listener) => events.on(event, listener),
-    // The runtime does not yet ask before joining or before downloading (it decides by its
-    // consent mode); these are kept so that the app asks as soon as it offers the hooks.
-    setInvitationHandler: () => undefined,
-    setConsentHandler: () => undefined,
+    setInvitationHandler: (handler) => init.owner?.setInvitationHandler(handler),
+    setConsentHandler: (handler) => init.owner?.setConsentHandler(handler),
     receipts: (): Promise<ConsentReceipt[]> => ledger.list(),
     recordConsent: (request, decision, reason) => ledger.record(request, decision, 'owner', reason),
-    withdraw: async () => undefined,
+    withdraw: async (rootId, job, reason) => {
+      node.withdraw(rootId, job, reason);
+      sample();
+    },
+    // Threads are fixed when the compute pool starts; the limits are kept and shown.
     setLimits: async () => undefined,
     setBackend: async (choice) => {
       pinned = choice;
-      return backend();
+      const status = backend();
+      events.emit('backend:change', status);
+      return status;
     },
     backend,
     close() {
@@ -185,4 +189,11 @@ function memberStatus(status: number, done: boolean, processStage: number, role:
   if (status === 3) return role === 'client' ? 'training' : 'aggregating';
   if (status === 4) return 'submitted';
   return processStage === 0 ? 'loading-data' : 'waiting';
+}
+
+function outboxKind(type: string): OutboxEntry['kind'] {
+  if (type === 'submit' || type === 'init-params') return 'parameters';
+  if (type === 'aggregate') return 'aggregate';
+  if (type === 'ack') return 'ack';
+  return 'message';
 }

@@ -12,6 +12,10 @@ export type JobOffer = Omit<Invitation, 'id' | 'receivedAt' | 'status'>;
 export interface ConsentAnswer {
   readonly given: boolean;
   readonly localDataset?: LocalDataset;
+  /** Why, when nobody answered (the app closed). */
+  readonly reason?: string;
+  /** The receipt the app recorded for this answer; the node does not record it again. */
+  readonly receipt?: ConsentReceipt;
 }
 
 /** Events a node reports, named `noun:verb` as libp2p does. */
@@ -28,7 +32,7 @@ export interface NodePortEvents {
   'outbox:sent': Omit<OutboxEntry, 'id'>;
   /** A structured log line. */
   log: Omit<LogEntry, 'seq'>;
-  /** The node recorded a consent decision by itself (a policy or flag decided). */
+  /** The node recorded a consent decision by itself (a policy or flag decided, or nobody answered). */
   'consent:recorded': ConsentReceipt;
   /** The training backend changed or was measured. */
   'backend:change': BackendStatus;
@@ -57,8 +61,8 @@ export interface NodePort {
   receipts(): Promise<ConsentReceipt[]>;
   /** Records an owner's decision as a receipt. */
   recordConsent(request: ConsentRequest, decision: ConsentReceipt['decision'], reason: string): Promise<ConsentReceipt>;
-  /** Leaves a job at its next stage (after consent is revoked); resolves once it is scheduled. */
-  withdraw(job: string, reason: string): Promise<void>;
+  /** Leaves `job` of the job tree `rootId` (after consent is revoked); resolves once done. */
+  withdraw(rootId: string, job: string, reason: string): Promise<void>;
   /** Applies the owner's limits to the compute pool. */
   setLimits(limits: Limits): Promise<void>;
   /** Switches or pins the training backend. */

@@ -50,7 +50,7 @@ export async function createTestNodePort(): Promise<NodePort & {
     setConsentHandler: (h) => void (consent = h),
     receipts: () => ledger.list(),
     recordConsent: (req, decision, reason) => ledger.record(req, decision, 'owner', reason),
-    withdraw: async (job) => void withdrawn.push(job),
+    withdraw: async (_rootId, job) => void withdrawn.push(job),
     setLimits: async (l) => void limits.push(l),
     setBackend: async (choice) => {
       pinned = choice;

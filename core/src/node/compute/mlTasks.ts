@@ -1,4 +1,4 @@
-import type { AggregatorSpec, BackendPreference, DataSplit, ModelSpec, TrainSpec } from '../../ml/index.js';
+import type { AggregatorSpec, BackendInfo, BackendPreference, DataSplit, ModelSpec, TrainSpec } from '../../ml/index.js';
 import {
   createAggregator,
   createModel,
@@ -38,7 +38,7 @@ export interface MlTasks {
   initParams: { payload: { model: ModelSpec; seed: number }; result: { params: Uint8Array } };
   train: {
     payload: { key: string; model: ModelSpec; train: TrainSpec; global: Uint8Array; seed: number };
-    result: { params: Uint8Array; samples: number; loss: number; accuracy: number; samplesPerSec: number };
+    result: { params: Uint8Array; samples: number; loss: number; accuracy: number; samplesPerSec: number; backend: string };
   };
   evaluate: { payload: { key: string; model: ModelSpec; params: Uint8Array }; result: { loss: number; accuracy: number; samples: number } };
   aggregate: {
@@ -54,7 +54,7 @@ interface ThreadState {
   readonly data: Map<string, DataSplit>;
   readonly models: Map<string, Model>;
   readonly serverStates: Map<string, ServerState | undefined>;
-  backend?: Promise<unknown>;
+  backend?: Promise<BackendInfo>;
 }
 
 /** Builds the task handlers for one compute thread. */
@@ -99,7 +99,7 @@ export function mlTaskHandlers(backend: BackendPreference = 'auto'): Record<keyo
         onProgress: (p) => progress(p),
       });
       const bytes = encodeParams(model, getParams(m));
-      return { result: { params: bytes, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec }, transfer: [bytes.buffer as ArrayBuffer] };
+      return { result: { params: bytes, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec, backend: (await ready()).name }, transfer: [bytes.buffer as ArrayBuffer] };
     },
     evaluate: async ({ key, model, params }: MlTasks['evaluate']['payload']) => {
       const data = dataFor(key);

@@ -4,7 +4,8 @@ import { createCanopyNode, type CanopyLibp2p } from '../../net/createNode.js';
 import type { GossipChannel } from '../../net/gossipChannel.js';
 import { loadOrCreateIdentity } from '../../net/identity.js';
 import type { BackendPreference } from '../../ml/backend.js';
-import type { DatasetSpec } from '../../ml/specs.js';
+import type { DatasetSpec, ModelSpec, PartitionSpec } from '../../ml/specs.js';
+import { deriveJobSheet } from '../../protocol/jobSheet.js';
 import { rolesOf } from '../../protocol/jobTree.js';
 import type { BlobRef } from '../../protocol/messages/common.js';
 import { createLog, type Log } from '../../util/log.js';
@@ -48,6 +49,26 @@ export interface CanopyNodeOptions {
   readonly announceMs?: number;
   readonly faults?: NodeFaults;
   readonly log?: Log;
+  /**
+   * Asked before this node takes a client or worker role in an announced job (the desktop
+   * app's Invitations screen); the job is joined only if every such role is accepted. Without
+   * it, a node joins every job whose manifest names it. Jobs submitted to this node, and jobs
+   * resumed from disk, are not asked about again.
+   */
+  readonly invite?: (invitation: JobInvitation) => Promise<boolean>;
+}
+
+/** A job sheet offered to this node's owner: what the job wants from them, per role. */
+export interface JobInvitation {
+  readonly rootId: string;
+  readonly job: string;
+  readonly role: 'client' | 'worker';
+  readonly submitter: string;
+  readonly description?: string;
+  readonly model: ModelSpec;
+  readonly rounds: number;
+  readonly targetAccuracy?: number;
+  readonly dataset: { readonly source: DatasetSpec; readonly partition: PartitionSpec; readonly distributor?: string; readonly shard?: { readonly index: number; readonly of: number } };
 }
 
 /** What a node reports about itself. */
@@ -225,7 +246,13 @@ export class CanopyNode {
         this.notMine.add(a.rootId);
         return;
       }
-      if (rolesOf(tree, peers.memberOf(this.peerId)).length === 0) {
+      const roles = rolesOf(tree, peers.memberOf(this.peerId));
+      if (roles.length === 0) {
+        this.notMine.add(a.rootId);
+        return;
+      }
+      if (!(await this.accepted(opened, roles))) {
+        this.log.info({ rootId: a.rootId }, 'job declined by the owner');
         this.notMine.add(a.rootId);
         return;
       }
@@ -236,6 +263,42 @@ export class CanopyNode {
     } finally {
       this.pending.delete(a.rootId);
     }
+  }
+
+  // Offers each client and worker role to the owner, when the node has one to ask.
+  private async accepted(opened: OpenedSubmission, roles: { role: string; job: string }[]): Promise<boolean> {
+    const invite = this.options.invite;
+    if (!invite) return true;
+    const { tree, peers, submission } = opened;
+    const me = peers.memberOf(this.peerId);
+    const m = tree.manifest;
+    const asks = roles.flatMap(({ role, job }) => {
+      if (role !== 'client' && role !== 'worker') return [];
+      const sheet = deriveJobSheet(tree, job, role, me);
+      const d = sheet.dataset;
+      return [
+        invite({
+          rootId: tree.rootId,
+          job,
+          role,
+          submitter: submission.submitter,
+          ...(m.description === undefined ? {} : { description: m.description }),
+          model: sheet.model,
+          rounds: sheet.stop.rounds,
+          ...(sheet.stop.targetAccuracy === undefined ? {} : { targetAccuracy: sheet.stop.targetAccuracy }),
+          dataset: { source: d.source, partition: d.partition, ...(d.distributor === undefined ? {} : { distributor: peers.peerOf(d.distributor) }), ...(d.shard ? { shard: d.shard } : {}) },
+        }).catch(() => false),
+      ];
+    });
+    return (await Promise.all(asks)).every(Boolean);
+  }
+
+  /**
+   * Withdraws this node from `job` of the job tree `rootId` (its owner revoked consent): see
+   * {@link JobRunner.withdraw}. Resolves whether the node was taking part in it.
+   */
+  withdraw(rootId: string, job: string, reason: string): boolean {
+    return this.runners.get(rootId)?.withdraw(job, reason) ?? false;
   }
 
   private async adopt(opened: OpenedSubmission, ref: BlobRef, resumed: boolean, record?: RuntimeRecord): Promise<void> {

@@ -19,9 +19,10 @@ export function datasetHash(env: EffectEnv): string {
   return hashJson(env.tree.manifest.dataset);
 }
 
-/** `askConsent`: decide by the node's consent mode and record a receipt either way. */
+/** `askConsent`: decide by the node's consent mode (or ask the owner) and record a receipt either way. */
 export async function runAskConsent(env: EffectEnv, e: AskConsentEffect): Promise<Input> {
   const d = env.tree.manifest.dataset;
+  const mode = env.consent;
   const request: ConsentRequest = {
     job: e.job,
     rootJob: env.tree.rootId,
@@ -29,16 +30,36 @@ export async function runAskConsent(env: EffectEnv, e: AskConsentEffect): Promis
     dataset: {
       name: e.dataset.kind,
       hash: datasetHash(env),
-      size: 0,
+      // The owner is told what would be downloaded; a policy does not need to wait for it.
+      size: mode.kind === 'ask' && !env.localDataset ? await chunkSize(env, e.job) : 0,
       ...(d.distributor === undefined ? {} : { distributor: env.peers.peerOf(d.distributor) }),
       purpose: env.localDataset
         ? `train model ${env.tree.manifest.model.kind} in job ${e.job} on this node's own dataset (${env.localDataset.kind})`
         : `train model ${env.tree.manifest.model.kind} in job ${e.job} on a ${d.partition.kind} shard of ${e.dataset.kind}`,
     },
   };
-  const decision = decideConsent(env.consent, request);
+  let decision: { decision: 'approved' | 'refused'; by: 'policy' | 'flag' | 'owner'; reason: string };
+  if (mode.kind === 'ask') {
+    try {
+      const answer = await mode.ask(request, env.signal);
+      if (answer.given && answer.localDataset) env.ownerDatasets.set(e.job, answer.localDataset);
+      if (answer.receipt) {
+        // The app recorded the owner's answer itself; the runtime only acts on it.
+        env.events.emit('consent:recorded', { rootId: env.tree.rootId, receipt: answer.receipt });
+        env.log.info({ job: e.job, decision: answer.receipt.decision, by: 'owner' }, 'consent decided');
+        return { type: 'consent', job: e.job, given: answer.given && answer.receipt.decision === 'approved' };
+      }
+      decision = { decision: answer.given ? 'approved' : 'refused', by: 'owner', reason: answer.reason ?? (answer.given ? 'approved by the owner' : 'declined by the owner') };
+    } catch (err) {
+      if (env.signal.aborted) return { type: 'consent', job: e.job, given: false };
+      decision = { decision: 'refused', by: 'owner', reason: `the owner could not be asked: ${(err as Error).message}` };
+    }
+  } else {
+    decision = decideConsent(mode, request);
+  }
   try {
-    await env.ledger.record(request, decision.decision, decision.by, decision.reason);
+    const receipt = await env.ledger.record(request, decision.decision, decision.by, decision.reason);
+    env.events.emit('consent:recorded', { rootId: env.tree.rootId, receipt });
   } catch (err) {
     // Without a durable receipt there is no consent.
     env.log.error({ job: e.job, err: (err as Error).message }, 'could not record the consent receipt; refusing');
@@ -48,6 +69,26 @@ export async function runAskConsent(env: EffectEnv, e: AskConsentEffect): Promis
   return { type: 'consent', job: e.job, given: decision.decision === 'approved' };
 }
 
+/**
+ * The size of this member's chunk, read from the distributor's index (hashes and sizes, no
+ * data). The client asks for the offer along with consent (PROTOCOL.md §4.9); 0 when there is
+ * no distributor (the data is loaded locally) or the index does not come within 30 s.
+ */
+async function chunkSize(env: EffectEnv, job: string): Promise<number> {
+  const d = env.tree.manifest.dataset;
+  if (d.distributor === undefined) return 0;
+  const from = [env.peers.peerOf(d.distributor)];
+  const until = Date.now() + 30_000;
+  let index = env.datasetIndexOf(job);
+  while (!index && Date.now() < until && !env.signal.aborted) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    index = env.datasetIndexOf(job);
+  }
+  if (!index || !(await env.blobs.fetch(index, from, { maxBytes: MAX_JSON_BLOB_BYTES, signal: env.signal }))) return 0;
+  const parsed = DatasetIndex.safeParse(await env.blobs.getJson(index.hash));
+  return parsed.success ? (parsed.data[env.me]?.train.size ?? 0) : 0;
+}
+
 /** `loadDataset`: the node's own dataset, the local shard, or the chunk named in the distributor's index. */
 export async function runLoadDataset(env: EffectEnv, e: LoadDatasetEffect): Promise<Input> {
   const started = performance.now();
@@ -55,8 +96,9 @@ export async function runLoadDataset(env: EffectEnv, e: LoadDatasetEffect): Prom
   const owner = { member: env.me, trainSeed: env.tree.manifest.train.seed };
   try {
     let loaded: { train: number };
-    if (env.localDataset) {
-      loaded = await env.compute.loadData(key, { kind: 'local', dataset: env.localDataset, partition: { kind: 'iid' }, seed: 0, shard: { index: 0, of: 1 } }, owner);
+    const own = env.ownerDatasets.get(e.job) ?? env.localDataset;
+    if (own) {
+      loaded = await env.compute.loadData(key, { kind: 'local', dataset: own, partition: { kind: 'iid' }, seed: 0, shard: { index: 0, of: 1 } }, owner);
     } else if (e.source.kind === 'local') {
       loaded = await env.compute.loadData(key, { kind: 'local', dataset: e.source.dataset, partition: e.source.partition, seed: e.source.seed, shard: e.source.shard }, owner);
     } else {

@@ -1,5 +1,6 @@
 import type { DatasetSpec } from '../../ml/specs.js';
 import type { JobTree } from '../../protocol/jobTree.js';
+import type { BlobRef } from '../../protocol/messages/common.js';
 import type { MemberId } from '../../protocol/manifest.js';
 import type { Log } from '../../util/log.js';
 import type { ConsentLedger, ConsentMode } from '../consent.js';
@@ -30,6 +31,10 @@ export interface EffectEnv {
   readonly faults: NodeFaults;
   /** A dataset the owner pointed this node at, used instead of the manifest's data. */
   readonly localDataset?: DatasetSpec;
+  /** Datasets the owner chose in the consent dialog instead of the download, by job. */
+  readonly ownerDatasets: Map<string, DatasetSpec>;
+  /** The distributor's index a client of `job` was offered, if any yet (read from its machine). */
+  readonly datasetIndexOf: (job: string) => BlobRef | null;
   /** Largest dataset chunk this node downloads. */
   readonly maxDataBytes: number;
   readonly signal: AbortSignal;

@@ -1,5 +1,6 @@
 import type { Role } from '../../protocol/jobSheet.js';
 import type { BlobRef } from '../../protocol/messages/common.js';
+import type { ConsentReceipt } from '../consent.js';
 
 /** What a {@link CanopyNode} reports, by event name (`noun:verb`). */
 export interface CanopyNodeEvents {
@@ -17,6 +18,16 @@ export interface CanopyNodeEvents {
   'state:published': { rootId: string; job: string; round: number; processStage: number; global: BlobRef | null };
   /** A gossip message was rejected (non-member, forged, malformed, incoherent). */
   'message:rejected': { rootId: string; topic: string; from: string; reason: string };
+  /** A consent decision was recorded (by policy, flag, or the owner). */
+  'consent:recorded': { rootId: string; receipt: ConsentReceipt };
+  /** Local training reported progress within a round (about 20 times per epoch). */
+  'train:progress': { rootId: string; job: string; round: number; epoch: number; epochs: number; batch: number; batches: number; samplesPerSec: number };
+  /** A message left this node, with the blobs it offers for download and who receives it. */
+  'outbox:sent': { rootId: string; job: string; round: number; type: string; bytes: number; blobs: BlobRef[]; recipients: string[] };
+  /** A training task measured the compute backend's throughput. */
+  'backend:measured': { backend: string; samplesPerSec: number };
+  /** This node withdrew from a job (its owner revoked consent); it stays silent from then on. */
+  'job:withdrawn': { rootId: string; job: string; reason: string };
   /** A compute task finished on this node. */
   'task:done': { rootId: string; job: string; task: 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'loadDataset'; round: number; ms: number };
 }

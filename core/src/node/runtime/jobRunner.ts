@@ -46,7 +46,7 @@ export interface JobRunnerInit {
   readonly me: string;
   readonly log: Log;
   readonly counters: TrafficCounters;
-  readonly env: Omit<EffectEnv, 'tree' | 'peers' | 'me' | 'submitter' | 'signal' | 'log'>;
+  readonly env: Omit<EffectEnv, 'tree' | 'peers' | 'me' | 'submitter' | 'signal' | 'log' | 'ownerDatasets' | 'datasetIndexOf'>;
 }
 
 /**
@@ -64,6 +64,7 @@ export class JobRunner {
   private readonly rngs = new Map<string, Rng>();
   private readonly tasks: (() => Promise<void>)[] = [];
   private readonly doneKeys = new Set<string>();
+  private readonly withdrawn = new Set<string>();
   private readonly abort = new AbortController();
   private readonly env: EffectEnv;
   private readonly trees: Map<string, JobTree>;
@@ -76,7 +77,20 @@ export class JobRunner {
   constructor(private readonly init: JobRunnerInit) {
     this.tree = init.opened.tree;
     this.trees = new Map([[this.tree.rootId, this.tree]]);
-    this.env = { ...init.env, tree: this.tree, peers: init.opened.peers, me: init.me, submitter: init.opened.submission.submitter, signal: this.abort.signal, log: init.log };
+    this.env = {
+      ...init.env,
+      tree: this.tree,
+      peers: init.opened.peers,
+      me: init.me,
+      submitter: init.opened.submission.submitter,
+      signal: this.abort.signal,
+      log: init.log,
+      ownerDatasets: new Map(),
+      datasetIndexOf: (job) => {
+        const m = this.machines.find((x) => x.role === 'client' && x.job === job);
+        return m?.state.role === 'client' ? m.state.datasetIndex : null;
+      },
+    };
   }
 
   /** The roles this member plays. */
@@ -127,6 +141,34 @@ export class JobRunner {
     if (!m || m.state.role !== 'host') return undefined;
     const s = m.state;
     return { round: s.round, processStage: s.processStage, global: s.global, stopReason: s.stopReason, metrics: s.metrics };
+  }
+
+  /**
+   * Withdraws this member's client and worker machines of `job` (its owner revoked consent):
+   * from now on they take no input, so they send no heartbeat, ACK, vote or submission. A
+   * task in flight finishes but its result is dropped. The protocol is unchanged: the host
+   * counts the member offline after missed heartbeats and goes on with its quorum. Returns
+   * whether any machine was withdrawn.
+   */
+  withdraw(job: string, reason: string): boolean {
+    const mine = this.machines.filter((m) => m.job === job && (m.role === 'client' || m.role === 'worker') && !this.withdrawn.has(m.key));
+    for (const m of mine) {
+      this.withdrawn.add(m.key);
+      for (const [id, t] of this.timers) {
+        if (!id.startsWith(`${m.key}|`)) continue;
+        clearTimeout(t);
+        this.timers.delete(id);
+      }
+    }
+    if (mine.length === 0) return false;
+    this.init.log.warn({ job, roles: mine.map((m) => m.role), reason }, 'withdrawn from the job');
+    this.env.events.emit('job:withdrawn', { rootId: this.tree.rootId, job, reason });
+    return true;
+  }
+
+  /** Whether this member withdrew from `job`. */
+  isWithdrawn(job: string): boolean {
+    return this.machines.some((m) => m.job === job && this.withdrawn.has(m.key));
   }
 
   /** Machines' states, for status reports and tests. */
@@ -219,6 +261,7 @@ export class JobRunner {
   }
 
   private async step(m: Machine, input: Input): Promise<void> {
+    if (this.withdrawn.has(m.key)) return;
     let effects: Effect[];
     try {
       const r = stepMachine(m.state, input, { now: Date.now(), rng: this.rngs.get(m.key)! });
@@ -304,6 +347,7 @@ export class JobRunner {
   private publish(m: Machine, topic: string, message: Message): void {
     const ch = this.channels.get(topic);
     const bytes = encodeMessage(message);
+    this.env.events.emit('outbox:sent', { rootId: this.tree.rootId, job: message.job, round: message.round, type: message.type, bytes: bytes.byteLength, blobs: blobsNamed(message.payload), recipients: this.topicMembers(message.job) });
     if (ch) {
       this.init.counters.messagesSent++;
       void ch.publish(bytes, { signal: this.abort.signal }).then(
@@ -316,6 +360,17 @@ export class JobRunner {
     // Gossip does not echo our own messages: hand them to this node's other machines on the topic.
     this.deliver(topic, message, m.key);
     if (m.role === 'host') this.mirror(m, message);
+  }
+
+  // Who receives a message on `job`'s topic: its host, workers and clients (and the
+  // distributor of a leaf), this member aside.
+  private topicMembers(job: string): string[] {
+    const node = this.tree.jobs.get(job);
+    if (!node) return [];
+    const all = new Set([node.host, ...node.workers, ...node.clients.map((c) => c.peer)]);
+    if (node.leaf && this.tree.distributor) all.add(this.tree.distributor);
+    all.delete(this.init.me);
+    return [...all];
   }
 
   // A host serves what its messages name (the manifest, inputs, the global model it
@@ -352,4 +407,10 @@ export class JobRunner {
 /** Checkpoints are stored per (root job, job), so two submissions of one name never mix. */
 export function checkpointKey(tree: JobTree, job: string): string {
   return `${tree.rootId}:${job}`;
+}
+
+/** The blobs a message's payload names (parameters, aggregates, inputs lists, indexes). */
+function blobsNamed(payload: unknown): BlobRef[] {
+  if (typeof payload !== 'object' || payload === null) return [];
+  return Object.values(payload).filter((v): v is BlobRef => typeof v === 'object' && v !== null && typeof (v as BlobRef).hash === 'string' && typeof (v as BlobRef).size === 'number');
 }

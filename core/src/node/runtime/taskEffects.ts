@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AggregateEffect, EvaluateEffect, FetchBlobEffect, InitParamsEffect, TrainEffect } from '../../protocol/effects.js';
 import type { Input } from '../../protocol/inputs.js';
 import { BlobRef } from '../../protocol/messages/common.js';
-import type { AggregateInput } from './compute/computeBackend.js';
+import type { AggregateInput, TrainProgress } from './compute/computeBackend.js';
 import { MAX_JSON_BLOB_BYTES, type EffectEnv } from './effectEnv.js';
 import { globalProviders, inputProviders } from './providers.js';
 
@@ -34,8 +34,16 @@ export async function runTrain(env: EffectEnv, e: TrainEffect): Promise<Input> {
     const global = await env.blobs.store.get(e.global.hash);
     const shard = env.tree.shardIndex.get(env.me) ?? 0;
     const seed = e.train.seed + e.round * 100_003 + shard;
-    const r = await env.compute.train(dataKey(env, e.job), e.model, e.train, global, seed);
+    const rootId = env.tree.rootId;
+    const onProgress = (p: TrainProgress) => {
+      // Samples so far over time so far: the live figure the app shows while a round trains.
+      const seconds = (performance.now() - started) / 1000;
+      const samplesPerSec = seconds > 0 ? ((p.epoch * p.batches + p.batch) * e.train.batchSize) / seconds : 0;
+      env.events.emit('train:progress', { rootId, job: e.job, round: e.round, epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches, samplesPerSec });
+    };
+    const r = await env.compute.train(dataKey(env, e.job), e.model, e.train, global, seed, { onProgress });
     const ref = await env.blobs.store.put(r.params);
+    if (r.backend !== undefined && r.samplesPerSec !== undefined) env.events.emit('backend:measured', { backend: r.backend, samplesPerSec: r.samplesPerSec });
     done(env, e.job, 'train', e.round, started);
     return { type: 'trained', job: e.job, round: e.round, ref, samples: r.samples, loss: finite(r.loss, 1e9), accuracy: finite(r.accuracy, 0) };
   } catch (err) {

@@ -9,6 +9,20 @@ export interface TrainOutcome {
   readonly samples: number;
   readonly loss: number;
   readonly accuracy: number;
+  /** Training throughput, when the backend measured it. */
+  readonly samplesPerSec?: number;
+  /** The tfjs backend that trained (e.g. 'wasm', 'tensorflow'), when there is one. */
+  readonly backend?: string;
+}
+
+/** Local training's progress within one task (the ML backend reports it about 20 times per epoch). */
+export interface TrainProgress {
+  /** 0-based. */
+  readonly epoch: number;
+  readonly epochs: number;
+  /** 1-based: batches done in this epoch. */
+  readonly batch: number;
+  readonly batches: number;
 }
 
 /** Whose data a key holds: the member id and the job's training seed. */
@@ -46,7 +60,7 @@ export interface ComputeBackend {
    */
   loadData(key: string, source: DataSource, owner: DataOwner): Promise<{ train: number; test: number }>;
   initParams(model: ModelSpec, seed: number): Promise<Uint8Array>;
-  train(key: string, model: ModelSpec, train: TrainSpec, global: Uint8Array, seed: number): Promise<TrainOutcome>;
+  train(key: string, model: ModelSpec, train: TrainSpec, global: Uint8Array, seed: number, opts?: { onProgress?: (p: TrainProgress) => void }): Promise<TrainOutcome>;
   evaluate(key: string, model: ModelSpec, params: Uint8Array): Promise<{ loss: number; accuracy: number; samples: number }>;
   /** Deterministic: the same inputs in the same order give the same bytes. */
   aggregate(stateKey: string, model: ModelSpec, aggregator: AggregatorSpec, base: Uint8Array, inputs: readonly AggregateInput[]): Promise<Uint8Array>;

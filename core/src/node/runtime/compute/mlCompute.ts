@@ -4,7 +4,7 @@ import { loadDataset } from '../../../ml/data/loadDataset.js';
 import { paramCount } from '../../../ml/layout.js';
 import type { ModelSpec } from '../../../ml/specs.js';
 import { ComputePool } from '../../compute/computePool.js';
-import type { ComputeBackend } from './computeBackend.js';
+import type { ComputeBackend, TrainProgress } from './computeBackend.js';
 
 /**
  * Real training on compute threads (ComputePool), so a node that trains still answers gossip
@@ -24,9 +24,10 @@ export function mlCompute({ threads = 1, backend = 'auto' }: { threads?: number;
       return { train: r.train, test: r.test };
     },
     initParams: async (model, seed) => (await pool.run('initParams', { model, seed })).params,
-    train: async (key, model, train, global, seed) => {
-      const r = await pool.run('train', { key, model, train, global, seed }, { affinity: key });
-      return { params: r.params, samples: r.samples, loss: r.loss, accuracy: r.accuracy };
+    train: async (key, model, train, global, seed, opts) => {
+      const onProgress = opts?.onProgress;
+      const r = await pool.run('train', { key, model, train, global, seed }, { affinity: key, ...(onProgress ? { onProgress: (p) => onProgress(p as TrainProgress) } : {}) });
+      return { params: r.params, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec, backend: r.backend };
     },
     evaluate: (key, model, params) => pool.run('evaluate', { key, model, params }, { affinity: key }),
     aggregate: async (stateKey, model, aggregator, base, inputs) =>
