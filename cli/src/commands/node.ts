@@ -7,7 +7,7 @@ import { startUiServer, type UiServer } from '@canopy/core/node/appApi/index';
 import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
 import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
 import { intArg } from '../args.js';
-import { consentFromFlags, localDatasetFromFlag } from './nodeOptions.js';
+import { consentFromFlags, datasetsFromFlags, localDatasetFromFlag } from './nodeOptions.js';
 
 const ROLES = ['host', 'client', 'worker', 'distributor'] as const;
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -22,6 +22,8 @@ interface NodeFlags {
   approveDatasets: boolean;
   consentPolicy?: string;
   localData?: string;
+  dataset?: string[];
+  serveResults: boolean;
   compute: 'ml' | 'synthetic';
   syntheticTrainMs: number;
   computeThreads: number;
@@ -54,6 +56,8 @@ export function nodeCommand(): Command {
     .option('--approve-datasets', 'approve every dataset request (test clusters only)', false)
     .option('--consent-policy <file>', 'YAML/JSON policy: approve: {jobs: [...], submitters: [...], datasets: [sha256...]}')
     .option('--local-data <spec>', 'train on this dataset instead of the job\'s (JSON or a YAML file with a dataset spec)')
+    .option('--dataset <name=file...>', 'register a CSV file under a name that artifacts can use (docs/ARTIFACTS.md); repeatable')
+    .option('--serve-results', 'as a root host, let artifact results be downloaded where the artifact allows it', false)
     .addOption(new Option('--compute <kind>', 'ml: real training on a worker thread; synthetic: stand-in arithmetic (protocol tests)').choices(['ml', 'synthetic'] as const).default('ml'))
     .addOption(new Option('--synthetic-train-ms <ms>', 'with --compute synthetic: how long each training task takes').argParser(intArg(0, 3_600_000)).default(0).hideHelp())
     .option('--compute-threads <n>', 'training threads', intArg(1, 64), 1)
@@ -90,6 +94,8 @@ async function runNode(flags: NodeFlags): Promise<void> {
     backend: flags.backend,
     maxDataBytes: flags.maxDataMb * 2 ** 20,
     ...(await localDatasetFromFlag(flags.localData).then((d) => (d ? { localDataset: d } : {}))),
+    datasets: await datasetsFromFlags(flags.dataset),
+    serveResults: flags.serveResults,
     ...(flags.fault === 'lie-aggregate' ? { faults: { lieAggregates: true } } : {}),
     log,
   });

@@ -1,4 +1,6 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { DatasetSpec } from '@canopy/core/ml';
 import { ManifestError, BadInputError } from '@canopy/core/util';
@@ -33,4 +35,24 @@ export async function localDatasetFromFlag(value: string | undefined): Promise<D
   const parsed = DatasetSpec.safeParse(raw);
   if (!parsed.success) throw new ManifestError('--local-data', parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));
   return parsed.data;
+}
+
+/**
+ * Named datasets from `--dataset name=file.csv` (repeatable): what artifacts name in
+ * `data.dataset`. Each file must be readable now, so a typo fails at start, not mid-job.
+ */
+export async function datasetsFromFlags(values: readonly string[] | undefined): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const v of values ?? []) {
+    const eq = v.indexOf('=');
+    const name = eq > 0 ? v.slice(0, eq) : '';
+    const file = eq > 0 ? v.slice(eq + 1) : '';
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || file === '') throw new BadInputError(`--dataset ${v}: expected <name>=<file.csv>, the name made of letters, digits and . _ -`);
+    if (out.has(name)) throw new BadInputError(`--dataset: the name "${name}" is given twice`);
+    await access(file, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
+      throw new BadInputError(`--dataset ${name}=${file}: cannot read the file (${err.code ?? err.message})`);
+    });
+    out.set(name, resolve(file));
+  }
+  return out;
 }

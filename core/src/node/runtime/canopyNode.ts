@@ -43,6 +43,10 @@ export interface CanopyNodeOptions {
   readonly syntheticTrainMs?: number;
   /** Train on this dataset instead of the manifest's shard or the distributor's chunk. */
   readonly localDataset?: DatasetSpec;
+  /** Datasets the owner registered by name, for artifacts: name → CSV file. */
+  readonly datasets?: ReadonlyMap<string, string>;
+  /** Whether this node, as a root host, lets an artifact's result be downloaded (the artifact must allow it too). */
+  readonly serveResults?: boolean;
   /** Largest dataset chunk downloaded (default 512 MiB). */
   readonly maxDataBytes?: number;
   /** Root hosts announce their jobs this often (default 2 s). */
@@ -316,6 +320,7 @@ export class CanopyNode {
       me,
       log: this.log.child({ rootId: tree.rootId, member: me }),
       counters: this.counters,
+      ...(this.options.datasets ? { datasets: this.options.datasets } : {}),
       env: {
         blobs: this.blobs,
         compute: this.compute!,
@@ -370,7 +375,7 @@ export class CanopyNode {
         round: live?.round ?? 0,
         processStage: finished ? 3 : (live?.processStage ?? 0),
         final: finished ? (live?.global ?? record.final) : null,
-        downloadable: finished && tree.manifest.allowModelDownload,
+        downloadable: finished && tree.manifest.allowModelDownload && (tree.manifest.artifact === undefined || this.options.serveResults === true),
         stopReason: live?.stopReason ?? record.reason,
         metrics: live?.metrics ?? null,
       };

@@ -18,6 +18,7 @@ import type { OpenedSubmission } from './submission.js';
 import { fetchGlobal, runAggregate, runEvaluate, runInitParams, runTrain } from './taskEffects.js';
 import { globalProviders } from './providers.js';
 import { scoreJobTopic } from './topicScore.js';
+import { artifactCompute } from './compute/artifactCompute.js';
 
 /** Traffic a node sent, summed over its jobs. */
 export interface TrafficCounters {
@@ -46,6 +47,8 @@ export interface JobRunnerInit {
   readonly me: string;
   readonly log: Log;
   readonly counters: TrafficCounters;
+  /** Datasets the node's owner registered by name (`canopy node --dataset`), for artifacts. */
+  readonly datasets?: ReadonlyMap<string, string>;
   readonly env: Omit<EffectEnv, 'tree' | 'peers' | 'me' | 'submitter' | 'signal' | 'log' | 'ownerDatasets' | 'datasetIndexOf'>;
 }
 
@@ -77,6 +80,8 @@ export class JobRunner {
   constructor(private readonly init: JobRunnerInit) {
     this.tree = init.opened.tree;
     this.trees = new Map([[this.tree.rootId, this.tree]]);
+    // An artifact job computes with the artifact's backend, over the node's own (docs/ARTIFACTS.md).
+    if (this.tree.manifest.artifact) init = { ...init, env: { ...init.env, compute: artifactCompute({ tree: this.tree, inner: init.env.compute, datasets: init.datasets ?? new Map() }) } };
     this.env = {
       ...init.env,
       tree: this.tree,
