@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseManifest } from '@canopy/core/protocol';
+import { isArtifactDocument, parseYamlDocument } from '@canopy/core/artifacts/index';
+import { runArtifactLocal } from './artifactLocal.js';
 import { planLocalCluster } from '@canopy/core/node/runtime/index';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { intArg } from '../args.js';
@@ -33,7 +35,7 @@ export function localCommand(): Command {
         '<work-dir>/logs. Under --json the last stdout line is\n' +
         '{job, rounds, accuracy, loss, wallSeconds, bytesSent, messages}.',
     )
-    .argument('<manifest>', 'job manifest (YAML)')
+    .argument('<manifest>', 'job or artifact manifest (YAML); for an Artifact (docs/ARTIFACTS.md) the result is printed instead')
     .option('--work-dir <dir>', 'node data dirs, logs and the rewritten manifest (default: a new temp dir, removed afterwards)')
     .option('--keep', 'keep the temp work dir', false)
     .addOption(new Option('--compute <kind>', 'ml: real training; synthetic: stand-in arithmetic').choices(['ml', 'synthetic'] as const).default('ml'))
@@ -49,6 +51,12 @@ async function runLocal(file: string, flags: LocalFlags): Promise<void> {
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new CanopyError(ErrorCode.BadInput, `cannot read ${file}: ${err.code ?? err.message}`);
   });
+  // An Artifact runs the same way; its result is what it prints (artifactLocal.ts).
+  const doc = parseYamlDocument(text, file);
+  if (isArtifactDocument(doc)) {
+    await runArtifactLocal(file, doc, flags);
+    return;
+  }
   const manifest = parseManifest(text, file);
   const tempDir = flags.workDir === undefined;
   const workDir = flags.workDir ? resolve(flags.workDir) : await mkdtemp(join(tmpdir(), 'canopy-local-'));

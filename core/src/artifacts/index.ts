@@ -9,3 +9,4 @@ export * from './partial.js';
 export * from './privacy.js';
 export * from './resource.js';
 export * from './execute.js';
+export * from './result.js';
