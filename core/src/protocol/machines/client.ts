@@ -147,9 +147,7 @@ function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): v
   if (p.datasetFlag && s.acked === 1 && s.consent === 'unasked') {
     s.consent = 'asked';
     effects.push({ type: 'askConsent', job: s.job, dataset: s.sheet.dataset.source });
-    // Ask for the distributor's index now (its hashes and sizes, no data), so the owner is
-    // told how much would be downloaded; the chunk itself is fetched only after consent.
-    if (s.sheet.dataset.distributor !== undefined && !s.datasetIndex) publishAsMember(s, 'client', ctx, effects, { type: 'dataset-request', payload: {} }, s.hostRound);
+    requestOfferWhileAsking(s, ctx, effects);
   }
   // Step 5: the root asks this client for initial parameters (only when no worker answered).
   if (p.processStage === 0 && p.initFrom?.member === s.member && p.initFrom.role === 'client' && !s.init) {
@@ -157,6 +155,13 @@ function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): v
     effects.push({ type: 'initParams', job: s.job, model: s.sheet.model, seed: s.sheet.train.seed });
   }
   maybeStartWork(s, ctx, effects);
+}
+
+// While the owner is being asked, ask for the distributor's index (its hashes and sizes, no
+// data), so the owner is told how much would be downloaded; the chunk itself is fetched only
+// after consent. Repeated each heartbeat: the distributor answers at most once per heartbeat.
+function requestOfferWhileAsking(s: ClientState, ctx: Ctx, effects: Effect[]): void {
+  if (s.consent === 'asked' && s.sheet.dataset.distributor !== undefined && !s.datasetIndex) publishAsMember(s, 'client', ctx, effects, { type: 'dataset-request', payload: {} }, s.hostRound);
 }
 
 function loadIfPossible(s: ClientState, ctx: Ctx, effects: Effect[]): void {
@@ -205,6 +210,7 @@ function maybeSubmit(s: ClientState, ctx: Ctx, effects: Effect[]): void {
 function onHeartbeatTimer(s: ClientState, ctx: Ctx, effects: Effect[]): void {
   armHeartbeat(s, ctx, effects);
   publishHeartbeat(s, 'client', ctx, effects);
+  requestOfferWhileAsking(s, ctx, effects);
   loadIfPossible(s, ctx, effects);
   const w = s.work;
   const p = s.host;

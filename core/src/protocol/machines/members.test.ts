@@ -145,6 +145,10 @@ describe('client', () => {
     expect(ofType(e, 'askConsent')).toHaveLength(1);
     expect(publishedOf(e, 'dataset-request')).toHaveLength(1);
     expect(ofType(e, 'loadDataset')).toHaveLength(0);
+    // Until the offer comes, again on each heartbeat (the distributor rate-limits its answers).
+    expect(publishedOf(runAll(stepClient, s, [{ type: 'timer', id: 'hb' }]), 'dataset-request')).toHaveLength(1);
+    const offer = msg(TD, 'J#0', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('idx'), clients: 2 });
+    expect(publishedOf(runAll(stepClient, s, [{ type: 'message', message: offer }, { type: 'timer', id: 'hb' }]), 'dataset-request')).toHaveLength(0);
   });
 
   it('with a distributor: ask for the offer, then load the shards from the index', () => {
