@@ -53,7 +53,7 @@ export function LineChart({ title, series, yFormat = (v) => v.toFixed(2), yMin, 
             {t}
           </text>
         ))}
-        <text className="axis-label" x={W - PAD.right} y={H - 10} textAnchor="end">
+        <text className="axis-label" x={PAD.left - 8} y={H - 10} textAnchor="end">
           round
         </text>
         {series.map((s) =>

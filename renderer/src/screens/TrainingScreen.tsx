@@ -61,7 +61,7 @@ function JobPanel({ job }: { job: TrainingJob }) {
         </div>
         <div className="kpis">
           <Kpi label="Round" value={`${job.round} / ${job.rounds}`} testId="round" />
-          <Kpi label="Accuracy" value={last ? formatPercent(last.accuracy) : '—'} />
+          <Kpi label="Accuracy" value={last ? formatPercent(last.accuracy) : '—'} testId="accuracy" />
           <Kpi label="Loss" value={last ? last.loss.toFixed(3) : '—'} />
           <Kpi label="Backend" value={backend?.active ?? '—'} sub={progress ? `${formatRate(progress.samplesPerSec)} samples/s` : backend?.samplesPerSec ? `${formatRate(backend.samplesPerSec)} samples/s` : undefined} />
         </div>

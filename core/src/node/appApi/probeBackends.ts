@@ -21,12 +21,12 @@ function installed(pkg: string): boolean {
 export function probeBackends(): BackendCandidate[] {
   const cuda = existsSync('/proc/driver/nvidia/version') || existsSync('/usr/local/cuda');
   const gpuPkg = installed('@tensorflow/tfjs-node-gpu');
-  const noEngine = 'needs a browser engine (a hidden app window, not built yet); this node trains in Node.js';
+  const noEngine = 'needs a GPU window in the desktop app (not built yet)';
   return [
-    gpuPkg && cuda ? { name: 'tfjs-node-gpu', available: true } : { name: 'tfjs-node-gpu', available: false, reason: gpuPkg ? 'no CUDA driver found' : 'not installed (@tensorflow/tfjs-node-gpu, with CUDA)' },
+    gpuPkg && cuda ? { name: 'tfjs-node-gpu', available: true } : { name: 'tfjs-node-gpu', available: false, reason: gpuPkg ? 'no CUDA driver found' : 'not installed (needs CUDA)' },
     { name: 'webgpu', available: false, reason: noEngine },
     { name: 'webgl', available: false, reason: noEngine },
-    installed('@tensorflow/tfjs-node') ? { name: 'tfjs-node', available: true } : { name: 'tfjs-node', available: false, reason: 'not installed (@tensorflow/tfjs-node)' },
+    installed('@tensorflow/tfjs-node') ? { name: 'tfjs-node', available: true } : { name: 'tfjs-node', available: false, reason: 'not installed' },
     installed('@tensorflow/tfjs-backend-wasm') ? { name: 'wasm', available: true } : { name: 'wasm', available: false, reason: 'not installed (@tensorflow/tfjs-backend-wasm)' },
     { name: 'cpu', available: true },
   ];
