@@ -94,9 +94,10 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
           events.emit('job:update', job);
         }
         const metrics = host?.metrics;
-        if (metrics) {
-          // The host's metrics are those of the last closed round.
-          const round = host.processStage === 3 ? s.hostRound : Math.max(1, s.hostRound - 1);
+        // The host sets its metrics when it closes a round's training (stage 2): in stages 2
+        // and 3 they are this round's, while the next round trains (stage 1) the previous one's.
+        const round = host && host.processStage >= 2 ? s.hostRound : s.hostRound - 1;
+        if (metrics && round >= 1) {
           const mKey = `${status.rootId}/${s.job}`;
           const mText = `${round}:${metrics.loss}:${metrics.accuracy}`;
           if (lastMetric.get(mKey) !== mText) {
