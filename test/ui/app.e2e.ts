@@ -111,6 +111,12 @@ describe('canopy node --ui in Chromium', () => {
     const dialog = page.getByRole('dialog');
     await dialog.waitFor({ timeout: 60_000 });
     await dialog.getByText('digits-declined').first().waitFor();
+    // The owner looks at a dataset of their own first: its labels and a few samples.
+    await dialog.getByRole('button', { name: 'Use my own dataset…' }).click();
+    await dialog.getByRole('button', { name: 'Preview' }).click();
+    await dialog.locator('[data-testid="dataset-preview"] .sample').first().waitFor({ timeout: 60_000 });
+    await page.screenshot({ path: join(shots, '3-consent-local.png') });
+    await dialog.getByRole('button', { name: '← Back to the download' }).click();
     await dialog.getByRole('button', { name: 'Decline' }).click();
     await dialog.waitFor({ state: 'detached' });
 
@@ -130,6 +136,29 @@ describe('canopy node --ui in Chromium', () => {
     expect(await job.storedBlobs()).not.toContain(chunk);
     expect(job.root.blobs.served.filter((s) => s.hash === chunk)).toEqual([]);
   }, 240_000);
+
+  it('revoking consent withdraws the node: it goes silent and the host counts it offline', async () => {
+    const rootId = await job.submit('digits-revoked', 40, 3);
+    await acceptInvitation('digits-revoked');
+    const dialog = page.getByRole('dialog');
+    await dialog.getByText('digits-revoked').first().waitFor({ timeout: 60_000 });
+    await dialog.getByRole('button', { name: 'Approve download' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await go('training');
+    const panel = page.locator('.job-panel', { hasText: 'digits-revoked' });
+    await panel.locator('.pill', { hasText: 'training' }).or(panel.locator('.pill', { hasText: 'submitted' })).first().waitFor({ timeout: 120_000 });
+
+    const offline = job.root.events.once('metric', (d) => d.rootId === rootId && d.name === 'memberOffline' && d.values.member === 'me');
+    await go('consent');
+    await page.locator('[data-testid="receipt"]', { hasText: 'digits-revoked' }).getByRole('button', { name: 'Revoke' }).click();
+    await page.locator('[data-testid="receipt"]', { hasText: 'digits-revoked' }).filter({ hasText: 'revoked by the owner' }).waitFor();
+    await go('training');
+    await panel.locator('.pill', { hasText: 'withdrawn' }).waitFor({ timeout: 30_000 });
+    expect(job.me.runner(rootId)!.isWithdrawn('digits-revoked')).toBe(true);
+    // The protocol sees a member that stopped answering, and goes on without it.
+    await offline;
+    await page.screenshot({ path: join(shots, '4-training-withdrawn.png') });
+  }, 300_000);
 
   it('lists the receipts, what left the machine, and the logs', async () => {
     await go('consent');

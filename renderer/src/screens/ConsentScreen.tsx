@@ -1,7 +1,7 @@
 import { useApp } from '../store/StoreContext';
 import { isStandingApproval } from '../store/consentSlice';
 import { Card, EmptyState, Pill, ScreenHeader } from '../components/ui';
-import { formatTime, shortId } from '../format';
+import { formatBytes, formatTime, shortId } from '../format';
 import type { Receipt } from '../api/types';
 
 const tones = { approved: 'green', refused: 'red', revoked: 'gray' } as const;
@@ -57,6 +57,7 @@ function ReceiptRow({ r, standing, onRevoke }: { r: Receipt; standing: boolean; 
       <td>{r.request.job}</td>
       <td>
         {r.request.dataset.name} <span className="muted mono small" title={r.request.dataset.hash}>{shortId(r.request.dataset.hash, 6)}</span>
+        {r.request.dataset.size > 0 && <div className="muted small">{formatBytes(r.request.dataset.size)}</div>}
       </td>
       <td>
         <Pill tone={tones[r.decision]}>{r.decision}</Pill> <span className="muted small">by {r.by}</span>
