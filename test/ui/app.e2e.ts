@@ -11,7 +11,7 @@ import { startLoopbackJob, type LoopbackJob } from './loopbackJob.js';
 
 const shots = join(import.meta.dirname, '..', 'artifacts', 'screenshots');
 const staticDir = join(import.meta.dirname, '..', '..', 'renderer', 'dist');
-const ROUNDS = 3;
+const ROUNDS = 5;
 let approvedChunk: string | undefined;
 let job: LoopbackJob;
 let browser: Browser;
@@ -90,6 +90,7 @@ describe('canopy node --ui in Chromium', () => {
     await page.waitForSelector('.job-panel', { timeout: 60_000 });
     await page.waitForFunction(() => Number(document.querySelector('svg[aria-label="Accuracy"]')?.getAttribute('data-points') ?? 0) >= 1, undefined, { timeout: 120_000 });
     const firstPoints = await points('Accuracy');
+    await page.waitForFunction(() => Number(document.querySelector('svg[aria-label="Accuracy"]')?.getAttribute('data-points') ?? 0) >= 2, undefined, { timeout: 120_000 });
     await page.screenshot({ path: join(shots, '4-training-running.png') });
     await page.waitForFunction(() => document.querySelector('.job-panel .pill')?.textContent === 'finished', undefined, { timeout: 240_000 });
     // The last round's metrics arrive with the final snapshot; wait for the charts to catch up.

@@ -90,7 +90,7 @@ export function NodeScreen() {
           </div>
           <div>
             <div className="muted small">Measured</div>
-            <div className="big">{backend.samplesPerSec === undefined ? '—' : `${formatRate(backend.samplesPerSec)} samples/s`}</div>
+            {backend.samplesPerSec === undefined ? <div className="muted measured-none">after the first training round</div> : <div className="big">{`${formatRate(backend.samplesPerSec)} samples/s`}</div>}
           </div>
           <label className="pin">
             <span className="muted small">Pin a backend</span>
@@ -103,6 +103,11 @@ export function NodeScreen() {
             </select>
           </label>
         </div>
+        {backend.reason && (
+          <p className="muted small backend-reason" data-testid="backend-reason">
+            {backend.reason}
+          </p>
+        )}
         <ul className="candidates">
           {backend.candidates.map((c) => (
             <li key={c.name}>

@@ -1,6 +1,6 @@
 import { useShallow } from 'zustand/react/shallow';
 import { useApp } from '../store/StoreContext';
-import { jobKey } from '../store/trainingSlice';
+import { jobKey, orderJobs } from '../store/trainingSlice';
 import { Card, EmptyState, Pill, ScreenHeader } from '../components/ui';
 import { LineChart } from '../charts/LineChart';
 import { StageTree } from '../components/StageTree';
@@ -22,7 +22,7 @@ const statusTone: Record<TrainingJob['status'], 'green' | 'amber' | 'blue' | 'gr
 
 /** Screen 4: each job's stages, round, local progress, loss and accuracy, and the backend. */
 export function TrainingScreen() {
-  const jobs = useApp(useShallow((s) => Object.values(s.jobs).filter((j) => j.role === 'client' || j.role === 'worker')));
+  const jobs = useApp(useShallow((s) => orderJobs(Object.values(s.jobs).filter((j) => j.role === 'client' || j.role === 'worker'))));
   return (
     <>
       <ScreenHeader title="Training" subtitle="The jobs this node takes part in, round by round." />
@@ -61,7 +61,7 @@ function JobPanel({ job }: { job: TrainingJob }) {
         </div>
         <div className="kpis">
           <Kpi label="Round" value={`${job.round} / ${job.rounds}`} testId="round" />
-          <Kpi label="Accuracy" value={last ? formatPercent(last.accuracy) : '—'} testId="accuracy" />
+          <Kpi label="Accuracy" value={last ? formatPercent(last.accuracy) : '—'} sub={last ? `test, round ${last.round}` : undefined} testId="accuracy" />
           <Kpi label="Loss" value={last ? last.loss.toFixed(3) : '—'} />
           <Kpi label="Backend" value={backend?.active ?? '—'} sub={progress ? `${formatRate(progress.samplesPerSec)} samples/s` : backend?.samplesPerSec ? `${formatRate(backend.samplesPerSec)} samples/s` : undefined} />
         </div>
@@ -74,7 +74,8 @@ function JobPanel({ job }: { job: TrainingJob }) {
             <span className="muted small">{progress ? `epoch ${progress.epoch + 1}/${progress.epochs} · batch ${progress.batch}/${progress.batches}` : 'idle'}</span>
           </div>
           <div className="progress" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(fraction * 100)}>
-            <div style={{ width: `${Math.min(100, fraction * 100)}%` }} />
+            {/* Keyed by round: a new round starts an empty bar instead of animating backwards. */}
+            <div key={progress?.round ?? 0} style={{ width: `${Math.min(100, fraction * 100)}%` }} />
           </div>
         </div>
       )}

@@ -3,8 +3,9 @@ import { createAppStore } from './appStore';
 import { bindApi } from './bindApi';
 import { isStandingApproval } from './consentSlice';
 import { bytesByRound } from './activitySlice';
+import { orderJobs } from './trainingSlice';
 import { createRecordingApi, sampleSnapshot } from '../testApi';
-import type { Receipt } from '../api/types';
+import type { Receipt, TrainingJob } from '../api/types';
 
 describe('app store (no React)', () => {
   it('loads the snapshot and follows events', async () => {
@@ -65,6 +66,14 @@ describe('app store (no React)', () => {
     await bindApi(store, api, 10);
     await store.getState().respondInvitation('inv-1', true);
     expect(store.getState().notices.map((n) => n.text)).toEqual(['Could not accept the invitation: invitation inv-1 was already answered']);
+  });
+});
+
+describe('orderJobs', () => {
+  it('puts running jobs first, newest first, then the rest', () => {
+    const job = (job: string, status: TrainingJob['status']): TrainingJob => ({ rootId: `${job}-1`, job, role: 'client', stages: [], round: 1, rounds: 3, status });
+    const order = orderJobs([job('a', 'finished'), job('b', 'training'), job('c', 'withdrawn'), job('d', 'waiting')]).map((j) => j.job);
+    expect(order).toEqual(['d', 'b', 'c', 'a']);
   });
 });
 

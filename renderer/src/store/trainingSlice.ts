@@ -6,6 +6,14 @@ export function jobKey(j: { rootId: string; job: string }): string {
   return `${j.rootId}/${j.job}`;
 }
 
+const over = new Set<TrainingJob['status']>(['finished', 'withdrawn', 'failed']);
+
+/** The order of the Training screen: jobs still running first, then the rest; newest first in each. */
+export function orderJobs(jobs: readonly TrainingJob[]): TrainingJob[] {
+  const newestFirst = [...jobs].reverse();
+  return [...newestFirst.filter((j) => !over.has(j.status)), ...newestFirst.filter((j) => over.has(j.status))];
+}
+
 /** Jobs this node takes part in, their round metrics, and the latest batch progress. */
 export interface TrainingSlice {
   /** By `${rootId}/${job}/${role}`. */

@@ -85,7 +85,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
           round: s.hostRound,
           rounds: s.sheet.stop.rounds,
           status: runner.isWithdrawn(s.job) ? 'withdrawn' : memberStatus(s.status, s.done, host?.processStage ?? 0, s.role, s.refused),
-          ...(s.stopReason ? { reason: s.stopReason } : {}),
+          ...memberReason(runner.isWithdrawn(s.job), s.refused, s.stopReason),
         };
         const key = `${status.rootId}/${s.job}/${s.role}`;
         const text = JSON.stringify(job);
@@ -197,4 +197,10 @@ function outboxKind(type: string): OutboxEntry['kind'] {
   if (type === 'aggregate') return 'aggregate';
   if (type === 'ack') return 'ack';
   return 'message';
+}
+
+function memberReason(withdrawn: boolean, refused: boolean, stopReason: string | null): { reason?: string } {
+  if (withdrawn) return { reason: 'you revoked consent; this node left the job' };
+  if (refused) return { reason: 'you declined its dataset; this node does not train in it' };
+  return stopReason ? { reason: stopReason } : {};
 }
