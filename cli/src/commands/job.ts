@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { parseManifest } from '@canopy/core/protocol';
+import { parseManifest, type Manifest } from '@canopy/core/protocol';
 import { loadOrCreateIdentity } from '@canopy/core/net/identity';
 import { PeerMap, signSubmission, submitJob, multiaddr } from '@canopy/core/node/runtime/index';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
@@ -120,7 +120,11 @@ export async function submitManifestFile(file: string, flags: { peer?: string[];
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new CanopyError(ErrorCode.BadInput, `cannot read ${file}: ${err.code ?? err.message}`);
   });
-  const manifest = parseManifest(text, file);
+  return submitManifest(parseManifest(text, file), file, flags);
+}
+
+/** Signs and submits a validated manifest (a Job, or an Artifact compiled to one); `source` names it in errors. */
+export async function submitManifest(manifest: Manifest, file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean }): Promise<{ rootId: string; name: string; submitter: string; resubmitted: boolean; peer: string }> {
   const peers = new PeerMap(manifest, file);
   const host = manifest.cluster.host;
   const target = peersFrom(flags.peer)[0] ?? peers.addresses(host).map((a) => `${a}/p2p/${peers.peerOf(host)}`)[0];
