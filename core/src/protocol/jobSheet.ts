@@ -91,6 +91,24 @@ export function jobSheetHash(sheet: JobSheet): string {
   return hashJson(sheet);
 }
 
+// Trees are immutable once built, so a sheet's hash is a pure function of (tree, job, role,
+// member). Hosts check it on every ACK of every member; hashing the sheet anew each time
+// was a visible share of a 10,000-client simulation.
+const derivedHashes = new WeakMap<JobTree, Map<string, string>>();
+
+/** `jobSheetHash(deriveJobSheet(tree, job, role, member))`, remembered per tree. Throws as {@link deriveJobSheet} does. */
+export function derivedSheetHash(tree: JobTree, job: string, role: Role, member: MemberId): string {
+  let byKey = derivedHashes.get(tree);
+  if (!byKey) derivedHashes.set(tree, (byKey = new Map()));
+  const key = `${role}|${job}|${member}`;
+  let hash = byKey.get(key);
+  if (hash === undefined) {
+    hash = jobSheetHash(deriveJobSheet(tree, job, role, member));
+    byKey.set(key, hash);
+  }
+  return hash;
+}
+
 /** Every job sheet of one member: one per role it plays in any job of the tree. */
 export function jobSheetsFor(tree: JobTree, member: MemberId): JobSheet[] {
   const sheets: JobSheet[] = [];

@@ -29,14 +29,19 @@ export class EventQueue<E> {
     if (!Number.isFinite(at)) throw new RangeError(`event time must be finite, got ${at}`);
     const item = { at, order: this.counter++, event };
     const h = this.heap;
+    // Sift up by moving parents into the hole (no swaps): the simulator pushes and pops
+    // millions of events per run. The new item has the highest order, so an equal-time
+    // parent stays above it.
+    let i = h.length;
     h.push(item);
-    let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      const parent = h[p]!;
+      if (parent.at <= at) break;
+      h[i] = parent;
       i = p;
     }
+    h[i] = item;
   }
 
   /** Removes and returns the earliest event. */
@@ -45,19 +50,20 @@ export class EventQueue<E> {
     if (h.length === 0) return undefined;
     const top = h[0]!;
     const last = h.pop()!;
-    if (h.length > 0) {
-      h[0] = last;
+    const n = h.length;
+    if (n > 0) {
+      // Sift the last item down from the root, moving the earlier child into the hole.
       let i = 0;
       for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < h.length && before(h[l]!, h[m]!)) m = l;
-        if (r < h.length && before(h[r]!, h[m]!)) m = r;
-        if (m === i) break;
-        [h[i], h[m]] = [h[m]!, h[i]!];
-        i = m;
+        let c = 2 * i + 1;
+        if (c >= n) break;
+        let child = h[c]!;
+        if (c + 1 < n && before(h[c + 1]!, child)) child = h[++c]!;
+        if (!before(child, last)) break;
+        h[i] = child;
+        i = c;
       }
+      h[i] = last;
     }
     return top;
   }

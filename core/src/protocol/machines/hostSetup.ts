@@ -1,5 +1,5 @@
 import type { Ctx } from '../ctx.js';
-import { jobSheetHash } from '../jobSheet.js';
+import { derivedSheetHash } from '../jobSheet.js';
 import type { Effect } from '../effects.js';
 import type { AckMessage, HeartbeatMessage, InitParamsMessage } from '../messages/index.js';
 import {
@@ -112,7 +112,7 @@ export function heartbeatUpward(s: HostState, ctx: Ctx, effects: Effect[]): void
 
 function sheetHashOf(s: HostState): string {
   // The parent derives this same sheet for its sub-job client, so the hashes agree.
-  return jobSheetHash(s.sheet);
+  return derivedSheetHash(s.tree, s.job, 'host', s.node.host);
 }
 
 /** Training samples of the consenting clients underneath (a sub-job's weight in its parent). */

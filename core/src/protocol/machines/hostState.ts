@@ -1,7 +1,7 @@
 import { canonicalJson, hashJson } from '../../util/hash.js';
 import type { Effect } from '../effects.js';
 import type { Ctx } from '../ctx.js';
-import { deriveJobSheet, jobSheetHash, type JobSheet } from '../jobSheet.js';
+import { deriveJobSheet, derivedSheetHash, type JobSheet } from '../jobSheet.js';
 import { jobOf, type JobNode, type JobTree } from '../jobTree.js';
 import { MESSAGE_VERSION, type BlobRef, type EvalMetrics, type Message, type SampleRule, type StatePayload, type SubmitPayload } from '../messages/index.js';
 
@@ -113,10 +113,19 @@ export interface HostState {
   done: boolean;
 }
 
+// A tree's manifest never changes, and every host of the tree serves it on start: hash the
+// (large, for 10,000 clients) canonical JSON once per tree, not once per host and restart.
+const manifestRefs = new WeakMap<JobTree, BlobRef>();
+
 /** The manifest as a blob: its canonical JSON, hashed. */
 export function manifestBlob(tree: JobTree): { ref: BlobRef; value: unknown } {
-  const text = canonicalJson(tree.manifest);
-  return { ref: { hash: hashJson(tree.manifest), size: new TextEncoder().encode(text).byteLength }, value: tree.manifest };
+  let ref = manifestRefs.get(tree);
+  if (!ref) {
+    const text = canonicalJson(tree.manifest);
+    ref = { hash: hashJson(tree.manifest), size: new TextEncoder().encode(text).byteLength };
+    manifestRefs.set(tree, ref);
+  }
+  return { ref: { ...ref }, value: tree.manifest };
 }
 
 /** A JSON value as a blob reference (hash of its canonical JSON). */
@@ -188,9 +197,9 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
 export function expectedSheetHash(s: HostState, role: 'client' | 'worker', rec: MemberRecord): string {
   if (role === 'client' && rec.id !== rec.peer) {
     // A sub-job client ACKs with its host's sheet for the sub-job.
-    return jobSheetHash(deriveJobSheet(s.tree, rec.id, 'host', rec.peer));
+    return derivedSheetHash(s.tree, rec.id, 'host', rec.peer);
   }
-  return jobSheetHash(deriveJobSheet(s.tree, s.job, role, rec.id));
+  return derivedSheetHash(s.tree, s.job, role, rec.id);
 }
 
 /** Marks a record heard from now; a record that was offline rejoins (it may train next round). */
