@@ -20,7 +20,7 @@ import {
 import { encodeDataChunk } from '../../../ml/dataChunk.js';
 import type { LabeledData } from '../../../ml/types.js';
 import type { JobTree } from '../../../protocol/jobTree.js';
-import { BadInputError } from '../../../util/errors.js';
+import { BadInputError, DataFileError } from '../../../util/errors.js';
 import type { ComputeBackend, DataOwner, DataSource } from './computeBackend.js';
 
 // The compute backend of an artifact job (docs/ARTIFACTS.md, "How an artifact runs"). The
@@ -120,7 +120,12 @@ export function artifactCompute(init: ArtifactComputeInit): ComputeBackend {
       const decoded: Resource[] = inputs.map((x) => decodeResource(x.params));
       const phase = currentPhase(ctx, base.header);
       let weights = base.weights;
-      if (phase?.kind === 'train') {
+      if (phase?.kind === 'train' && inputs.length === 1 && phase.step.aggregator.kind === 'fedavg') {
+        // FedAvg of one input is that input; computed as w·x/w in float32 it is not, to the
+        // bit (about one coordinate in ten moves by an ulp), so sequential rounds pass the
+        // weights on untouched: cyclic weight transfer.
+        weights = decoded[0]!.weights;
+      } else if (phase?.kind === 'train') {
         weights = await inner.aggregate(stateKey, phase.step.model, phase.step.aggregator, base.weights, inputs.map((x, i) => ({ memberId: x.memberId, params: decoded[i]!.weights, weight: x.weight })));
       }
       const out = mergeAt(ctx, depthOf(stateKey), base.header, decoded.map((d) => d.header));
@@ -142,8 +147,9 @@ export async function readNamed(name: string, datasets: ReadonlyMap<string, stri
     const table: Table = decodeTable(await readFile(file, 'utf8'), file);
     return { table };
   } catch (err) {
+    if (err instanceof DataFileError) return { refusal: `dataset "${name}": ${err.message}` };
     const e = err as NodeJS.ErrnoException;
-    return { refusal: e.code ? `dataset "${name}" could not be read (${e.code})` : `dataset "${name}": ${e.message}` };
+    return { refusal: `dataset "${name}" could not be read (${e.code ?? e.message})` };
   }
 }
 
