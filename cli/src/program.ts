@@ -7,6 +7,7 @@ import { nodeCommand } from './commands/node.js';
 import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
 import { benchBlobCommand } from './commands/benchBlob.js';
+import { benchPoolCommand, benchSimulateCommand } from './commands/benchSimulate.js';
 import { artifactCommand } from './commands/artifact.js';
 
 /** Builds the `canopy` program with every subcommand. */
@@ -16,7 +17,7 @@ export function createProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)')
     .addCommand(fedavgCommand())
-    .addCommand(benchCommand().addCommand(benchBlobCommand()))
+    .addCommand(benchCommand().addCommand(benchBlobCommand()).addCommand(benchSimulateCommand()).addCommand(benchPoolCommand()))
     .addCommand(simulateCommand())
     .addCommand(nodeCommand())
     .addCommand(jobCommand())

@@ -1,0 +1,74 @@
+import { buildJobTree } from '@canopy/core/protocol';
+import { CanopyError, ErrorCode } from '@canopy/core/util';
+import { BlobStore } from '../run/blobStore.js';
+import { RealTrainer } from '../run/realTrainer.js';
+import type { Scenario } from '../scenario/scenario.js';
+import { scenarioManifest } from '../scenario/scenarioManifest.js';
+
+/** Real-training throughput of the simulator's worker pool at one size. */
+export interface PoolThroughput {
+  readonly threads: number;
+  readonly clients: number;
+  /** Timed rounds: every client trains once per round, all queued at once as in a simulated round. */
+  readonly rounds: number;
+  readonly fitJobs: number;
+  readonly samples: number;
+  readonly seconds: number;
+  readonly samplesPerSecond: number;
+}
+
+/** Options of {@link measurePoolThroughput}. */
+export interface PoolBenchOptions {
+  /** Threads in the compute pool. */
+  readonly threads: number;
+  /** Timed rounds after one warm-up round (default 2). */
+  readonly rounds?: number;
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * Measures real (tfjs) training throughput in a scenario's `mode: real` setting, through the
+ * simulator's own RealTrainer and its pool of worker threads: every leaf client of the
+ * scenario loads its shard into the pool, then each round every client's fit job is queued
+ * at once, as the simulator queues a round's training, and the pool's threads take them
+ * from the queue. One untimed round first warms tfjs up in every thread.
+ */
+export async function measurePoolThroughput(scenario: Scenario, options: PoolBenchOptions): Promise<PoolThroughput> {
+  const manifest = scenarioManifest(scenario);
+  const tree = buildJobTree(manifest);
+  const clients = [...tree.shardIndex.keys()];
+  const d = manifest.dataset;
+  const store = new BlobStore();
+  const trainer = new RealTrainer(store, manifest.model, { source: d.source, partition: d.partition, seed: d.seed }, options.threads);
+  const job = tree.root;
+  try {
+    await Promise.all(
+      clients.map((c, index) =>
+        trainer.loadData(c, { type: 'loadDataset', job, source: { kind: 'local', dataset: d.source, partition: d.partition, seed: d.seed, shard: { index, of: clients.length } } }),
+      ),
+    );
+    const global = await trainer.init(clients[0]!, { type: 'initParams', job, model: manifest.model, seed: manifest.train.seed });
+    const round = (r: number) =>
+      Promise.all(clients.map((c, shard) => trainer.train(c, shard, { type: 'train', job, round: r, global, model: manifest.model, train: manifest.train })));
+    await round(0);
+    const rounds = options.rounds ?? 2;
+    let samples = 0;
+    const t0 = performance.now();
+    for (let r = 1; r <= rounds; r++) {
+      if (options.signal?.aborted) throw new CanopyError(ErrorCode.Aborted, 'the pool benchmark was aborted');
+      for (const outcome of await round(r)) samples += outcome.samples;
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    return {
+      threads: trainer.threads,
+      clients: clients.length,
+      rounds,
+      fitJobs: rounds * clients.length,
+      samples,
+      seconds: Math.round(seconds * 1000) / 1000,
+      samplesPerSecond: Math.round(samples / seconds),
+    };
+  } finally {
+    await trainer.close();
+  }
+}
