@@ -10,7 +10,8 @@ import { parse } from 'csv-parse/sync';
 // processes (plus the hub and a second worker), each reading its own CSV file, and prints
 // the result last. The answers must equal the centralised ones computed here directly from
 // the concatenated CSV files: counts, histogram bins, min and max exactly, mean and
-// variance to a relative 1e-12 (the merge adds in another order than one pass does).
+// variance to a relative 1e-12 (the merge adds in another order than one pass does). And
+// cyclic weight transfer over four peers learns.
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'cli/bin/canopy.js');
@@ -108,6 +109,17 @@ describe('artifacts over five real peers', { timeout: 240_000 }, () => {
     expect(count!.members).toEqual(['site-1', 'site-2', 'site-3', 'site-5']);
     expect(count!.refusals).toEqual([{ member: 'site-4', reason: 'fewer than minGroupSize 10 rows in the current view' }]);
     expect(run.stderr).toMatch(/site-4 refused: fewer than minGroupSize 10 rows/);
+  });
+
+  it('sequential training (cyclic weight transfer) over four peers learns the embedded MNIST', () => {
+    const run = canopy('local', example('sequential-train.yaml'), '--json');
+    expect(run.status, run.stderr.slice(-3000)).toBe(0);
+    const r = lastJson(run.stdout) as Result & { evaluation: { accuracy: number }; roundAccuracy: number[] };
+    expect(r.complete).toBe(true);
+    expect(r.rounds, 'three passes over four sites').toBe(12);
+    // Round 1 evaluates the initial weights (chance, about 10%); the final model is far above.
+    expect(r.roundAccuracy[0]!).toBeLessThan(0.3);
+    expect(r.evaluation.accuracy).toBeGreaterThan(0.8);
   });
 
   it('a malformed artifact is refused with the field named, and no node starts', () => {
