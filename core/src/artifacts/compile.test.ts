@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildJobTree } from '../protocol/jobTree.js';
 import { compileArtifact } from './compile.js';
+import { describePlan } from './plan.js';
 import { artifactDoc } from './testing.js';
 
 const trainStep = { kind: 'train', model: { kind: 'logreg', inputShape: [784], numClasses: 10 }, train: { optimizer: { kind: 'sgd', lr: 0.1 }, epochs: 1, batchSize: 32, seed: 4 }, rounds: 3 };
@@ -50,5 +51,12 @@ describe('compileArtifact', () => {
     const m = compileArtifact(artifactDoc({ allowResultDownload: true }));
     expect(m.allowModelDownload).toBe(true);
     expect(m.artifact!.data).toEqual({ kind: 'named', name: 'patients' });
+  });
+
+  it('says in words what a data owner consents to', () => {
+    const text = describePlan(compileArtifact(artifactDoc()).artifact!, 'stats');
+    expect(text).toBe(
+      'artifact in job stats on this node\'s dataset "patients": keep rows where age >= 40; count rows; count, sum, mean, variance, min, max of bmi; histogram of bmi (6 bins over [15, 45]). Only partial answers leave the node; it refuses any query over fewer than 3 rows',
+    );
   });
 });

@@ -81,3 +81,27 @@ export function phasesOf(plan: Pick<ArtifactPlan, 'steps'>): Phase[] {
   });
   return phases;
 }
+
+/**
+ * What a data owner is asked to consent to, in words: the steps, the dataset, and the
+ * guards (docs/ARTIFACTS.md, "Privacy").
+ */
+export function describePlan(plan: ArtifactPlan, job: string): string {
+  const steps = plan.steps.map((s) => {
+    switch (s.kind) {
+      case 'filter':
+        return `keep rows where ${s.where.map((c) => `${c.column} ${c.op} ${JSON.stringify(c.value)}`).join(' and ')}`;
+      case 'count':
+        return 'count rows';
+      case 'stats':
+        return `${s.ops.join(', ')} of ${s.column}`;
+      case 'histogram':
+        return `histogram of ${s.column} (${s.bins.count} bins over [${s.bins.min}, ${s.bins.max}])`;
+      case 'train':
+        return `train a ${s.model.kind} model for ${s.rounds} rounds${s.labelColumn ? ` to predict ${s.labelColumn}` : ''}`;
+    }
+  });
+  const data = plan.data.kind === 'named' ? `this node's dataset "${plan.data.name}"` : "this node's share of the job's dataset";
+  const noise = plan.privacy.noise ? `, Laplace noise with epsilon ${plan.privacy.noise.epsilon} per query` : '';
+  return `artifact in job ${job} on ${data}: ${steps.join('; ')}. Only partial answers leave the node; it refuses any query over fewer than ${plan.privacy.minGroupSize} rows${noise}`;
+}

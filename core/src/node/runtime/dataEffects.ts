@@ -3,6 +3,7 @@ import type { AskConsentEffect, LoadDatasetEffect, PrepareDatasetEffect } from '
 import type { Input } from '../../protocol/inputs.js';
 import { BlobRef } from '../../protocol/messages/common.js';
 import { hashJson } from '../../util/hash.js';
+import { describePlan } from '../../artifacts/plan.js';
 import { decideConsent, type ConsentRequest } from '../consent.js';
 import { MAX_JSON_BLOB_BYTES, type EffectEnv } from './effectEnv.js';
 import { dataKey } from './taskEffects.js';
@@ -33,7 +34,9 @@ export async function runAskConsent(env: EffectEnv, e: AskConsentEffect): Promis
       // The owner is told what would be downloaded; a policy does not need to wait for it.
       size: mode.kind === 'ask' && !env.localDataset ? await chunkSize(env, e.job) : 0,
       ...(d.distributor === undefined ? {} : { distributor: env.peers.peerOf(d.distributor) }),
-      purpose: env.localDataset
+      purpose: env.tree.manifest.artifact
+        ? describePlan(env.tree.manifest.artifact, e.job)
+        : env.localDataset
         ? `train model ${env.tree.manifest.model.kind} in job ${e.job} on this node's own dataset (${env.localDataset.kind})`
         : `train model ${env.tree.manifest.model.kind} in job ${e.job} on a ${d.partition.kind} shard of ${e.dataset.kind}`,
     },
