@@ -11,6 +11,8 @@ export class Availability {
   // change points in ms: [0 (online), t1 (offline), t2 (online), ...]
   private readonly changes: number[] = [0];
   private readonly always: boolean;
+  // The period of the last lookup: time mostly moves forward, so most lookups hit it.
+  private cursor = 0;
 
   constructor(
     private readonly profile: Pick<DeviceProfile, 'meanOnlineSeconds' | 'meanOfflineSeconds'>,
@@ -35,6 +37,8 @@ export class Availability {
   // Index of the period containing ms; draws change points up to just past it.
   private period(ms: number): number {
     while (this.changes[this.changes.length - 1]! <= ms) this.extend();
+    const c = this.cursor;
+    if (this.changes[c]! <= ms && ms < this.changes[c + 1]!) return c;
     let lo = 0;
     let hi = this.changes.length - 1;
     while (lo < hi) {
@@ -42,6 +46,7 @@ export class Availability {
       if (this.changes[mid]! <= ms) lo = mid;
       else hi = mid - 1;
     }
+    this.cursor = lo;
     return lo;
   }
 

@@ -1,4 +1,4 @@
-import { allMembers, createMachines, type JobTree, type Machine, type Verdict } from '@canopy/core/protocol';
+import { allMembers, createMachines, type JobTree, type Machine, type Message, type Verdict } from '@canopy/core/protocol';
 import { Rng, hash32 } from '@canopy/core/util';
 import { assignProfiles, type DeviceProfile } from '../engine/devices.js';
 import type { Scenario } from '../scenario/scenario.js';
@@ -15,6 +15,8 @@ export interface Slot {
   rng: Rng | undefined;
   /** The shell's validator verdicts on this machine's recent messages (see SimShell.validate). */
   verdicts?: Map<string, Verdict>;
+  /** This machine's last accepted message of each type, as receivers decoded it (see SimShell.encode). */
+  lastAccepted?: Map<string, { readonly topic: string; readonly bytes: number; readonly reason: string; readonly message: Message }>;
 }
 
 /** One virtual node. */

@@ -5,6 +5,7 @@ import {
   stepMachine,
   validateMessage,
   wantsMessage,
+  MAX_MESSAGE_BYTES,
   type Effect,
   type EmitMetricEffect,
   type FinishedEffect,
@@ -187,9 +188,7 @@ export class SimShell {
    * that depend on a receiver's view are repeated by its machines (§4).
    */
   private publish(peer: Peer, slot: Slot, topic: string, message: Message): void {
-    const text = JSON.stringify(message);
-    const bytes = Buffer.byteLength(text);
-    const verdict = this.validate(peer, slot, topic, text);
+    const { bytes, verdict } = this.encode(peer, slot, topic, message);
     if (verdict.result !== 'accept') {
       const label = `${verdict.result}:${verdict.reason}`;
       this.verdicts.set(label, (this.verdicts.get(label) ?? 0) + 1);
@@ -213,6 +212,28 @@ export class SimShell {
     }
     this.o.observer.onPublish?.(peer, slot.machine.state, msg, bytes, deliveries);
     if (msg.type === 'state' && msg.role === 'host') this.rebootCrashed(msg.job, msg.round);
+  }
+
+  /**
+   * A message's size on the wire and the receivers' verdict. A machine's repeat of its last
+   * accepted message of the same type on the same topic (a heartbeat, a resent submission,
+   * an unchanged snapshot) skips encoding: it is compared field by field, seq aside, with the
+   * decoded copy receivers got, so when equal its JSON differs only in the seq's digits, and
+   * its verdict and decoded fields are the same.
+   */
+  private encode(peer: Peer, slot: Slot, topic: string, message: Message): { bytes: number; verdict: Verdict } {
+    const last = slot.lastAccepted?.get(message.type);
+    if (last && last.topic === topic && isPlainSeq(message.seq) && last.bytes < MAX_MESSAGE_BYTES - 32 && sameBesidesSeq(message, last.message)) {
+      const bytes = last.bytes - String(last.message.seq).length + String(message.seq).length;
+      return { bytes, verdict: { result: 'accept', reason: last.reason, message: { ...last.message, seq: message.seq } } };
+    }
+    const text = JSON.stringify(message);
+    const bytes = Buffer.byteLength(text);
+    const verdict = this.validate(peer, slot, topic, text);
+    if (verdict.result === 'accept' && isPlainSeq(verdict.message!.seq)) {
+      (slot.lastAccepted ??= new Map()).set(message.type, { topic, bytes, reason: verdict.reason, message: verdict.message! });
+    }
+    return { bytes, verdict };
   }
 
   /**
@@ -330,4 +351,49 @@ export function seqSpan(text: string): { start: number; end: number } | undefine
     if (j > i + SEQ_FIELD.length) return { start: i, end: j };
   }
   return undefined;
+}
+
+// A seq whose JSON is its plain decimal digits.
+function isPlainSeq(seq: number): boolean {
+  return Number.isSafeInteger(seq) && seq >= 0;
+}
+
+/** Whether `a` (as a machine made it) and `decoded` (parsed from JSON) encode alike, seq aside. */
+export function sameBesidesSeq(a: Message, decoded: Message): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = decoded as unknown as Record<string, unknown>;
+  let n = 0;
+  for (const k in x) {
+    n++;
+    if (k !== 'seq' && (!Object.hasOwn(y, k) || !jsonEqual(x[k], y[k]))) return false;
+  }
+  return n === keyCount(y);
+}
+
+// `y` comes from JSON.parse, so it holds only finite numbers, strings, booleans, null, arrays
+// and plain objects; `x` equal to it (undefined members and NaN never are) encodes the same.
+// Loops rather than Object.keys: this runs on every repeated publish, and allocates nothing.
+function jsonEqual(x: unknown, y: unknown): boolean {
+  if (x === y) return true;
+  if (typeof x !== 'object' || typeof y !== 'object' || x === null || y === null) return false;
+  if (Array.isArray(y)) {
+    if (!Array.isArray(x) || x.length !== y.length) return false;
+    for (let i = 0; i < y.length; i++) if (!jsonEqual(x[i], y[i])) return false;
+    return true;
+  }
+  if (Array.isArray(x)) return false;
+  const a = x as Record<string, unknown>;
+  const b = y as Record<string, unknown>;
+  let n = 0;
+  for (const k in a) {
+    n++;
+    if (!Object.hasOwn(b, k) || !jsonEqual(a[k], b[k])) return false;
+  }
+  return n === keyCount(b);
+}
+
+function keyCount(o: Record<string, unknown>): number {
+  let n = 0;
+  for (const _ in o) n++;
+  return n;
 }
