@@ -8,6 +8,8 @@ import { aggregate } from '../../../ml/aggregate/index.js';
 import { buildJobTree } from '../../../protocol/jobTree.js';
 import { artifactCompute } from './artifactCompute.js';
 import { syntheticCompute } from './syntheticCompute.js';
+import { mlCompute } from './mlCompute.js';
+import { Rng } from '../../../util/rng.js';
 
 // ArtifactCompute as the runtime drives it (loadData, train, aggregate by job key), with the
 // synthetic backend underneath for train steps.
@@ -76,5 +78,43 @@ describe('artifactCompute', () => {
     const c = artifactCompute({ tree, inner: syntheticCompute(), datasets: new Map() });
     await expect(c.aggregate(`${tree.rootId}/${tree.root}`, model, agg, new Uint8Array(50), [])).rejects.toThrow(/not an artifact resource/);
     expect(decodeResource(encodeResource({ header: initialHeader(), weights: new Uint8Array() })).header.phase).toBe(0);
+  });
+
+  it('filters, then trains on the table with the real ML backend', { timeout: 120_000 }, async () => {
+    // Two features; the class is which side of a line a point is on. Rows with group == 2 are filtered out.
+    const rng = Rng.fromSeed(5);
+    const lines = ['x,y,group,label'];
+    for (let i = 0; i < 600; i++) {
+      const x = rng.float() * 2 - 1;
+      const y = rng.float() * 2 - 1;
+      lines.push(`${x.toFixed(4)},${y.toFixed(4)},${i % 3},${x + 0.5 * y > 0 ? 1 : 0}`);
+    }
+    const trainStep = { kind: 'train', labelColumn: 'label', features: ['x', 'y'], model: { kind: 'logreg', inputShape: [2], numClasses: 2 }, train: { optimizer: { kind: 'sgd', lr: 0.5 }, epochs: 5, batchSize: 16 }, rounds: 3 };
+    const tree = buildJobTree(compileArtifact(artifactDoc({ steps: [{ kind: 'filter', where: [{ column: 'group', op: '!=', value: 2 }] }, trainStep], cluster: { host: 'h', workers: ['h'], clients: ['a'] } })));
+    const inner = mlCompute({ threads: 1 });
+    try {
+      const c = artifactCompute({ tree, inner, datasets: new Map([['patients', file('lin.csv', lines.join('\n'))]]) });
+      const key = `${tree.rootId}/${tree.root}`;
+      await c.loadData(key, source, owner('a'));
+      let g = await c.initParams(tree.manifest.model, 0);
+      const before = await c.evaluate(key, tree.manifest.model, g);
+      let samples = 0;
+      for (let r = 0; r < 3; r++) {
+        const t = await c.train(key, tree.manifest.model, tree.manifest.train, g, r);
+        samples = t.samples;
+        g = await c.aggregate(key, tree.manifest.model, agg, g, [{ memberId: 'a', params: t.params, weight: t.samples }]);
+      }
+      // 400 rows pass the filter; every fifth is held out; the backend counts samples seen over 5 epochs.
+      expect(samples).toBe(5 * 320);
+      const res = artifactResult(tree.manifest, g);
+      expect(res).toMatchObject({ complete: true, steps: [{ kind: 'train', rounds: 3, model: 'logreg' }] });
+      const decoded = decodeResource(g);
+      const after = await inner.evaluate(`${key}#0`, trainStep.model as typeof model, decoded.weights);
+      expect(after.samples).toBe(80);
+      expect(after.accuracy).toBeGreaterThan(0.9);
+      expect(after.accuracy).toBeGreaterThan(before.accuracy);
+    } finally {
+      await inner.stop();
+    }
   });
 });
