@@ -10,6 +10,7 @@ interface SimulateFlags {
   out?: string;
   repetitions?: number;
   seed?: number;
+  threads?: number;
   overwrite: boolean;
   json: boolean;
 }
@@ -28,6 +29,7 @@ export function simulateCommand(): Command {
     .option('--out <dir>', 'run folder (default: runs/<scenario>-<time>)')
     .option('--repetitions <n>', "override the scenario's repetitions", intArg(1, 1000))
     .option('--seed <s>', "override the scenario's seed", intArg(-(2 ** 31), 2 ** 31 - 1))
+    .option('--threads <n>', "real training: threads in the compute pool (overrides the scenario's training.workerThreads)", intArg(1, 256))
     .option('--overwrite', 'replace an earlier run in --out', false)
     .option('--json', 'print one JSON line per round; the last line is {rounds, accuracy, loss, virtualSeconds, wallSeconds, peakRssMb, bytesSent, messages}', false)
     .action(async (file: string, flags: SimulateFlags) => {
@@ -43,7 +45,11 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
   } catch (e) {
     throw new BadInputError(`cannot read the scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
   }
-  const scenario = parseScenario(text, file);
+  const parsed = parseScenario(text, file);
+  if (flags.threads !== undefined && parsed.training.mode !== 'real') {
+    throw new BadInputError(`--threads: ${file} trains in mode ${parsed.training.mode}; worker threads apply to \`training: { mode: real }\``);
+  }
+  const scenario = flags.threads === undefined || parsed.training.mode !== 'real' ? parsed : { ...parsed, training: { ...parsed.training, workerThreads: flags.threads } };
   const dir = flags.out ?? join('runs', `${scenario.name}-${stamp(new Date())}`);
   const repetitions = flags.repetitions ?? scenario.repetitions;
   out.say(`simulating ${scenario.name}: ${repetitions} repetition(s), ${scenario.training.mode} training, run folder ${dir}`);
