@@ -1,9 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { artifactResult, compileValidArtifact, describeResult, validateArtifact, type ArtifactResult } from '@canopy/core/artifacts/index';
+import { artifactResult, compileValidArtifact, decodeResource, describeResult, validateArtifact, type ArtifactResult } from '@canopy/core/artifacts/index';
 import { planLocalCluster } from '@canopy/core/node/runtime/index';
-import { decodeResource } from '@canopy/core/artifacts/index';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { createOutput } from '../output.js';
 import { startClientPeer } from './clientPeer.js';
@@ -27,7 +26,7 @@ export interface ArtifactLocalFlags {
  * the root host with --serve-results), submits, follows it to the end, fetches the final
  * resource from the root host and prints the result (under --json, as the last stdout line).
  */
-export async function runArtifactLocal(file: string, doc: unknown, flags: ArtifactLocalFlags): Promise<ArtifactResult & { rootId: string; wallSeconds: number }> {
+export async function runArtifactLocal(file: string, doc: unknown, flags: ArtifactLocalFlags): Promise<ArtifactResult & { rootId: string; wallSeconds: number; downloadable?: boolean }> {
   const out = createOutput({ json: flags.json });
   const artifact = validateArtifact(doc, file);
   const manifest = compileValidArtifact(artifact, file);
@@ -75,6 +74,14 @@ export async function runArtifactLocal(file: string, doc: unknown, flags: Artifa
       const wallSeconds = Math.round((Date.now() - submitAt) / 100) / 10;
       const final = followed.root.payload.global;
       if (!final) throw new CanopyError(ErrorCode.Network, `artifact ${submitted.rootId} ended without a resource: ${followed.root.payload.stopReason ?? 'no reason given'}`);
+      // The same rule as `canopy artifact result`: the root host serves (--serve-results), so the artifact decides.
+      if (!plan.manifest.allowModelDownload) {
+        await stopNodes(procs);
+        const line = { artifact: manifest.name, rootId: submitted.rootId, stopReason: followed.root.payload.stopReason, rounds: followed.root.round, wallSeconds, downloadable: false };
+        out.say(`artifact ${manifest.name} finished (${followed.root.payload.stopReason ?? ''}); its result stays on the root host: allowResultDownload is false`);
+        out.record(line);
+        return { ...line, complete: false, steps: [], absent: [], weightsBytes: 0 };
+      }
       if (!(await fetchFinalModel(() => peer.blobs.fetch(final, finalModelProviders(found.opened), { maxBytes: 2 * 2 ** 30 })))) {
         throw new CanopyError(ErrorCode.Network, 'could not fetch the final resource from the root host or its workers');
       }

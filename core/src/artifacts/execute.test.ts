@@ -134,4 +134,20 @@ describe('merge by depth', () => {
     const b = JSON.stringify(mergeAt(ctx, 0, initialHeader(), inputs).header);
     expect(a).toBe(b);
   });
+
+  it('with Laplace noise, each site perturbs its own clipped answer, and the sum stays close', () => {
+    const noisy = compileValidArtifact(
+      validateArtifact(artifactDoc({ privacy: { minGroupSize: 3, noise: { kind: 'laplace', epsilon: 1, bounds: { bmi: { min: 15, max: 45 } } } }, steps: [{ kind: 'count' }, { kind: 'stats', column: 'bmi', ops: ['count', 'mean'] }] })),
+    ).artifact!;
+    const ctx = artifactContext(noisy, 1, [...tables.keys()]);
+    const rng = Rng.fromSeed(11);
+    const inputs = [...tables.keys()].map((s) => answerPhase(ctx, initialHeader(), 0, s, { table: tables.get(s)! }, () => rng.float()));
+    const [count, stats] = mergeAt(ctx, 0, initialHeader(), inputs).header.results as [Extract<StepResult, { kind: 'count' }>, Extract<StepResult, { kind: 'stats' }>];
+    const rows = [...tables.values()].reduce((n, t) => n + t.rows, 0);
+    expect(count.count, 'noise was added').not.toBe(rows);
+    // Five Laplace(1) draws: |sum| < 20 with overwhelming probability.
+    expect(Math.abs(count.count - rows)).toBeLessThan(20);
+    expect(Number.isInteger(stats.values.count)).toBe(false);
+    expect(Math.abs(stats.values.mean! - 31)).toBeLessThan(5);
+  });
 });
