@@ -3,6 +3,7 @@ import { CanopyNode } from '@canopy/core/node/runtime/canopyNode';
 import { AppApi } from '@canopy/core/node/appApi/appApi';
 import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
 import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
+import { loadAppSettings, saveAppSettings, startupBackend } from '@canopy/core/node/appApi/appSettings';
 import { serveApi } from '@canopy/core/node/appApi/serveApi';
 import { CallFrame } from '@canopy/core/node/appApi/rpcMessages';
 
@@ -20,9 +21,11 @@ export async function hostNode(port: ParentPort, dataDir: string): Promise<void>
   const appLog = createAppLog();
   // The owner answers in the app: which jobs to join, and whether to download their data.
   const owner = createOwnerRelay();
-  const node = new CanopyNode({ dataDir, log: appLog.log, consent: owner.consent, invite: owner.invite });
+  // The owner's roles, limits and backend pin from the last session.
+  const settings = await loadAppSettings(dataDir);
+  const node = new CanopyNode({ dataDir, log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend: startupBackend(settings.backend) });
   await node.start();
-  const api = new AppApi(canopyNodePort(node, { appLog, owner }));
+  const api = new AppApi(canopyNodePort(node, { appLog, owner, pinned: settings.backend }), { roles: settings.roles, limits: settings.limits, saveSettings: (s) => saveAppSettings(dataDir, s) });
   const session = serveApi(api, (frame) => port.postMessage(frame));
   port.on('message', ({ data }) => {
     const frame = CallFrame.safeParse(data);

@@ -72,7 +72,7 @@ export function NodeScreen() {
           <label className="toggle-row">
             <span>
               <span className="toggle-label">Threads</span>
-              <span className="muted small">Compute threads training may use.</span>
+              <span className="muted small">Compute threads training may use, from the node's next start.</span>
             </span>
             <input className="num" type="number" min={1} max={256} value={limits.threads} aria-label="Threads" onChange={(e) => Number(e.target.value) >= 1 && void setLimits({ ...limits, threads: Math.min(256, Math.floor(Number(e.target.value))) })} />
           </label>

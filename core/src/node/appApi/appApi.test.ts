@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { AppApi } from './appApi.js';
+import { DEFAULT_APP_SETTINGS, loadAppSettings, saveAppSettings, startupBackend } from './appSettings.js';
 import { createTestNodePort } from './testNodePort.js';
 import type { JobOffer } from './nodePort.js';
 import type { EventName, EventPayload } from './contract.js';
@@ -99,6 +103,21 @@ describe('AppApi', () => {
     api.close();
     expect(await joined).toBe(false);
     expect((await answer).given).toBe(false);
+  });
+
+  it('keeps the owner’s roles, limits and pin for the next start', async () => {
+    const port = await createTestNodePort();
+    const dir = await mkdtemp(join(tmpdir(), 'canopy-settings-'));
+    expect(await loadAppSettings(dir)).toEqual(DEFAULT_APP_SETTINGS);
+    const api = new AppApi(port, { saveSettings: (s) => saveAppSettings(dir, s) });
+    await api.setLimits({ threads: 4, gpu: false, idleOnly: true });
+    await api.setRoles({ client: true, worker: false });
+    await api.pinBackend({ choice: 'wasm' });
+    expect(await loadAppSettings(dir)).toEqual({ v: 1, roles: { client: true, worker: false }, limits: { threads: 4, gpu: false, idleOnly: true }, backend: 'wasm' });
+    await writeFile(join(dir, 'app-settings.json'), '{"v":1,"roles":"nonsense"}');
+    expect(await loadAppSettings(dir)).toEqual(DEFAULT_APP_SETTINGS);
+    expect(startupBackend('webgpu')).toBe('auto');
+    expect(startupBackend('tfjs-node')).toBe('tfjs-node');
   });
 
   it('applies limits and roles through the node and reports the new node info', async () => {

@@ -4,6 +4,7 @@ import { BadInputError } from '../../util/errors.js';
 import type { ApiHandlers, ConsentPrompt, MethodDecodedArg, MethodResult, DatasetPreview, EventName, EventPayload, Invitation, Limits, LocalDataset, LogEntry, MetricPoint, OutboxEntry, Roles, TrainingJob } from './contract.js';
 import type { ConsentAnswer, JobOffer, NodePort } from './nodePort.js';
 import { previewDataset as loadPreview } from './previewDataset.js';
+import type { AppSettings } from './appSettings.js';
 
 /** Options of {@link AppApi}; every field has a default. */
 export interface AppApiInit {
@@ -17,6 +18,8 @@ export interface AppApiInit {
   readonly now?: () => Date;
   /** Loads a local dataset's preview; default reads it from disk. */
   readonly preview?: (source: LocalDataset) => Promise<DatasetPreview>;
+  /** Keeps the owner's roles, limits and backend pin (e.g. `saveAppSettings`) after each change. */
+  readonly saveSettings?: (settings: AppSettings) => Promise<void>;
 }
 
 type Listener<E extends EventName> = (payload: EventPayload<E>) => void;
@@ -39,6 +42,7 @@ export class AppApi implements ApiHandlers {
   private readonly keep: number;
   private readonly now: () => Date;
   private readonly preview: (source: LocalDataset) => Promise<DatasetPreview>;
+  private readonly saveSettings: ((settings: AppSettings) => Promise<void>) | undefined;
   private readonly invitations = new Map<string, Invitation>();
   private readonly invitationAnswers = new Map<string, (accept: boolean) => void>();
   private readonly prompts = new Map<string, Pending<ConsentPrompt>>();
@@ -59,6 +63,7 @@ export class AppApi implements ApiHandlers {
     this.keep = init.keep ?? 2000;
     this.now = init.now ?? (() => new Date());
     this.preview = init.preview ?? ((source) => loadPreview(source));
+    this.saveSettings = init.saveSettings;
     node.setInvitationHandler((offer) => this.offer(offer));
     node.setConsentHandler((request) => this.ask(request));
     this.unsubscribe.push(
@@ -118,6 +123,7 @@ export class AppApi implements ApiHandlers {
     this.roles = { ...roles };
     await this.node.setRoles?.(this.roles);
     this.log('info', 'roles changed', { client: roles.client, worker: roles.worker });
+    await this.keepSettings();
     return this.changedNode();
   }
 
@@ -125,12 +131,14 @@ export class AppApi implements ApiHandlers {
     this.limits = { ...limits };
     await this.node.setLimits(this.limits);
     this.log('info', 'limits changed', { ...limits });
+    await this.keepSettings();
     return this.changedNode();
   }
 
   async pinBackend({ choice }: MethodDecodedArg<'pinBackend'>): Promise<MethodResult<'pinBackend'>> {
     const status = await this.node.setBackend(choice);
     this.log('info', 'backend pinned', { choice, active: status.active });
+    await this.keepSettings();
     this.emit('node', this.nodeInfo());
     return status;
   }
@@ -179,6 +187,15 @@ export class AppApi implements ApiHandlers {
     this.log('warn', 'consent revoked; leaving the job at its next stage', { job: target.request.job });
     this.emit('receipt', toReceipt(revoked));
     return toReceipt(revoked);
+  }
+
+  // A setting that cannot be kept still applies now; the owner is told in the log.
+  private async keepSettings(): Promise<void> {
+    try {
+      await this.saveSettings?.({ v: 1, roles: { ...this.roles }, limits: { ...this.limits }, backend: this.node.backend().pinned });
+    } catch (err) {
+      this.log('warn', 'could not save the settings; they apply until the node stops', { err: (err as Error).message });
+    }
   }
 
   private nodeInfo(): EventPayload<'node'> {

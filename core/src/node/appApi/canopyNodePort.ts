@@ -8,6 +8,7 @@ import type { BackendChoice, BackendStatus, LogEntry, OutboxEntry, PeerInfo, Tra
 import type { OwnerRelay } from './ownerRelay.js';
 import { probeBackends } from './probeBackends.js';
 import { selectBackend } from './selectBackend.js';
+import { startupBackend } from './appSettings.js';
 import type { NodePort, NodePortEvents } from './nodePort.js';
 import { TypedEmitter } from '../runtime/events.js';
 
@@ -48,6 +49,8 @@ export interface CanopyNodePortInit {
   readonly owner?: OwnerRelay;
   /** The logger given to the node, so its lines reach the Logs screen. */
   readonly appLog?: AppLog;
+  /** The owner's backend pin the node was started for (kept in the app's settings); default: the node's backend option. */
+  readonly pinned?: BackendChoice;
   /** How often job states are sampled from the node's machines. Default 250 ms. */
   readonly pollMs?: number;
 }
@@ -66,7 +69,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
   const offs: (() => void)[] = [];
   if (init.appLog) offs.push(init.appLog.on((line) => events.emit('log', line)));
 
-  let pinned: BackendChoice = node.options.backend ?? 'auto';
+  let pinned: BackendChoice = init.pinned ?? node.options.backend ?? 'auto';
   const candidates = probeBackends();
   let measured: { backend: string; samplesPerSec: number } | undefined;
   const sample = (): void => {
@@ -139,7 +142,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
     const configured = node.options.backend ?? 'auto';
     const chosen = selectBackend(candidates, pinned);
     const running = measured ? (measured.backend === 'tensorflow' ? (candidates[0]!.available ? 'tfjs-node-gpu' : 'tfjs-node') : measured.backend) : chosen.active;
-    const pending = pinned !== configured ? `the pin takes effect when the node next starts (it runs with '${configured}')` : undefined;
+    const pending = startupBackend(pinned) !== configured ? `the pin applies from the node's next start (it now runs with '${configured}')` : undefined;
     const reason = [chosen.reason, pending].filter(Boolean).join('; ');
     return { active: running, pinned, candidates, ...(measured ? { samplesPerSec: measured.samplesPerSec } : {}), ...(reason ? { reason } : {}) };
   };
