@@ -72,6 +72,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
   let pinned: BackendChoice = init.pinned ?? node.options.backend ?? 'auto';
   const candidates = probeBackends();
   let measured: { backend: string; samplesPerSec: number } | undefined;
+  let gpu = true;
   const sample = (): void => {
     for (const status of node.jobs()) {
       const runner = node.runner(status.rootId);
@@ -140,7 +141,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
     if (node.options.compute === 'synthetic') return { active: 'synthetic', pinned, candidates, reason: 'this node computes with synthetic arithmetic (a test cluster)' };
     // tfjs names the native backends 'tensorflow'; say which package it is.
     const configured = node.options.backend ?? 'auto';
-    const chosen = selectBackend(candidates, pinned);
+    const chosen = selectBackend(candidates, pinned, gpu);
     const running = measured ? (measured.backend === 'tensorflow' ? (candidates[0]!.available ? 'tfjs-node-gpu' : 'tfjs-node') : measured.backend) : chosen.active;
     const pending = startupBackend(pinned) !== configured ? `the pin applies from the node's next start (it now runs with '${configured}')` : undefined;
     const reason = [chosen.reason, pending].filter(Boolean).join('; ');
@@ -168,8 +169,11 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
       node.withdraw(rootId, job, reason);
       sample();
     },
-    // Threads are fixed when the compute pool starts; the limits are kept and shown.
-    setLimits: async () => undefined,
+    // Threads are fixed when the compute pool starts; the GPU switch steers the choice shown.
+    setLimits: async (limits) => {
+      gpu = limits.gpu;
+      events.emit('backend:change', backend());
+    },
     setBackend: async (choice) => {
       pinned = choice;
       const status = backend();
