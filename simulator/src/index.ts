@@ -7,4 +7,5 @@ export { DeviceProfile, DEFAULT_PROFILES, assignProfiles } from './engine/device
 export * from './scenario/index.js';
 export * from './report/index.js';
 export * from './run/index.js';
+export * from './fidelity/index.js';
 export * from './bench/index.js';

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 // `canopy simulate` as a user runs it: the compiled CLI in its own process (npm test builds it first).
 const bin = fileURLToPath(new URL('../../bin/canopy.js', import.meta.url));
 const scenario = fileURLToPath(new URL('../../../examples/scenarios/small-synthetic.yaml', import.meta.url));
+const realScenario = fileURLToPath(new URL('../../../examples/scenarios/default.yaml', import.meta.url));
 function canopy(...args: string[]) {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FORCE_COLOR: '0' } });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -32,6 +33,8 @@ describe('canopy simulate', () => {
   it.each<[string, string[], RegExp]>([
     ['a missing scenario file', ['simulate', '/nonexistent/s.yaml'], /cannot read the scenario \/nonexistent\/s\.yaml/],
     ['a bad repetition count', ['simulate', scenario, '--repetitions', 'two'], /--repetitions.*expected a whole number/],
+    ['an unknown transport', ['simulate', scenario, '--transport', 'tcp'], /--transport.*'tcp' is invalid.*modelled, libp2p/],
+    ['real training under --transport libp2p', ['simulate', realScenario, '--transport', 'libp2p'], /cannot run with transport: libp2p \(fidelity mode\):\n\s+- training\.mode: .*found real/],
   ])('rejects %s with one clear line', (_name, args, message) => {
     const r = canopy(...args);
     expect(r.code).not.toBe(0);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { parseScenario, simulate, type RoundRecord, type SimulationResult } from '@canopy/simulator';
+import { Command, Option } from 'commander';
+import { parseScenario, simulate, type RoundRecord, type SimulationResult, type Transport } from '@canopy/simulator';
 import { BadInputError } from '@canopy/core/util';
 import { intArg } from '../args.js';
 import { createOutput, type Progress } from '../output.js';
@@ -11,6 +11,7 @@ interface SimulateFlags {
   repetitions?: number;
   seed?: number;
   threads?: number;
+  transport?: Transport;
   overwrite: boolean;
   json: boolean;
 }
@@ -23,13 +24,17 @@ export function simulateCommand(): Command {
       'Runs the job of a scenario file (see examples/scenarios and docs/SIMULATOR.md) with every\n' +
         'node in this process, driving the same protocol state machines real nodes run, over a\n' +
         'modelled network in virtual time. Writes a run folder: rounds.jsonl/csv, summary.json and\n' +
-        'report.html.',
+        'report.html.\n\n' +
+        'With --transport libp2p (fidelity mode), small scenarios run on real libp2p nodes over\n' +
+        'the in-process memory transport instead: the same protocol and the same answer, in\n' +
+        'wall-clock time; latency and device profiles are not modelled there.',
     )
     .argument('<scenario.yaml>', 'the scenario file')
     .option('--out <dir>', 'run folder (default: runs/<scenario>-<time>)')
     .option('--repetitions <n>', "override the scenario's repetitions", intArg(1, 1000))
     .option('--seed <s>', "override the scenario's seed", intArg(-(2 ** 31), 2 ** 31 - 1))
     .option('--threads <n>', "real training: threads in the compute pool (overrides the scenario's training.workerThreads)", intArg(1, 256))
+    .addOption(new Option('--transport <kind>', "override the scenario's transport: modelled (virtual time) or libp2p (real nodes in this process; fidelity mode)").choices(['modelled', 'libp2p'] as const))
     .option('--overwrite', 'replace an earlier run in --out', false)
     .option('--json', 'print one JSON line per round; the last line is {rounds, accuracy, loss, virtualSeconds, wallSeconds, peakRssMb, bytesSent, messages}', false)
     .action(async (file: string, flags: SimulateFlags) => {
@@ -52,7 +57,9 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
   const scenario = flags.threads === undefined || parsed.training.mode !== 'real' ? parsed : { ...parsed, training: { ...parsed.training, workerThreads: flags.threads } };
   const dir = flags.out ?? join('runs', `${scenario.name}-${stamp(new Date())}`);
   const repetitions = flags.repetitions ?? scenario.repetitions;
-  out.say(`simulating ${scenario.name}: ${repetitions} repetition(s), ${scenario.training.mode} training, run folder ${dir}`);
+  const transport = flags.transport ?? scenario.transport;
+  const where = transport === 'libp2p' ? ', real libp2p nodes (fidelity mode, wall-clock time)' : '';
+  out.say(`simulating ${scenario.name}: ${repetitions} repetition(s), ${scenario.training.mode} training${where}, run folder ${dir}`);
 
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -68,16 +75,20 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
       scenarioYaml: text,
       ...(flags.repetitions !== undefined ? { repetitions: flags.repetitions } : {}),
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+      ...(flags.transport !== undefined ? { transport: flags.transport } : {}),
+      // On stderr, so --json output stays one JSON object per line.
+      onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
       signal: abort.signal,
       onProgress: (p) => {
-        const info = `rep ${p.repetition + 1}/${p.repetitions} round ${p.round} · ${Math.round(p.virtualSeconds)} virtual s${p.accuracy !== null ? ` · acc ${(p.accuracy * 100).toFixed(1)}%` : ''}`;
+        const info = `rep ${p.repetition + 1}/${p.repetitions} round ${p.round} · ${Math.round(p.virtualSeconds)} ${transport === 'libp2p' ? 'wall-clock' : 'virtual'} s${p.accuracy !== null ? ` · acc ${(p.accuracy * 100).toFixed(1)}%` : ''}`;
         progress?.update(Math.min(total, p.repetition * scenario.job.stop.rounds + p.round), info);
       },
       onRound: (r) => out.record(roundLine(r)),
       onRepetition: (r) => {
         progress?.stop();
         const acc = r.accuracy === null ? 'n/a' : `${(r.accuracy * 100).toFixed(2)}%`;
-        out.say(`repetition ${r.repetition + 1}: ${r.rounds} rounds, accuracy ${acc}, ${r.stopReason} (${r.detail}), ${Math.round(r.virtualSeconds)} virtual s in ${r.wallSeconds.toFixed(1)} s`);
+        const hash = r.finalHash === null ? '' : `, final parameters ${r.finalHash}`;
+        out.say(`repetition ${r.repetition + 1}: ${r.rounds} rounds, accuracy ${acc}${hash}, ${r.stopReason} (${r.detail}), ${Math.round(r.virtualSeconds)} ${transport === 'libp2p' ? 'wall-clock' : 'virtual'} s in ${r.wallSeconds.toFixed(1)} s`);
         if (r.repetition + 1 < repetitions) progress = out.progress('simulating', total);
       },
     });

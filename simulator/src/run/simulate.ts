@@ -3,7 +3,9 @@ import type { RoundRecord } from '../report/roundRecord.js';
 import { RunExporter } from '../report/runExporter.js';
 import type { RunSummary } from '../report/summary.js';
 import { scenarioRunMeta } from '../scenario/describeScenario.js';
-import type { Scenario } from '../scenario/scenario.js';
+import type { Scenario, Transport } from '../scenario/scenario.js';
+import { assertFidelity } from '../fidelity/limits.js';
+import { runFidelityRepetition } from '../fidelity/runFidelity.js';
 import { runRepetition, type RepetitionResult } from './repetition.js';
 
 /** Where a run is, for progress bars. */
@@ -29,6 +31,13 @@ export interface SimulateOptions {
   readonly repetitions?: number;
   /** Overrides the scenario's `seed`. */
   readonly seed?: number;
+  /**
+   * Overrides the scenario's `transport`: `modelled` (virtual time) or `libp2p` (fidelity
+   * mode: real nodes over @libp2p/memory, wall-clock time; small scenarios only).
+   */
+  readonly transport?: Transport;
+  /** What fidelity mode ignores of the scenario, one line each, before the run starts. */
+  readonly onWarning?: (text: string) => void;
   /** Each finished round, as it finishes. */
   readonly onRound?: (record: RoundRecord) => void;
   readonly onProgress?: (progress: SimulationProgress) => void;
@@ -50,6 +59,10 @@ export interface SimulationResult {
   readonly peakRssMb: number;
   readonly bytesSent: number;
   readonly messages: number;
+  /** What carried the run; with `libp2p`, times are wall-clock seconds. */
+  readonly transport: Transport;
+  /** What fidelity mode ignored of the scenario (empty on the modelled network). */
+  readonly warnings: readonly string[];
   readonly repetitions: readonly RepetitionResult[];
   /** The export's summary, when `out` was given. */
   readonly summary?: RunSummary;
@@ -59,6 +72,11 @@ export interface SimulationResult {
 /**
  * Runs a scenario: every repetition of its job on the modelled network, driving the same
  * protocol machines real nodes run, in virtual time. Deterministic for a given seed.
+ *
+ * With `transport: libp2p` (the scenario's or the option's), fidelity mode: each repetition
+ * runs on real nodes over @libp2p/memory instead, and "virtual" seconds are wall-clock
+ * seconds since the job was submitted. A scenario it cannot honour is refused with a
+ * ScenarioError naming the fields; what it ignores goes to `onWarning` first.
  */
 export async function simulate(input: Scenario, options: SimulateOptions = {}): Promise<SimulationResult> {
   const started = performance.now();
@@ -66,8 +84,14 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
     ...input,
     ...(options.repetitions !== undefined ? { repetitions: options.repetitions } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
+    ...(options.transport !== undefined ? { transport: options.transport } : {}),
   };
-  const exporter = options.out === undefined ? undefined : RunExporter.open(options.out, scenarioRunMeta(scenario), { overwrite: options.overwrite ?? false, ...(options.scenarioYaml !== undefined ? { scenarioYaml: options.scenarioYaml } : {}) });
+  const fidelity = scenario.transport === 'libp2p';
+  const warnings = fidelity ? assertFidelity(scenario).map((w) => `transport: libp2p ignores ${w}`) : [];
+  for (const w of warnings) options.onWarning?.(w);
+  const described = scenarioRunMeta(scenario);
+  const meta = fidelity ? { ...described, parameters: [...(described.parameters ?? []), { label: 'Transport', value: 'libp2p over @libp2p/memory (fidelity mode; times are wall-clock)' }] } : described;
+  const exporter = options.out === undefined ? undefined : RunExporter.open(options.out, meta, { overwrite: options.overwrite ?? false, ...(options.scenarioYaml !== undefined ? { scenarioYaml: options.scenarioYaml } : {}) });
   const results: RepetitionResult[] = [];
   try {
     for (let r = 0; r < scenario.repetitions; r++) {
@@ -77,7 +101,8 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
       const progress = (virtualSeconds: number) =>
         options.onProgress?.({ repetition: r, repetitions: scenario.repetitions, round, rounds: scenario.job.stop.rounds, virtualSeconds, accuracy });
       progress(0);
-      const result = await runRepetition(scenario, r, {
+      const run = fidelity ? runFidelityRepetition : runRepetition;
+      const result = await run(scenario, r, {
         ...(options.signal ? { signal: options.signal } : {}),
         onRound: (record) => {
           round = record.round;
@@ -99,6 +124,8 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
   const summary = exporter?.finish();
   return {
     ...summarize(results, (performance.now() - started) / 1000),
+    transport: scenario.transport,
+    warnings,
     repetitions: results,
     ...(summary ? { summary } : {}),
     ...(options.out !== undefined ? { dir: options.out } : {}),
@@ -110,7 +137,7 @@ export function peakRssMb(): number {
   return Math.round(resourceUsage().maxRSS / 1024);
 }
 
-function summarize(results: readonly RepetitionResult[], wallSeconds: number): Omit<SimulationResult, 'repetitions' | 'summary' | 'dir'> {
+function summarize(results: readonly RepetitionResult[], wallSeconds: number): Omit<SimulationResult, 'repetitions' | 'summary' | 'dir' | 'transport' | 'warnings'> {
   const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
   const meanOrNull = (xs: readonly (number | null)[]) => {
     const v = xs.filter((x): x is number => x !== null);

@@ -8,6 +8,7 @@ export {
   ScenarioJob,
   TrainingSpec,
   DevicesSpec,
+  Transport,
   ScenarioError,
   SYNTHETIC_DEFAULTS,
   parseScenario,

@@ -24,6 +24,7 @@ import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml/synthetic'
 //   faults: { clientCrashPerRound: 0.2, lyingWorkersPerCluster: 1 }
 //   repetitions: 3
 //   seed: 7
+//   transport: modelled            # or libp2p: real nodes over @libp2p/memory (fidelity mode)
 //
 // Choices: `workerThreads` sits in the `real` training mode, the only one it applies to;
 // stop conditions are the manifest's own `job.stop`, applied per repetition.
@@ -80,6 +81,14 @@ export const DevicesSpec = z
   });
 export type DevicesSpec = z.infer<typeof DevicesSpec>;
 
+/**
+ * What carries the protocol's messages: the modelled network in virtual time (the default,
+ * for any N), or real libp2p nodes over `@libp2p/memory` in this process, in wall-clock time
+ * (fidelity mode, for small N; see docs/SIMULATOR.md, "Fidelity mode").
+ */
+export const Transport = z.enum(['modelled', 'libp2p']);
+export type Transport = z.infer<typeof Transport>;
+
 /** The job of a scenario: a manifest's fields, with `cluster` or a generated `tree`. */
 export const ScenarioJob = Manifest.omit({ apiVersion: true, kind: true, name: true, cluster: true })
   .extend({
@@ -112,6 +121,8 @@ export const Scenario = z.strictObject({
   seed: z.number().int().default(0),
   /** A repetition that has not stopped by this virtual time is ended (stop reason `maxVirtualSeconds`). */
   maxVirtualSeconds: z.number().positive().optional(),
+  /** `modelled` (default) or `libp2p` (fidelity mode: real nodes, wall-clock time). */
+  transport: Transport.default('modelled'),
 });
 export type Scenario = z.infer<typeof Scenario>;
 /** A scenario as written, before defaults. */

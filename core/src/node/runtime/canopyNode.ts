@@ -52,6 +52,12 @@ export interface CanopyNodeOptions {
   /** Root hosts announce their jobs this often (default 2 s). */
   readonly announceMs?: number;
   readonly faults?: NodeFaults;
+  /**
+   * Seeds each protocol machine's random draws (a host's client sample) from its key
+   * (`role:job`), so a run is reproducible: the simulator's fidelity mode passes the seeds
+   * its modelled shell uses. Default: a fresh random seed per machine.
+   */
+  readonly machineSeed?: (machineKey: string) => number;
   readonly log?: Log;
   /**
    * Asked before this node takes a client or worker role in an announced job (the desktop
@@ -321,6 +327,7 @@ export class CanopyNode {
       log: this.log.child({ rootId: tree.rootId, member: me }),
       counters: this.counters,
       ...(this.options.datasets ? { datasets: this.options.datasets } : {}),
+      ...(this.options.machineSeed ? { machineSeed: this.options.machineSeed } : {}),
       env: {
         blobs: this.blobs,
         compute: this.compute!,

@@ -49,6 +49,8 @@ export interface JobRunnerInit {
   readonly counters: TrafficCounters;
   /** Datasets the node's owner registered by name (`canopy node --dataset`), for artifacts. */
   readonly datasets?: ReadonlyMap<string, string>;
+  /** Seeds each machine's random draws (client sampling) by its key; default: a random seed each. */
+  readonly machineSeed?: (machineKey: string) => number;
   readonly env: Omit<EffectEnv, 'tree' | 'peers' | 'me' | 'submitter' | 'signal' | 'log' | 'ownerDatasets' | 'datasetIndexOf'>;
 }
 
@@ -119,7 +121,7 @@ export class JobRunner {
       }
     }
     this.machines = machines;
-    for (const m of machines) this.rngs.set(m.key, Rng.fromSeed(randomInt(2 ** 31)));
+    for (const m of machines) this.rngs.set(m.key, Rng.fromSeed(this.init.machineSeed?.(m.key) ?? randomInt(2 ** 31)));
     for (const topic of new Set(machines.flatMap((m) => m.topics))) this.openChannel(topic);
     this.connectMembers();
     this.dialTimer = setInterval(() => this.connectMembers(), 5000);
