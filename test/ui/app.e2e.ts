@@ -82,6 +82,9 @@ describe('canopy node --ui in Chromium', () => {
     expect(chunk).toMatch(/^[0-9a-f]{64}$/);
     expect(await job.storedBlobs()).not.toContain(chunk);
     approvedChunk = chunk;
+    // The size asked about is that of the very chunk the distributor prepared for this node.
+    const asked = (await job.ui.api.getSnapshot()).consents.find((c) => c.request.job === 'digits');
+    expect(asked?.request.dataset.size).toBe(await job.root.blobs.store.size(chunk!));
     await page.screenshot({ path: join(shots, '3-consent-dialog.png') });
     await dialog.getByRole('button', { name: 'Approve download' }).click();
     await dialog.waitFor({ state: 'detached' });

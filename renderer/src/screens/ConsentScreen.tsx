@@ -13,7 +13,7 @@ export function ConsentScreen() {
   const revoke = useApp((s) => s.revokeReceipt);
   return (
     <>
-      <ScreenHeader title="Consent" subtitle="Every dataset decision is recorded on this machine. Revoking one withdraws this node from the job at its next stage." />
+      <ScreenHeader title="Consent" subtitle="Every dataset decision is recorded on this machine. Revoking an approval withdraws this node from its job: it stops training and sending." />
       {prompts.length > 0 && (
         <Card title="Waiting for your answer" icon="consent">
           <p className="muted">
