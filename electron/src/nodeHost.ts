@@ -16,14 +16,27 @@ interface ParentPort {
   postMessage(message: unknown): void;
 }
 
-/** Starts a node under `dataDir` and serves the app contract on `port` until the process ends. */
-export async function hostNode(port: ParentPort, dataDir: string): Promise<void> {
-  const appLog = createAppLog();
+/** Options of {@link hostNode}. */
+export interface HostNodeOptions {
+  /** Multiaddrs to listen on; default: the node's defaults. */
+  readonly listen?: readonly string[];
+  /** Echo the node's log to stderr (main's console). Default true. */
+  readonly echoLog?: boolean;
+}
+
+/** A hosted node; `stop` ends the session and the node (the utility process then exits). */
+export interface HostedNode {
+  stop(): Promise<void>;
+}
+
+/** Starts a node under `dataDir` and serves the app contract on `port`. */
+export async function hostNode(port: ParentPort, dataDir: string, opts: HostNodeOptions = {}): Promise<HostedNode> {
+  const appLog = createAppLog(process.env.CANOPY_LOG ?? 'info', opts.echoLog ?? true);
   // The owner answers in the app: which jobs to join, and whether to download their data.
   const owner = createOwnerRelay();
   // The owner's roles, limits and backend pin from the last session.
   const settings = await loadAppSettings(dataDir);
-  const node = new CanopyNode({ dataDir, log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend: startupBackend(settings.backend) });
+  const node = new CanopyNode({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}), log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend: startupBackend(settings.backend) });
   await node.start();
   const api = new AppApi(canopyNodePort(node, { appLog, owner, pinned: settings.backend }), { roles: settings.roles, limits: settings.limits, saveSettings: (s) => saveAppSettings(dataDir, s) });
   const session = serveApi(api, (frame) => port.postMessage(frame));
@@ -31,19 +44,22 @@ export async function hostNode(port: ParentPort, dataDir: string): Promise<void>
     const frame = CallFrame.safeParse(data);
     if (frame.success) void session.call(frame.data);
   });
-  const stop = () => {
-    session.close();
-    api.close();
-    void node.stop().finally(() => process.exit(0));
+  return {
+    async stop() {
+      session.close();
+      api.close();
+      await node.stop();
+    },
   };
-  process.once('SIGTERM', stop);
 }
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 if (parentPort) {
   const dataDir = process.argv[2] ?? join(process.cwd(), '.canopy');
-  hostNode(parentPort, dataDir).catch((err: unknown) => {
-    process.stderr.write(`canopy node failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  });
+  hostNode(parentPort, dataDir)
+    .then((hosted) => process.once('SIGTERM', () => void hosted.stop().finally(() => process.exit(0))))
+    .catch((err: unknown) => {
+      process.stderr.write(`canopy node failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    });
 }
