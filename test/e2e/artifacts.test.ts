@@ -92,6 +92,14 @@ describe('artifacts over five real peers', { timeout: 240_000 }, () => {
     expectCentralised(r, 'sequential');
   });
 
+  it('two levels, each choosing its distribution (a sequential and a collect region under a collecting hub): the same answers', () => {
+    const run = canopy('local', example('csv-stats-2level.yaml'), '--json');
+    expect(run.status, run.stderr.slice(-3000)).toBe(0);
+    const r = lastJson(run.stdout);
+    expect(r.rounds, 'one root round; the sequential region ran one local round per site inside it').toBe(1);
+    expectCentralised(r, 'two levels');
+  });
+
   it('a site with fewer rows than minGroupSize refuses, says why, and the rest still answer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'canopy-art-'));
     // Patients of 75 and over: site-4 holds 4 of them, fewer than 10.
