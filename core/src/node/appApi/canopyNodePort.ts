@@ -119,8 +119,9 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
     node.events.on('machine:finished', sample),
     node.events.on('job:withdrawn', sample),
     node.events.on('task:done', sample),
-    // The app records the owner's answers itself and reports them; these are the others.
-    node.events.on('consent:recorded', ({ receipt }) => receipt.by !== 'owner' && events.emit('consent:recorded', receipt)),
+    // Decisions the runtime recorded: by policy or flag, or a refusal when nobody answered.
+    // (The app records and reports the owner's answers itself.)
+    node.events.on('consent:recorded', ({ receipt }) => events.emit('consent:recorded', receipt)),
     node.events.on('train:progress', (p) => events.emit('train:progress', p)),
     node.events.on('outbox:sent', (o) => {
       // Heartbeats say only "alive" and a status; the outbox lists what carries content.

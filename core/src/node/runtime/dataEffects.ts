@@ -47,8 +47,7 @@ export async function runAskConsent(env: EffectEnv, e: AskConsentEffect): Promis
       const answer = await mode.ask(request, env.signal);
       if (answer.given && answer.localDataset) env.ownerDatasets.set(e.job, answer.localDataset);
       if (answer.receipt) {
-        // The app recorded the owner's answer itself; the runtime only acts on it.
-        env.events.emit('consent:recorded', { rootId: env.tree.rootId, receipt: answer.receipt });
+        // The app recorded (and reported) the owner's answer itself; the runtime only acts on it.
         env.log.info({ job: e.job, decision: answer.receipt.decision, by: 'owner' }, 'consent decided');
         return { type: 'consent', job: e.job, given: answer.given && answer.receipt.decision === 'approved' };
       }

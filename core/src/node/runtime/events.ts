@@ -18,7 +18,7 @@ export interface CanopyNodeEvents {
   'state:published': { rootId: string; job: string; round: number; processStage: number; global: BlobRef | null };
   /** A gossip message was rejected (non-member, forged, malformed, incoherent). */
   'message:rejected': { rootId: string; topic: string; from: string; reason: string };
-  /** A consent decision was recorded (by policy, flag, or the owner). */
+  /** The runtime recorded a consent decision (by policy or flag, or the owner's answer when the app did not record it). */
   'consent:recorded': { rootId: string; receipt: ConsentReceipt };
   /** Local training reported progress within a round (about 20 times per epoch). */
   'train:progress': { rootId: string; job: string; round: number; epoch: number; epochs: number; batch: number; batches: number; samplesPerSec: number };
