@@ -38,6 +38,11 @@ export interface ArtifactComputeInit {
   readonly datasets: ReadonlyMap<string, string>;
   /** Noise source, uniform in [0, 1); default: the operating system's CSPRNG. */
   readonly uniform?: () => number;
+  /**
+   * Reads a member's named dataset instead of `datasets` (the simulator: many virtual
+   * members in one process, each with its own table in memory).
+   */
+  readonly readDataset?: (name: string, member: string) => Promise<NodeData>;
 }
 
 /** An artifact job's compute backend, over the node's own. */
@@ -82,7 +87,7 @@ export function artifactCompute(init: ArtifactComputeInit): ComputeBackend {
     loadData: async (key, source, owner: DataOwner) => {
       let data: NodeData;
       if (plan.data.kind === 'named') {
-        data = await readNamed(plan.data.name, datasets);
+        data = init.readDataset ? await init.readDataset(plan.data.name, owner.member) : await readNamed(plan.data.name, datasets);
       } else {
         const r = await inner.loadData(key, source, owner);
         loaded.set(key, { member: owner.member, data: { refusal: 'no table' }, source });
