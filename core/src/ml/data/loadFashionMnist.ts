@@ -39,7 +39,12 @@ export async function loadFashionMnist(dir: string = DEFAULT_FASHION_MNIST_DIR, 
     locateIdxFile(dir, 't10k-labels-idx1-ubyte'),
   ]);
   const read = (path: string): Promise<Uint8Array> => readIdxFile(path, { hint: MISSING_HINT, ...opts });
-  const [a, b, c, d] = await Promise.all([read(trainImages), read(trainLabels), read(testImages), read(testLabels)]);
+  // Read all four at once, but report the first failure in file order, not whichever read
+  // happened to fail first: the error then names the same file on every run.
+  const settled = await Promise.allSettled([read(trainImages), read(trainLabels), read(testImages), read(testLabels)]);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  const [a, b, c, d] = settled.map((r) => (r as PromiseFulfilledResult<Uint8Array>).value) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array];
   const classes = { numClasses: 10, classNames: FASHION_MNIST_CLASSES };
   return {
     name: 'fashion-mnist',
