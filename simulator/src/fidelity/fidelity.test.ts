@@ -107,7 +107,7 @@ describe('fidelity mode refuses what real nodes cannot play', () => {
 
   it(`refuses more than ${FIDELITY_MAX_MEMBERS} members, saying how many`, async () => {
     const big = smallSynthetic({ tree: { depth: 2, fanout: 2, clientsPerLeaf: 100, workersPerCluster: 3 } });
-    await expect(simulate(big, { transport: 'libp2p' })).rejects.toThrow(/transport: libp2p starts one real node per member, at most 100; this scenario has 212/);
+    await expect(simulate(big, { transport: 'libp2p' })).rejects.toThrow(/transport: libp2p starts one real node per member, at most 50; this scenario has 212/);
   });
 
   it('names every fault and network setting it cannot play, and what it ignores', () => {

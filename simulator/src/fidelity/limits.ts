@@ -10,7 +10,7 @@ import { scenarioManifest } from '../scenario/scenarioManifest.js';
 // devices) is ignored with a warning, because every scenario has it by default.
 
 /** The most members (hosts, workers, clients, distributor) fidelity mode starts real nodes for. */
-export const FIDELITY_MAX_MEMBERS = 100;
+export const FIDELITY_MAX_MEMBERS = 50;
 
 /** What fidelity mode makes of a scenario. */
 export interface FidelityCheck {
