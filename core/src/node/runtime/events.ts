@@ -45,6 +45,11 @@ export class TypedEmitter<E extends object> {
     return () => this.off(name, fn);
   }
 
+  /** Whether anyone listens to `name` (to skip building a costly event nobody reads). */
+  listening<K extends keyof E>(name: K): boolean {
+    return (this.listeners.get(name)?.size ?? 0) > 0;
+  }
+
   off<K extends keyof E>(name: K, fn: Listener<E[K]>): void {
     this.listeners.get(name)?.delete(fn as Listener<never>);
   }

@@ -354,7 +354,10 @@ export class JobRunner {
   private publish(m: Machine, topic: string, message: Message): void {
     const ch = this.channels.get(topic);
     const bytes = encodeMessage(message);
-    this.env.events.emit('outbox:sent', { rootId: this.tree.rootId, job: message.job, round: message.round, type: message.type, bytes: bytes.byteLength, blobs: blobsNamed(message.payload), recipients: this.topicMembers(message.job) });
+    // Only the app listens; a large simulated cluster should not pay for the recipient lists.
+    if (this.env.events.listening('outbox:sent')) {
+      this.env.events.emit('outbox:sent', { rootId: this.tree.rootId, job: message.job, round: message.round, type: message.type, bytes: bytes.byteLength, blobs: blobsNamed(message.payload), recipients: this.topicMembers(message.job) });
+    }
     if (ch) {
       this.init.counters.messagesSent++;
       void ch.publish(bytes, { signal: this.abort.signal }).then(
