@@ -14,3 +14,4 @@ export { AggregateRunner, type Trainer, type TrainOutcome, type DataCounts, type
 export { SyntheticTrainer, type SyntheticTrainerOptions } from './syntheticTrainer.js';
 export { RealTrainer, REFERENCE_SAMPLES_PER_SECOND } from './realTrainer.js';
 export { AGGREGATE_SECONDS_PER_VALUE, FETCH_TIMEOUT_MS } from './computeEffects.js';
+export { ArtifactTrainer, ANSWER_SECONDS, type ArtifactTrainerOptions } from './artifactTrainer.js';

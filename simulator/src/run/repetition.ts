@@ -1,10 +1,13 @@
 import { buildJobTree, FINISHED_LINGER_BEATS, MAX_ATTEMPTS, type FinishedEffect, type JobTree, type MachineState, type Manifest, type Message } from '@canopy/core/protocol';
 import { Rng } from '@canopy/core/util';
+import { artifactResult, type ArtifactResult } from '@canopy/core/artifacts/index';
 import { NetworkModel } from '../engine/network.js';
 import type { RepetitionStopReason, RoundRecord } from '../report/roundRecord.js';
 import { lyingWorkers } from '../scenario/faults.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { repetitionSeeds, scenarioManifest } from '../scenario/scenarioManifest.js';
+import { sourceRowsOf } from '../scenario/scenarioArtifact.js';
+import { ArtifactTrainer } from './artifactTrainer.js';
 import { BlobStore } from './blobStore.js';
 import { createPeers, type Peer } from './peers.js';
 import { RealTrainer } from './realTrainer.js';
@@ -40,6 +43,8 @@ export interface RepetitionResult {
   readonly violations: readonly string[];
   /** Simulation events processed. */
   readonly events: number;
+  /** An artifact scenario's result, read from the root's final resource (docs/ARTIFACTS.md, "Results"). */
+  readonly result?: ArtifactResult;
 }
 
 /** Hooks of one repetition. */
@@ -50,9 +55,21 @@ export interface RepetitionHooks {
   readonly onTick?: (virtualSeconds: number) => void;
 }
 
-/** The scenario's trainer for a repetition's manifest. */
-export function createTrainer(scenario: Scenario, manifest: Manifest, store: BlobStore): Trainer {
+/** The scenario's trainer for a repetition's manifest (an artifact's needs its job tree). */
+export function createTrainer(scenario: Scenario, manifest: Manifest, store: BlobStore, tree?: JobTree, repetition = 0): Trainer {
   const t = scenario.training;
+  if (manifest.artifact && scenario.data) {
+    const seeds = repetitionSeeds(scenario, repetition);
+    const threads = t.mode === 'real' ? t.workerThreads : undefined;
+    return new ArtifactTrainer(store, {
+      tree: tree ?? buildJobTree(manifest),
+      rows: sourceRowsOf(scenario.data),
+      split: scenario.data.split,
+      splitSeed: scenario.data.seed + repetition,
+      noiseSeed: seeds.simulation,
+      ...(threads !== undefined ? { threads } : {}),
+    });
+  }
   if (t.mode === 'real') {
     const d = manifest.dataset;
     return new RealTrainer(store, manifest.model, { source: d.source, partition: d.partition, seed: d.seed }, t.workerThreads);
@@ -79,7 +96,7 @@ export async function runRepetition(scenario: Scenario, repetition: number, hook
   const store = new BlobStore();
   const peers = createPeers(tree, scenario, seeds.simulation);
   const network = new NetworkModel(scenario.network, rng.fork('network'), (node) => peers.get(node)?.profile ?? { upMbps: 100, downMbps: 100 });
-  const trainer = createTrainer(scenario, manifest, store);
+  const trainer = createTrainer(scenario, manifest, store, tree, repetition);
   const recorder = new RoundRecorder({ tree, repetition, now: () => loop.now, wallStart, observe: (ref) => trainer.observe(ref), emit: (r) => hooks.onRound?.(r) });
   const end = new EndWatch(tree, loop, store);
   const shell = new SimShell({
@@ -135,6 +152,7 @@ export async function runRepetition(scenario: Scenario, repetition: number, hook
       members: finals.members,
       violations: shell.violations,
       events: loop.eventsRun,
+      ...(manifest.artifact && end.rootFinal !== null && store.has(end.rootFinal) ? { result: artifactResult(manifest, store.bytes(end.rootFinal)) } : {}),
     };
   } finally {
     await trainer.close();

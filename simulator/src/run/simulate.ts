@@ -1,9 +1,10 @@
 import { resourceUsage } from 'node:process';
+import type { ArtifactResult } from '@canopy/core/artifacts/index';
 import type { RoundRecord } from '../report/roundRecord.js';
 import { RunExporter } from '../report/runExporter.js';
 import type { RunSummary } from '../report/summary.js';
 import { scenarioRunMeta } from '../scenario/describeScenario.js';
-import type { Scenario, Transport } from '../scenario/scenario.js';
+import { ScenarioError, type Scenario, type Transport } from '../scenario/scenario.js';
 import { assertFidelity } from '../fidelity/limits.js';
 import { runFidelityRepetition } from '../fidelity/runFidelity.js';
 import { runRepetition, type RepetitionResult } from './repetition.js';
@@ -64,6 +65,8 @@ export interface SimulationResult {
   /** What fidelity mode ignored of the scenario (empty on the modelled network). */
   readonly warnings: readonly string[];
   readonly repetitions: readonly RepetitionResult[];
+  /** An artifact scenario's result in repetition 0, the scenario as written (each repetition's is in `repetitions`). */
+  readonly result?: ArtifactResult;
   /** The export's summary, when `out` was given. */
   readonly summary?: RunSummary;
   readonly dir?: string;
@@ -87,6 +90,7 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
     ...(options.transport !== undefined ? { transport: options.transport } : {}),
   };
   const fidelity = scenario.transport === 'libp2p';
+  if (fidelity && scenario.artifact) throw new ScenarioError(scenario.name, ['transport: artifact scenarios run on the modelled network only; fidelity mode (libp2p) runs jobs with synthetic compute']);
   const warnings = fidelity ? assertFidelity(scenario).map((w) => `transport: libp2p ignores ${w}`) : [];
   for (const w of warnings) options.onWarning?.(w);
   const described = scenarioRunMeta(scenario);
@@ -127,6 +131,7 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
     transport: scenario.transport,
     warnings,
     repetitions: results,
+    ...(results[0]?.result ? { result: results[0].result } : {}),
     ...(summary ? { summary } : {}),
     ...(options.out !== undefined ? { dir: options.out } : {}),
   };

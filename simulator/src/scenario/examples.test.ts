@@ -19,6 +19,7 @@ const expected: Record<string, { clients: number; depth: number; mode: 'real' | 
   'scale-1k.yaml': { clients: 1_000, depth: 3, mode: 'synthetic', params: 10_000 },
   'scale-10k.yaml': { clients: 10_000, depth: 3, mode: 'synthetic', params: 10_000 },
   'scale-50k.yaml': { clients: 50_000, depth: 3, mode: 'synthetic', params: 10_000 },
+  'artifact-csv-stats.yaml': { clients: 20, depth: 2, mode: 'real' },
 };
 
 describe('examples/scenarios', () => {
@@ -28,7 +29,8 @@ describe('examples/scenarios', () => {
 
   for (const file of files) {
     it(`${file} parses and yields a valid manifest`, () => {
-      const scenario = parseScenario(readFileSync(dir + file, 'utf8'), file);
+      // Paths in a scenario (an artifact's `data.csv`) are relative to its file.
+      const scenario = parseScenario(readFileSync(dir + file, 'utf8'), file, { baseDir: dir });
       expect(scenario.name, file).toBe(file.replace(/\.yaml$/, ''));
       const manifest = scenarioManifest(scenario);
       const want = expected[file];
@@ -48,6 +50,17 @@ describe('examples/scenarios', () => {
     const leaf = scenarioManifest(s).cluster.clusters?.[0];
     expect(leaf?.timing?.sampleFraction).toBe(0.1);
     expect(describeScenario(s).find((p) => p.label === 'Sampling')?.value).toBe('level 0: 100% sampled, quorum 100%; level 1: 10% sampled, quorum 100%');
+  });
+
+  it('artifact-csv-stats compiles the csv-stats steps over the five site files, sequential regions of collecting clients', () => {
+    const s = parseScenario(readFileSync(`${dir}artifact-csv-stats.yaml`, 'utf8'), 'artifact-csv-stats.yaml', { baseDir: dir });
+    const m = scenarioManifest(s);
+    expect(m.artifact?.steps.map((x) => x.kind)).toEqual(['filter', 'count', 'stats', 'stats', 'histogram']);
+    expect(m.cluster.timing?.distribution).toBe('sequential');
+    expect(m.cluster.clusters?.[0]?.timing?.distribution).toBe('collect');
+    // One analytics phase, one root round per region.
+    expect(m.stop.rounds).toBe(4);
+    expect(s.data?.csv.map((p) => p.slice(p.lastIndexOf('/') + 1))).toEqual(['site-1.csv', 'site-2.csv', 'site-3.csv', 'site-4.csv', 'site-5.csv']);
   });
 
   it('faults crashes 20% of clients and has one liar per cluster', () => {

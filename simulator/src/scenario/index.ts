@@ -20,3 +20,5 @@ export { TreeSpec, MAX_TREE_CLIENTS, expandTree, treeSize, fanoutAt, childCluste
 export { FaultSpec, HostCrashSpec, LieKind, lyingWorkers, clusterNodes, clusterHosts, minWorkers } from './faults.js';
 export { scenarioManifest, scenarioCluster, repetitionSeeds, checkScenario, type RepetitionSeeds } from './scenarioManifest.js';
 export { describeScenario, scenarioRunMeta, countCluster, type ClusterCounts } from './describeScenario.js';
+export { ScenarioArtifact, SIMULATED_DATASET, compileScenarioArtifact, sourceRowsOf, type CompiledArtifact } from './scenarioArtifact.js';
+export { ScenarioData, TableSplit, readSourceRows, splitRows, leafClients, clientCsv, clientTable, type SourceRows } from './scenarioTable.js';

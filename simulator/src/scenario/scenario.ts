@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { ClusterSpec, Manifest, formatZodIssues } from '@canopy/core/protocol';
@@ -8,6 +9,8 @@ import { NetworkSpec } from '../engine/network.js';
 import { FaultSpec } from './faults.js';
 import { TreeSpec } from './tree.js';
 import { checkScenario } from './scenarioManifest.js';
+import { compileScenarioArtifact, keepSourceRows, ScenarioArtifact } from './scenarioArtifact.js';
+import { ScenarioData } from './scenarioTable.js';
 import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml/synthetic';
 
 // A scenario file (issue #5) is a job manifest plus what the simulator needs to play it:
@@ -25,6 +28,9 @@ import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml/synthetic'
 //   repetitions: 3
 //   seed: 7
 //   transport: modelled            # or libp2p: real nodes over @libp2p/memory (fidelity mode)
+//
+// Or, instead of `job`, an `artifact` (an artifact manifest's fields with a `tree` or
+// `cluster`) and its `data` (CSV rows dealt to the leaf clients); see scenarioArtifact.ts.
 //
 // Choices: `workerThreads` sits in the `real` training mode, the only one it applies to;
 // stop conditions are the manifest's own `job.stop`, applied per repetition.
@@ -110,7 +116,11 @@ export const Scenario = z.strictObject({
   kind: z.literal('Scenario'),
   name: Manifest.shape.name,
   description: z.string().max(2000).optional(),
-  job: ScenarioJob,
+  job: ScenarioJob.optional(),
+  /** Instead of `job`: an artifact, compiled into the job (docs/SIMULATOR.md, "Artifacts"). */
+  artifact: ScenarioArtifact.optional(),
+  /** An artifact's tables: CSV rows dealt to the virtual leaf clients. */
+  data: ScenarioData.optional(),
   training: TrainingSpec.default({ mode: 'real' }),
   devices: DevicesSpec.default(() => ({ profiles: DEFAULT_PROFILES.map((p) => ({ ...p })) })),
   network: NetworkSpec.default(() => NetworkSpec.parse({})),
@@ -124,7 +134,8 @@ export const Scenario = z.strictObject({
   /** `modelled` (default) or `libp2p` (fidelity mode: real nodes, wall-clock time). */
   transport: Transport.default('modelled'),
 });
-export type Scenario = z.infer<typeof Scenario>;
+/** A validated scenario: an artifact's is compiled into its `job`, and its data paths are absolute. */
+export type Scenario = Omit<z.infer<typeof Scenario>, 'job'> & { readonly job: ScenarioJob };
 /** A scenario as written, before defaults. */
 export type ScenarioInput = z.input<typeof Scenario>;
 
@@ -141,24 +152,37 @@ export class ScenarioError extends ManifestError {
  * names. Throws {@link ScenarioError} listing every problem as `field.path: expected ...;
  * found ...`; `source` names the file in the message.
  */
-export function parseScenario(yamlText: string, source = 'scenario'): Scenario {
+export function parseScenario(yamlText: string, source = 'scenario', options: { baseDir?: string } = {}): Scenario {
   const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     throw new ScenarioError(source, doc.errors.map((e) => `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`));
   }
-  return validateScenario(doc.toJS(), source);
+  return validateScenario(doc.toJS(), source, options);
 }
 
-/** Validates an already-parsed scenario object (see {@link parseScenario}). */
-export function validateScenario(value: unknown, source = 'scenario'): Scenario {
+/**
+ * Validates an already-parsed scenario object (see {@link parseScenario}). Paths in `data`
+ * are relative to `baseDir`, by default the directory of `source`.
+ */
+export function validateScenario(value: unknown, source = 'scenario', options: { baseDir?: string } = {}): Scenario {
   const result = Scenario.safeParse(value);
   if (!result.success) throw new ScenarioError(source, formatZodIssues(result.error.issues, value));
-  const problems = checkScenario(result.data);
+  const baseDir = resolve(options.baseDir ?? dirname(source));
+  const artifact = compileScenarioArtifact(result.data, baseDir);
+  if (artifact && 'problems' in artifact) throw new ScenarioError(source, artifact.problems);
+  let scenario: Scenario;
+  if (artifact && result.data.data) {
+    const { apiVersion: _v, kind: _k, ...job } = artifact.compiled.manifest;
+    const data = { ...result.data.data, csv: artifact.compiled.rows.files.map((f) => f.path) };
+    keepSourceRows(data, artifact.compiled.rows);
+    scenario = { ...result.data, job, data };
+  } else scenario = result.data as Scenario;
+  const problems = checkScenario(scenario);
   if (problems.length > 0) throw new ScenarioError(source, problems);
-  return result.data;
+  return scenario;
 }
 
 /** Reads and validates a scenario file. */
 export async function loadScenario(path: string): Promise<Scenario> {
-  return parseScenario(await readFile(path, 'utf8'), path);
+  return parseScenario(await readFile(path, 'utf8'), path, { baseDir: dirname(path) });
 }
