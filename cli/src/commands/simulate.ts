@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseScenario, simulate, type RoundRecord, type SimulationResult, type Transport } from '@canopy/simulator';
 import { BadInputError } from '@canopy/core/util';
+import { describeResult } from '@canopy/core/artifacts/index';
 import { intArg } from '../args.js';
 import { createOutput, type Progress } from '../output.js';
 
@@ -36,7 +37,7 @@ export function simulateCommand(): Command {
     .option('--threads <n>', "real training: threads in the compute pool (overrides the scenario's training.workerThreads)", intArg(1, 256))
     .addOption(new Option('--transport <kind>', "override the scenario's transport: modelled (virtual time) or libp2p (real nodes in this process; fidelity mode)").choices(['modelled', 'libp2p'] as const))
     .option('--overwrite', 'replace an earlier run in --out', false)
-    .option('--json', 'print one JSON line per round; the last line is {rounds, accuracy, loss, virtualSeconds, wallSeconds, peakRssMb, bytesSent, messages}', false)
+    .option('--json', "print one JSON line per round; the last line is {rounds, accuracy, loss, virtualSeconds, wallSeconds, peakRssMb, bytesSent, messages}, plus `result` for an artifact scenario", false)
     .action(async (file: string, flags: SimulateFlags) => {
       await runSimulateCommand(file, flags);
     });
@@ -59,7 +60,8 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
   const repetitions = flags.repetitions ?? scenario.repetitions;
   const transport = flags.transport ?? scenario.transport;
   const where = transport === 'libp2p' ? ', real libp2p nodes (fidelity mode, wall-clock time)' : '';
-  out.say(`simulating ${scenario.name}: ${repetitions} repetition(s), ${scenario.training.mode} training${where}, run folder ${dir}`);
+  const what = scenario.artifact ? `an artifact of ${scenario.artifact.steps.length} steps` : `${scenario.training.mode} training`;
+  out.say(`simulating ${scenario.name}: ${repetitions} repetition(s), ${what}${where}, run folder ${dir}`);
 
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -96,6 +98,8 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
     progress?.stop();
     process.off('SIGINT', onSigint);
   }
+  // An artifact's answer, in words on stderr and in full in the summary line (docs/SIMULATOR.md, "Artifacts").
+  if (result.result) for (const line of describeResult(result.result)) out.say(line);
   out.say(`report: ${join(dir, 'report.html')}`);
   out.record({
     rounds: result.rounds,
@@ -106,6 +110,7 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
     peakRssMb: result.peakRssMb,
     bytesSent: result.bytesSent,
     messages: result.messages,
+    ...(result.result ? { result: result.result } : {}),
   });
 }
 

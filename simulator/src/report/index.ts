@@ -7,6 +7,7 @@ export {
   StageLatencies,
   STAGES,
   RepetitionEnd,
+  ArtifactResultRecord,
   RepetitionStopReason,
   RunMeta,
   RunParameter,
@@ -17,5 +18,6 @@ export {
 export { RunExporter, RUN_FILES, rebuildReport, type RunExporterOptions } from './runExporter.js';
 export { summarizeRun, summarizeRepetition, statOf, byRepetition, type RunSummary, type RepetitionSummary, type Stat } from './summary.js';
 export { renderReport } from './reportHtml.js';
+export { artifactResultSection } from './reportArtifact.js';
 export { csvField, csvLine, roundCsvHeader, roundCsvFields } from './roundCsv.js';
 export { escapeHtml } from './format.js';

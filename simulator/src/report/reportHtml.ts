@@ -1,6 +1,7 @@
 import { escapeHtml, formatBytes, formatCount, formatDuration, formatNumber, formatPercent } from './format.js';
 import { convergenceFigures, participationFigure, stageFigure, trafficFigures } from './reportCharts.js';
 import { REPORT_CSS } from './reportStyles.js';
+import { artifactResultSection } from './reportArtifact.js';
 import type { RepetitionStopReason, RoundRecord, RunMeta } from './roundRecord.js';
 import { byRepetition, type RepetitionSummary, type RunSummary, type Stat } from './summary.js';
 
@@ -113,6 +114,7 @@ export function renderReport(meta: RunMeta, summary: RunSummary, records: readon
   const body = [
     header(meta, summary),
     kpis(summary),
+    artifactResultSection(summary),
     section('Convergence', spread, `<div class="figures">${convergenceFigures(groups, meta).join('')}</div>`),
     section('Traffic', 'Bytes and control messages moved inside the clusters of each tree level.', `<div class="figures">${trafficFigures(groups, meta).join('')}</div>`),
     section('Clients and time', 'Who took part in each round, and where the round’s virtual time went.', `<div class="figures">${participationFigure(groups)}${stageFigure(groups)}</div>`),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { StepResult } from '@canopy/core/artifacts/index';
 
 // What a run records per round and per repetition (issue #5, "Export"). The schemas decode
 // a run folder's JSONL when a report is rebuilt from it; the runner builds these objects
@@ -59,12 +60,24 @@ export type RoundRecord = z.infer<typeof RoundRecord>;
 export const RepetitionStopReason = z.enum(['rounds', 'targetAccuracy', 'targetLoss', 'maxVirtualSeconds', 'stalled', 'aborted', 'error', 'incomplete']);
 export type RepetitionStopReason = z.infer<typeof RepetitionStopReason>;
 
+/** An artifact's result (core's `ArtifactResult`, docs/ARTIFACTS.md "Results"), as a run folder keeps it. */
+export const ArtifactResultRecord = z.strictObject({
+  artifact: z.string(),
+  complete: z.boolean(),
+  steps: z.array(StepResult),
+  absent: z.array(z.string()),
+  weightsBytes: count,
+});
+export type ArtifactResultRecord = z.infer<typeof ArtifactResultRecord>;
+
 /** The end of one repetition, as the runner reports it. */
 export const RepetitionEnd = z.strictObject({
   repetition: count,
   stopReason: RepetitionStopReason,
   /** For `error` and `stalled`: what went wrong. */
   detail: z.string().optional(),
+  /** An artifact scenario's result, read from the root's final resource. */
+  result: ArtifactResultRecord.optional(),
 });
 export type RepetitionEnd = z.infer<typeof RepetitionEnd>;
 

@@ -1,4 +1,4 @@
-import { totalOf, type RepetitionEnd, type RepetitionStopReason, type RoundRecord, type RunMeta, type RunParameter } from './roundRecord.js';
+import { totalOf, type ArtifactResultRecord, type RepetitionEnd, type RepetitionStopReason, type RoundRecord, type RunMeta, type RunParameter } from './roundRecord.js';
 
 /** Mean, spread and extremes of one quantity over repetitions. */
 export interface Stat {
@@ -30,6 +30,8 @@ export interface RepetitionSummary {
   readonly participants: number;
   readonly stragglers: number;
   readonly crashed: number;
+  /** An artifact scenario's result. */
+  readonly result?: ArtifactResultRecord;
 }
 
 /** A run: what it was, each repetition, and the spread across them (`summary.json`). */
@@ -106,6 +108,7 @@ export function summarizeRepetition(repetition: number, rounds: readonly RoundRe
     participants: sum((r) => r.participants),
     stragglers: sum((r) => r.stragglers),
     crashed: sum((r) => r.crashed),
+    ...(end?.result ? { result: end.result } : {}),
   };
 }
 
