@@ -7,12 +7,27 @@ import { canonicalJson } from '../../util/hash.js';
 import type { Log } from '../../util/log.js';
 
 /**
+ * Who may download what from a node. Without a policy a plane serves any blob it holds to
+ * anyone (the CLI's short-lived peers hold nothing private); a node's plane always has one.
+ */
+export interface BlobAccessPolicy {
+  /** Whether a peer is a member of some job this node takes part in. */
+  isMember(peer: string): boolean;
+  /** Whether anyone may fetch a blob: announced submissions, and final results this node may hand out. */
+  isPublic(hash: string): boolean;
+}
+
+/**
  * A node's data plane: serves its blob store (dataset chunks only to the member they are
- * for), fetches blobs from a list of candidate providers with a size limit, and counts
- * bytes. Concurrent fetches of one hash share one transfer.
+ * for; everything else only to members of its jobs, unless it is public), fetches blobs from
+ * a list of candidate providers with a size limit, and counts bytes. Concurrent fetches of
+ * one hash share one transfer.
  */
 export class BlobPlane {
   private readonly grants = new Map<string, Set<string>>();
+  private policy: BlobAccessPolicy | undefined;
+  /** Requests refused by the access rules. */
+  refused = 0;
   private readonly inflight = new Map<string, Promise<boolean>>();
   /** Bytes received by completed fetches. */
   bytesFetched = 0;
@@ -30,12 +45,27 @@ export class BlobPlane {
   async start(): Promise<void> {
     await serveBlobs(this.node, this.store, {
       authorize: (peer: PeerId, hash: string) => {
-        const allowed = this.grants.get(hash);
-        const ok = !allowed || allowed.has(peer.toString());
+        const ok = this.mayServe(peer.toString(), hash);
         if (ok && this.served.length < 10_000) this.served.push({ peer: peer.toString(), hash });
+        if (!ok) {
+          this.refused++;
+          this.log.debug({ peer: peer.toString(), hash: hash.slice(0, 12) }, 'blob request refused: not a member of a job that holds it, and not public');
+        }
         return ok;
       },
     });
+  }
+
+  /** Whether `peer` may download `hash`: a restricted blob only by its grantees, the rest by the policy. */
+  mayServe(peer: string, hash: string): boolean {
+    const allowed = this.grants.get(hash);
+    if (allowed) return allowed.has(peer);
+    return !this.policy || this.policy.isMember(peer) || this.policy.isPublic(hash);
+  }
+
+  /** Sets who may download this node's blobs (see {@link BlobAccessPolicy}). */
+  setPolicy(policy: BlobAccessPolicy): void {
+    this.policy = policy;
   }
 
   /** Serves a blob only to these peers (dataset chunks go to their member alone). */

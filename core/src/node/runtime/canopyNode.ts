@@ -6,7 +6,7 @@ import { loadOrCreateIdentity } from '../../net/identity.js';
 import type { BackendPreference } from '../../ml/backend.js';
 import type { DatasetSpec, ModelSpec, PartitionSpec } from '../../ml/specs.js';
 import { deriveJobSheet } from '../../protocol/jobSheet.js';
-import { rolesOf } from '../../protocol/jobTree.js';
+import { allMembers, rolesOf, type JobTree } from '../../protocol/jobTree.js';
 import type { BlobRef } from '../../protocol/messages/common.js';
 import { createLog, type Log } from '../../util/log.js';
 import { ConsentLedger, type ConsentMode } from '../consent.js';
@@ -161,6 +161,7 @@ export class CanopyNode {
       inMemory: o.inMemory ?? false,
     });
     this.blobPlane = new BlobPlane(this.libp2pNode, this.store.blobs, this.log);
+    this.blobPlane.setPolicy({ isMember: (peer) => this.isMemberOfAJob(peer), isPublic: (hash) => this.isPublicBlob(hash) });
     await this.blobPlane.start();
     this.compute = typeof o.compute === 'object' ? o.compute : o.compute === 'synthetic' ? syntheticCompute({ trainMs: o.syntheticTrainMs ?? 0 }) : mlCompute({ threads: o.computeThreads ?? 1, backend: o.backend ?? 'auto' });
     await serveSubmissions(this.libp2pNode, (raw, from) => this.acceptSubmission(raw, from));
@@ -362,16 +363,59 @@ export class CanopyNode {
     }
   }
 
+  /** Whether a peer is a member of any job this node has opened (it may fetch that job's blobs). */
+  private isMemberOfAJob(peer: string): boolean {
+    for (const { opened } of this.records.values()) {
+      if (membersOf(opened.tree).has(opened.peers.memberOf(peer))) return true;
+    }
+    return false;
+  }
+
+  /** Blobs anyone may fetch: job submissions (discovery) and final results this node may hand out. */
+  private isPublicBlob(hash: string): boolean {
+    for (const rootId of this.records.keys()) {
+      const { record } = this.records.get(rootId)!;
+      if (record.submission.hash === hash) return true;
+      if (this.downloadableFinal(rootId)?.hash === hash) return true;
+    }
+    return false;
+  }
+
+  /** The root's state of a job this node hosts at the root: whether it finished, and its final parameters. */
+  private rootOutcome(rootId: string): { finished: boolean; final: BlobRef | null } | undefined {
+    const entry = this.records.get(rootId);
+    if (!entry) return undefined;
+    const { tree, peers } = entry.opened;
+    if (peers.peerOf(tree.manifest.cluster.host) !== this.peerId) return undefined;
+    const live = this.runners.get(rootId)?.rootHostState();
+    const finished = entry.record.finished || live?.processStage === 3;
+    return { finished, final: finished ? (live?.global ?? entry.record.final ?? null) : null };
+  }
+
+  /**
+   * The final parameters of a job this node hosts, when it may hand them to anyone: the job
+   * finished, its manifest allows downloads, and, for an artifact, this node's owner opted in
+   * to serving results (`serveResults`). Members of the job fetch from its workers as before.
+   */
+  private downloadableFinal(rootId: string): BlobRef | null {
+    const outcome = this.rootOutcome(rootId);
+    const manifest = this.records.get(rootId)?.opened.tree.manifest;
+    if (!outcome?.finished || !outcome.final || !manifest?.allowModelDownload) return null;
+    if (manifest.artifact !== undefined && this.options.serveResults !== true) return null;
+    return outcome.final;
+  }
+
   // Root hosts announce each job they host, finished ones included (so `canopy job model`
   // can find the final parameters), again and again: late or restarted peers catch up.
   private announce(): void {
     const ch = this.announceChannel;
     if (!ch) return;
     for (const [rootId, { record, opened }] of this.records) {
-      const { tree, peers } = opened;
-      if (peers.peerOf(tree.manifest.cluster.host) !== this.peerId) continue;
+      const { tree } = opened;
+      const outcome = this.rootOutcome(rootId);
+      if (!outcome) continue;
       const live = this.runners.get(rootId)?.rootHostState();
-      const finished = record.finished || live?.processStage === 3;
+      const finished = outcome.finished;
       const a: Announce = {
         v: 1,
         type: 'job',
@@ -381,12 +425,24 @@ export class CanopyNode {
         host: this.peerId,
         round: live?.round ?? 0,
         processStage: finished ? 3 : (live?.processStage ?? 0),
-        final: finished ? (live?.global ?? record.final) : null,
-        downloadable: finished && tree.manifest.allowModelDownload && (tree.manifest.artifact === undefined || this.options.serveResults === true),
+        final: outcome.final,
+        downloadable: this.downloadableFinal(rootId) !== null,
         stopReason: live?.stopReason ?? record.reason,
         metrics: live?.metrics ?? null,
       };
       void ch.publish(encodeAnnounce(a), { timeoutMs: 1000 }).catch(() => undefined);
     }
   }
+}
+
+const memberSets = new WeakMap<JobTree, ReadonlySet<string>>();
+
+/** Every member of a job tree, computed once per tree. */
+function membersOf(tree: JobTree): ReadonlySet<string> {
+  let set = memberSets.get(tree);
+  if (!set) {
+    set = new Set(allMembers(tree));
+    memberSets.set(tree, set);
+  }
+  return set;
 }
