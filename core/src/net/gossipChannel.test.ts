@@ -45,7 +45,8 @@ describe('GossipChannel', () => {
   }
 
   const enc = (x: unknown) => new TextEncoder().encode(JSON.stringify(x));
-  const until = async (cond: () => boolean, ms = 5000) => {
+  // Generous: under a loaded test run gossipsub's mesh can take several heartbeats to form.
+  const until = async (cond: () => boolean, ms = 20_000) => {
     const end = Date.now() + ms;
     while (!cond()) {
       if (Date.now() > end) throw new Error('timed out waiting');
