@@ -37,8 +37,8 @@ export async function runAskConsent(env: EffectEnv, e: AskConsentEffect): Promis
       purpose: env.tree.manifest.artifact
         ? describePlan(env.tree.manifest.artifact, e.job)
         : env.localDataset
-        ? `train model ${env.tree.manifest.model.kind} in job ${e.job} on this node's own dataset (${env.localDataset.kind})`
-        : `train model ${env.tree.manifest.model.kind} in job ${e.job} on a ${d.partition.kind} shard of ${e.dataset.kind}`,
+        ? `train a ${env.tree.manifest.model.kind} model in job ${e.job} on this node's own dataset (${env.localDataset.kind})`
+        : `train a ${env.tree.manifest.model.kind} model in job ${e.job} on ${d.partition.kind === 'iid' ? 'an even, random share' : `a ${d.partition.kind} share`} of ${e.dataset.kind}`,
     },
   };
   let decision: { decision: 'approved' | 'refused'; by: 'policy' | 'flag' | 'owner'; reason: string };
