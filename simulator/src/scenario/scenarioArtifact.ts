@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ArtifactManifest, compileArtifact } from '@canopy/core/artifacts/index';
 import { ClusterSpec, type Manifest } from '@canopy/core/protocol';
 import { ManifestError } from '@canopy/core/util';
@@ -20,6 +20,8 @@ export const ScenarioArtifact = ArtifactManifest.omit({ apiVersion: true, kind: 
   .extend({
     /** The artifact's name; default: the scenario's name. */
     name: ArtifactManifest.shape.name.optional(),
+    // Checked by core's validateArtifact, whose messages list the known step kinds.
+    steps: z.array(z.unknown()).min(1, 'an artifact needs at least one step'),
     cluster: ClusterSpec.optional(),
     tree: TreeSpec.optional(),
   })
@@ -72,7 +74,7 @@ export function compileScenarioArtifact(doc: Document, baseDir: string): { compi
     if (e instanceof ManifestError) return { problems: e.issues.map((i) => (i.startsWith('(top level)') ? `artifact${i.slice(11)}` : `artifact.${i}`)) };
     throw e;
   }
-  const train = a.steps.findIndex((s) => s.kind === 'train');
+  const train = manifest.artifact?.steps.findIndex((s) => s.kind === 'train') ?? -1;
   if (train >= 0 && doc.training.mode !== 'real') {
     problems.push(`training.mode: train steps in a simulated artifact (artifact.steps[${train}]) need \`training: { mode: real }\` (tfjs on the clients' tables); found ${doc.training.mode}`);
   }
