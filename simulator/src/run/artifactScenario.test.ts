@@ -1,7 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { decodeTable, type StepResult } from '@canopy/core/artifacts/index';
+import { answerPhase, artifactContext, decodeTable, encodeResource, initialHeader, mergeAt, type StepResult } from '@canopy/core/artifacts/index';
+import { sha256Hex } from '@canopy/core/util';
 import { loadScenario, validateScenario, type Scenario } from '../scenario/scenario.js';
 import { simulate } from './simulate.js';
 
@@ -184,6 +187,48 @@ describe('artifact scenarios', () => {
     expectCentralised(a.repetitions[1]!.result!.steps, ALL, 'repetition 2');
   });
 
+  it('makes the bytes a real node makes: the final resource is the pure functions composed by hand', async () => {
+    const clients = ['site-1', 'site-2', 'site-3', 'site-4', 'site-5'];
+    const s = artifactScenario({ distribution: 'collect', cluster: { host: 'hub', workers: ['hub', 'auditor'], clients } }, { split: { kind: 'files' } });
+    const r = await simulate(s);
+    // One collect round: each site answers the first resource from its own file (as
+    // `canopy node --dataset` would read it), and a worker merges them in client order.
+    const plan = s.job.artifact!;
+    const ctx = artifactContext(plan, 1, clients);
+    const noNoise = () => {
+      throw new Error('no noise was asked for');
+    };
+    const answers = clients.map((m, i) => answerPhase(ctx, initialHeader(), 0, m, { table: decodeTable(readFileSync(dataDir + SITES[i]!, 'utf8'), SITES[i]!) }, noNoise));
+    const final = encodeResource({ header: mergeAt(ctx, 0, initialHeader(), answers).header, weights: new Uint8Array() });
+    expect(r.repetitions[0]!.finalHash).toBe(sha256Hex(final));
+  });
+
+  it('trains on the clients’ tables with the runtime’s ML backend (tfjs on a worker thread)', async () => {
+    const train = {
+      kind: 'train',
+      model: { kind: 'logreg', inputShape: [3], numClasses: 2 },
+      train: { optimizer: { kind: 'sgd', lr: 0.01 }, epochs: 1, batchSize: 16, seed: 1 },
+      rounds: 2,
+      labelColumn: 'outcome',
+      features: ['age', 'bmi', 'systolic_bp'],
+    };
+    const s = artifactScenario(
+      { distribution: 'collect', consensus: 'single', cluster: { host: 'hub', workers: ['hub'], clients: ['site-1', 'site-2', 'site-3', 'site-4', 'site-5'] }, steps: [STEPS[0], STEPS[1], train] },
+      { split: { kind: 'files' } },
+      { training: { mode: 'real', workerThreads: 1 } },
+    );
+    const participants: number[] = [];
+    const r = await simulate(s, { onRound: (x) => participants.push(x.participants) });
+    expect(r.repetitions[0]!.stopReason, r.repetitions[0]!.detail).toBe('rounds');
+    // One round counts, two train; every site takes part in each.
+    expect(participants).toEqual([5, 5, 5]);
+    expect(r.result?.complete).toBe(true);
+    expect(stepOf(r.result!.steps, 1, 'count').count).toBe(ALL.rows);
+    expect(stepOf(r.result!.steps, 2, 'train')).toEqual({ step: 2, kind: 'train', rounds: 2, model: 'logreg' });
+    // A logistic regression of 3 features and 2 classes: 8 float32 values and the blob's header.
+    expect(r.result!.weightsBytes).toBeGreaterThan(8 * 4);
+  });
+
   it('a lying worker per cluster is outvoted: the answer is still the centralised one', async () => {
     const s = artifactScenario({ distribution: 'collect', tree: { depth: 2, fanout: 2, clientsPerLeaf: 4, workersPerCluster: 3 } }, { split: { kind: 'iid' } }, { faults: { lyingWorkersPerCluster: 1 } });
     const r = await simulate(s);
@@ -197,7 +242,8 @@ describe('artifact scenarios', () => {
       { privacy: { minGroupSize: 170 }, distribution: 'collect', cluster: { host: 'hub', workers: ['hub'], clients: ['site-1', 'site-2', 'site-3', 'site-4', 'site-5'] } },
       { split: { kind: 'files' } },
     );
-    const r = await simulate(s);
+    const out = join(mkdtempSync(join(tmpdir(), 'canopy-artifact-run-')), 'run');
+    const r = await simulate(s, { out });
     const steps = r.result!.steps;
     for (const st of steps) {
       if (!('refusals' in st)) continue;
@@ -205,6 +251,13 @@ describe('artifact scenarios', () => {
       expect(st.members, `step ${st.step}`).toEqual(['site-1', 'site-2', 'site-4', 'site-5']);
     }
     expectCentralised(steps, centralised(SITES.filter((f) => f !== 'site-3.csv')), 'without site-3');
+    // The run folder keeps the result, and the report shows the steps and the refusal.
+    const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { repetitions: { result?: { steps: StepResult[] } }[] };
+    expect(summary.repetitions[0]?.result?.steps).toEqual(steps);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    expect(html).toContain('<h2>Artifact result</h2>');
+    expect(html).toContain('step 1: site-3 refused: fewer than minGroupSize 170 rows in the current view');
+    expect(html).toContain(`count “patients-40-plus”</td><td class="text">${ALL.rows - 160}</td>`);
   });
 
   it('Laplace noise: seeded per run, so a run repeats, and the answer moves off the exact one', async () => {
