@@ -1,4 +1,4 @@
-import { allMembers, createMachines, type JobTree, type Machine, type Message, type Verdict } from '@canopy/core/protocol';
+import { allMembers, createMachines, type JobTree, type Machine, type Message } from '@canopy/core/protocol';
 import { Rng, hash32 } from '@canopy/core/util';
 import { assignProfiles, type DeviceProfile } from '../engine/devices.js';
 import type { Scenario } from '../scenario/scenario.js';
@@ -13,8 +13,6 @@ export interface Slot {
   /** Generation of each timer id; a firing whose generation is stale was replaced or cancelled. */
   readonly timers: Map<string, number>;
   rng: Rng | undefined;
-  /** The shell's validator verdicts on this machine's recent messages (see SimShell.validate). */
-  verdicts?: Map<string, Verdict>;
   /** This machine's last accepted message of each type, as receivers decoded it (see SimShell.encode). */
   lastAccepted?: Map<string, { readonly topic: string; readonly bytes: number; readonly reason: string; readonly message: Message }>;
 }
