@@ -1,6 +1,7 @@
 import type { ClusterSpec } from '@canopy/core/protocol';
 import type { RunMetaInput, RunParameter } from '../report/roundRecord.js';
 import type { Scenario } from './scenario.js';
+import { describeArtifact } from './scenarioArtifact.js';
 import { scenarioCluster } from './scenarioManifest.js';
 
 /** Counts of a cluster tree, however it was given. */
@@ -41,20 +42,9 @@ export function describeScenario(scenario: Scenario): RunParameter[] {
   const job = scenario.job;
   const counts = countCluster(scenarioCluster(scenario));
   const fmt = (n: number) => n.toLocaleString('en-US');
-  const out: RunParameter[] = [
-    { label: 'Topology', value: `${counts.depth}-level tree, ${fmt(counts.clusters)} clusters, ${fmt(counts.clients)} clients, ${fmt(counts.workers)} workers` },
-    { label: 'Model', value: `${job.model.kind} ${JSON.stringify(job.model.inputShape)} → ${job.model.numClasses}` },
-  ];
-  const t = scenario.training;
-  out.push({
-    label: 'Training',
-    value: t.mode === 'real' ? `real (tfjs), ${t.workerThreads ?? 'one per core'} worker threads` : `synthetic, P = ${fmt(t.params)}, ${fmt(t.samplesPerClient)} samples/client`,
-  });
-  out.push({ label: 'Local', value: `${job.train.optimizer.kind} lr ${job.train.optimizer.lr}, ${job.train.epochs} epoch(s), batch ${job.train.batchSize}${job.train.mu > 0 ? `, FedProx μ ${job.train.mu}` : ''}` });
-  out.push({ label: 'Aggregation', value: `${job.aggregator.kind}, consensus ${job.consensus}` });
-  const part = job.dataset.partition;
-  const partText = part.kind === 'iid' ? 'IID' : part.kind === 'shards' ? `shards, ${part.classesPerClient} classes/client` : `${part.kind} α = ${part.alpha}`;
-  out.push({ label: 'Data', value: `${job.dataset.source.kind}, ${partText}` });
+  const out: RunParameter[] = [{ label: 'Topology', value: `${counts.depth}-level tree, ${fmt(counts.clusters)} clusters, ${fmt(counts.clients)} clients, ${fmt(counts.workers)} workers` }];
+  if (job.artifact) out.push(...describeArtifact(scenario));
+  else describeTraining(scenario, out);
   const timing = job.timing;
   const pct = (x: number | undefined) => `${Math.round((x ?? 1) * 100)}%`;
   const levels = job.tree?.levelTiming;
@@ -78,6 +68,23 @@ export function describeScenario(scenario: Scenario): RunParameter[] {
   out.push({ label: 'Devices', value: scenario.devices.profiles.map((p) => `${p.name} ${Math.round(p.share * 100)}%`).join(', ') });
   out.push({ label: 'Repetitions', value: `${scenario.repetitions} (seed ${scenario.seed})` });
   return out;
+}
+
+// A training job's model, training mode, local training, aggregation and data.
+function describeTraining(scenario: Scenario, out: RunParameter[]): void {
+  const job = scenario.job;
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  out.push({ label: 'Model', value: `${job.model.kind} ${JSON.stringify(job.model.inputShape)} → ${job.model.numClasses}` });
+  const t = scenario.training;
+  out.push({
+    label: 'Training',
+    value: t.mode === 'real' ? `real (tfjs), ${t.workerThreads ?? 'one per core'} worker threads` : `synthetic, P = ${fmt(t.params)}, ${fmt(t.samplesPerClient)} samples/client`,
+  });
+  out.push({ label: 'Local', value: `${job.train.optimizer.kind} lr ${job.train.optimizer.lr}, ${job.train.epochs} epoch(s), batch ${job.train.batchSize}${job.train.mu > 0 ? `, FedProx μ ${job.train.mu}` : ''}` });
+  out.push({ label: 'Aggregation', value: `${job.aggregator.kind}, consensus ${job.consensus}` });
+  const part = job.dataset.partition;
+  const partText = part.kind === 'iid' ? 'IID' : part.kind === 'shards' ? `shards, ${part.classesPerClient} classes/client` : `${part.kind} α = ${part.alpha}`;
+  out.push({ label: 'Data', value: `${job.dataset.source.kind}, ${partText}` });
 }
 
 /** What a run exporter needs to know about a scenario's run (see `RunExporter.open`). */

@@ -61,6 +61,11 @@ describe('examples/scenarios', () => {
     // One analytics phase, one root round per region.
     expect(m.stop.rounds).toBe(4);
     expect(s.data?.csv.map((p) => p.slice(p.lastIndexOf('/') + 1))).toEqual(['site-1.csv', 'site-2.csv', 'site-3.csv', 'site-4.csv', 'site-5.csv']);
+    const described = new Map(describeScenario(s).map((p) => [p.label, p.value]));
+    expect(described.get('Distribution')).toBe('level 0: sequential; level 1: collect');
+    expect(described.get('Data')).toBe('1,410 rows from 5 CSV file(s), split iid (seed 1)');
+    // An analytics artifact trains nothing: no model or local training to describe.
+    expect(described.has('Model')).toBe(false);
   });
 
   it('faults crashes 20% of clients and has one liar per cluster', () => {
