@@ -79,11 +79,6 @@ export class ArtifactTrainer implements Trainer {
     });
   }
 
-  /** Rows each leaf client holds. */
-  get rowsByClient(): ReadonlyMap<string, number> {
-    return new Map([...this.shares].map(([m, rows]) => [m, rows.length]));
-  }
-
   async loadData(member: string, e: LoadDatasetEffect): Promise<DataCounts> {
     if (e.source.kind !== 'local') throw new Error('an artifact scenario has no dataset distributor');
     const owner = { member, trainSeed: this.o.tree.manifest.train.seed };
