@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync } from 'node:fs';
+import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,6 +43,30 @@ describe('canopy simulate', () => {
     const words = canopy('simulate', artifactScenario, '--out', out, '--overwrite');
     expect(words.code, words.stderr).toBe(0);
     expect(words.stdout).toMatch(/artifact artifact-csv-stats: complete\nstep 1 count "patients-40-plus": 1068\n/);
+  });
+
+  it('names at most five sites and refusals per step in words, however many clients refused', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canopy-cli-sim-'));
+    const data = fileURLToPath(new URL('../../../examples/artifacts/data/', import.meta.url));
+    // 40 clients of about 35 rows each, none of which reaches a minimum group of 100.
+    const file = join(dir, 'refusing.yaml');
+    writeFileSync(
+      file,
+      [
+        'apiVersion: canopy/v1',
+        'kind: Scenario',
+        'name: refusing',
+        'artifact:',
+        '  privacy: { minGroupSize: 100 }',
+        '  steps: [{ kind: count }]',
+        '  tree: { depth: 2, fanout: 4, clientsPerLeaf: 10, workersPerCluster: 1 }',
+        `data: { csv: [${[1, 2, 3, 4, 5].map((i) => JSON.stringify(`${data}site-${i}.csv`)).join(', ')}] }`,
+        'devices: { profiles: [{ name: steady, share: 1, speed: 1, upMbps: 50, downMbps: 100, meanOfflineSeconds: 0, crashPerRound: 0, stragglerProbability: 0 }] }',
+      ].join('\n'),
+    );
+    const r = canopy('simulate', file, '--out', join(dir, 'run'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/step 0 count: 0\n {2}from 0 sites\n( {2}c-\S+ refused: fewer than minGroupSize 100 rows in the current view\n){5} {2}… and 35 more refusals \(all of them are in summary\.json\)\n/);
   });
 
   it.each<[string, string[], RegExp]>([

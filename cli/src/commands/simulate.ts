@@ -60,7 +60,8 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
   const repetitions = flags.repetitions ?? scenario.repetitions;
   const transport = flags.transport ?? scenario.transport;
   const where = transport === 'libp2p' ? ', real libp2p nodes (fidelity mode, wall-clock time)' : '';
-  const what = scenario.artifact ? `an artifact of ${scenario.artifact.steps.length} steps` : `${scenario.training.mode} training`;
+  const steps = scenario.artifact?.steps.length ?? 0;
+  const what = scenario.artifact ? `an artifact of ${steps} step${steps === 1 ? '' : 's'}` : `${scenario.training.mode} training`;
   out.say(`simulating ${scenario.name}: ${repetitions} repetition(s), ${what}${where}, run folder ${dir}`);
 
   const abort = new AbortController();
@@ -99,7 +100,7 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
     process.off('SIGINT', onSigint);
   }
   // An artifact's answer, in words on stderr and in full in the summary line (docs/SIMULATOR.md, "Artifacts").
-  if (result.result) for (const line of describeResult(result.result)) out.say(line);
+  if (result.result) for (const line of condenseResult(describeResult(result.result))) out.say(line);
   out.say(`report: ${join(dir, 'report.html')}`);
   out.record({
     rounds: result.rounds,
@@ -112,6 +113,31 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
     messages: result.messages,
     ...(result.result ? { result: result.result } : {}),
   });
+}
+
+/** Most site names, and refusal lines per step, printed in words; summary.json keeps them all. */
+const MAX_LISTED = 5;
+
+// A result over thousands of virtual clients would list every one of them per step.
+function condenseResult(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  let refusals = 0;
+  const flush = () => {
+    if (refusals > MAX_LISTED) out.push(`  … and ${refusals - MAX_LISTED} more refusals (all of them are in summary.json)`);
+    refusals = 0;
+  };
+  for (const line of lines) {
+    const from = /^ {2}from (\d+) sites \((.*)\)$/.exec(line);
+    if (/^ {2}\S+ refused: /.test(line)) {
+      if (++refusals <= MAX_LISTED) out.push(line);
+      continue;
+    }
+    flush();
+    if (from && Number(from[1]) > MAX_LISTED) out.push(`  from ${from[1]} sites (${from[2]!.split(', ').slice(0, MAX_LISTED).join(', ')}, …)`);
+    else out.push(line);
+  }
+  flush();
+  return out;
 }
 
 function roundLine(r: RoundRecord): Record<string, unknown> {

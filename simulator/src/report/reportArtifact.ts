@@ -37,9 +37,14 @@ function stepRow(s: StepRecord): string {
   return `<tr><td>${s.step}</td><td class="text">${escapeHtml(what)}</td><td class="text">${escapeHtml(answer(s))}</td><td class="text">${escapeHtml(from)}</td></tr>`;
 }
 
+/** The most refusals the report lists; summary.json keeps them all. */
+const MAX_REFUSALS = 200;
+
 function refusals(steps: readonly StepRecord[]): string {
   const items = steps.flatMap((s) => ('refusals' in s ? s.refusals.map((r) => `<li>step ${s.step}: ${escapeHtml(r.member)} refused: ${escapeHtml(r.reason)}</li>`) : []));
-  return items.length === 0 ? '' : `<details open><summary>Refusals (${items.length})</summary><ul>${items.join('')}</ul></details>`;
+  if (items.length === 0) return '';
+  const more = items.length > MAX_REFUSALS ? `<p class="sub">…and ${formatCount(items.length - MAX_REFUSALS)} more in summary.json</p>` : '';
+  return `<details open><summary>Refusals (${formatCount(items.length)})</summary><ul>${items.slice(0, MAX_REFUSALS).join('')}</ul>${more}</details>`;
 }
 
 function resultBlock(r: ArtifactResultRecord, title: string): string {
