@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { answerPhase, artifactContext, decodeTable, encodeResource, initialHeader, mergeAt, type StepResult } from '@canopy/core/artifacts/index';
 import { sha256Hex } from '@canopy/core/util';
 import { loadScenario, validateScenario, type Scenario } from '../scenario/scenario.js';
+import { leafClients, splitRows, sourceRowsOf } from '../scenario/index.js';
 import { simulate } from './simulate.js';
 
 // Artifact scenarios end to end: the csv-stats steps over the five example site files,
@@ -227,6 +228,41 @@ describe('artifact scenarios', () => {
     expect(stepOf(r.result!.steps, 2, 'train')).toEqual({ step: 2, kind: 'train', rounds: 2, model: 'logreg' });
     // A logistic regression of 3 features and 2 classes: 8 float32 values and the blob's header.
     expect(r.result!.weightsBytes).toBeGreaterThan(8 * 4);
+  });
+
+  it('with sleeping and crashing clients under a quorum, the answer is exactly that of the clients that answered', async () => {
+    // The default device profiles sleep now and then; a fifth of the clients crash per round.
+    const s = validateScenario(
+      {
+        apiVersion: 'canopy/v1',
+        kind: 'Scenario',
+        name: 'test-flaky',
+        artifact: {
+          privacy: { minGroupSize: 1 },
+          timing: { heartbeatSeconds: 2, roundDeadlineSeconds: 60 },
+          steps: STEPS,
+          tree: { depth: 2, fanout: 4, clientsPerLeaf: 5, workersPerCluster: 2, levelTiming: [{ distribution: 'collect', quorum: 0.75 }, { distribution: 'collect', quorum: 0.6 }] },
+        },
+        data: { csv: SITES, split: { kind: 'iid' }, seed: 2 },
+        faults: { clientCrashPerRound: 0.2 },
+        seed: 5,
+      },
+      'test-flaky.yaml',
+      { baseDir: dataDir },
+    );
+    const r = await simulate(s);
+    const result = r.result!;
+    expect(result.complete, r.repetitions[0]!.detail).toBe(true);
+    expect(result.absent.length).toBeGreaterThan(0);
+    const count = stepOf(result.steps, 1, 'count');
+    expect([...count.members, ...result.absent].sort()).toEqual(leafClients(s.job.cluster!).sort());
+    // The rows the answering clients hold, from the same split, counted here.
+    const rows = sourceRowsOf(s.data!);
+    const shares = splitRows(rows, s.data!.split, leafClients(s.job.cluster!), s.data!.seed);
+    const age = rows.header.indexOf('age');
+    const want = count.members.reduce((n, m) => n + shares.get(m)!.filter((i) => Number(rows.rows[i]![age]) >= 40).length, 0);
+    expect(count.count).toBe(want);
+    expect(count.count).toBeLessThan(ALL.rows);
   });
 
   it('a lying worker per cluster is outvoted: the answer is still the centralised one', async () => {
