@@ -59,7 +59,7 @@ export interface ShellOptions {
   readonly observer: ShellObserver;
 }
 
-const VERDICT_CACHE_SIZE = 200_000;
+const VERDICT_CACHE_SIZE = 50_000;
 
 /** How long a crashed client takes to come back once its cluster has moved on, ms. */
 const REBOOT_MS = 2_000;
