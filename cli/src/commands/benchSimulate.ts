@@ -134,6 +134,7 @@ interface PoolBenchFlags {
   scenario: string;
   threads: number;
   rounds: number;
+  epochs?: number;
   json: boolean;
 }
 
@@ -152,10 +153,12 @@ export function benchPoolCommand(): Command {
     .option('--scenario <file>', 'a scenario with `training: { mode: real }`', join(EXAMPLES, 'default.yaml'))
     .option('--threads <n>', 'threads of the second measurement (default: one per core)', intArg(1, 256), availableParallelism())
     .option('--rounds <n>', 'timed rounds per measurement, after one warm-up round', intArg(1, 100), 2)
+    .option('--epochs <n>', "local epochs per fit job (default: the scenario's); longer jobs show the pool's scaling", intArg(1, 1000))
     .option('--json', 'print one JSON line per thread count, then {ratio}', false)
     .action(async (flags: PoolBenchFlags) => {
       const out = createOutput({ json: flags.json });
-      const scenario = await readScenario(flags.scenario);
+      const read = await readScenario(flags.scenario);
+      const scenario = flags.epochs === undefined ? read : { ...read, job: { ...read.job, train: { ...read.job.train, epochs: flags.epochs } } };
       if (scenario.training.mode !== 'real') {
         throw new BadInputError(`--scenario: ${flags.scenario} trains in mode ${scenario.training.mode}; the pool benchmark needs \`training: { mode: real }\``);
       }
@@ -167,8 +170,8 @@ export function benchPoolCommand(): Command {
         for (const threads of [1, flags.threads]) {
           const loadBefore = loadavg()[0]!;
           const r = await measurePoolThroughput(scenario, { threads, rounds: flags.rounds, signal: abort.signal });
-          const line = { bench: 'pool', scenario: scenario.name, model: scenario.job.model.kind, ...r, loadAverage: [round2(loadBefore), round2(loadavg()[0]!)] };
-          out.say(`${threads} thread(s): ${r.fitJobs} fit jobs, ${r.samples.toLocaleString('en-US')} samples in ${r.seconds} s = ${r.samplesPerSecond.toLocaleString('en-US')} samples/s`);
+          const line = { bench: 'pool', scenario: scenario.name, model: scenario.job.model.kind, epochs: scenario.job.train.epochs, ...r, loadAverage: [round2(loadBefore), round2(loadavg()[0]!)] };
+          out.say(`${threads} thread(s): ${r.fitJobs} fit jobs, ${r.samples.toLocaleString('en-US')} samples × epochs in ${r.seconds} s = ${r.samplesPerSecond.toLocaleString('en-US')} samples/s`);
           out.record(line);
           results.push(r);
         }

@@ -12,6 +12,7 @@ export interface PoolThroughput {
   /** Timed rounds: every client trains once per round, all queued at once as in a simulated round. */
   readonly rounds: number;
   readonly fitJobs: number;
+  /** Samples trained, counting each epoch (what the threads report). */
   readonly samples: number;
   readonly seconds: number;
   readonly samplesPerSecond: number;
