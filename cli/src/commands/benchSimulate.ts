@@ -97,8 +97,8 @@ async function runScaleBench(flags: SimulateBenchFlags): Promise<void> {
         allRuns: runs.map((r) => ({ wallSeconds: r.wallSeconds, cpuSeconds: r.cpuSeconds, peakRssMb: r.peakRssMb })),
       };
       out.say(
-        `scale-${size}: ${line.clients.toLocaleString('en-US')} clients, ${line.rounds} rounds: ${line.wallSecondsPerRound} s/round (median ${line.wallSecondsPerRoundMedian}; ` +
-          `round 1 incl. setup ${line.firstRoundWallSeconds} s, later rounds ${line.laterRoundWallSeconds ?? 'n/a'} s), peak RSS ${line.peakRssMb} MB, ` +
+        `scale-${size}: ${line.clients.toLocaleString('en-US')} clients, ${line.rounds} round(s): ${line.wallSecondsPerRound} s/round (median ${line.wallSecondsPerRoundMedian}; ` +
+          `round 1 incl. setup ${line.firstRoundWallSeconds} s${line.laterRoundWallSeconds === null ? '' : `, later rounds ${line.laterRoundWallSeconds} s`}), peak RSS ${line.peakRssMb} MB, ` +
           `${line.eventsPerSecond.toLocaleString('en-US')} events/s, load ${line.loadAverage.join(' → ')}`,
       );
       out.record(line);
