@@ -1,3 +1,3 @@
 /** Benchmarks of the simulator (issue #5): they measure and print, they are not tests. */
-export { measureScale, withRounds, median, type ScaleMeasurement } from './scaleBench.js';
-export { measurePoolThroughput, type PoolThroughput, type PoolBenchOptions } from './poolBench.js';
+export { measureScale, withRounds, median, type ScaleMeasurement } from './measureScale.js';
+export { measurePoolThroughput, type PoolThroughput, type PoolBenchOptions } from './measurePoolThroughput.js';
