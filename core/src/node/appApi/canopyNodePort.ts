@@ -6,7 +6,7 @@ import type { ConsentReceipt } from '../consent.js';
 import { ConsentLedger } from '../consent.js';
 import type { BackendChoice, BackendStatus, LogEntry, OutboxEntry, PeerInfo, TrainingJob } from './contract.js';
 import type { OwnerRelay } from './ownerRelay.js';
-import { probeBackends } from './probeBackends.js';
+import { probeBackends, type GpuWindowReport } from './probeBackends.js';
 import { selectBackend } from './selectBackend.js';
 import { startupBackend } from './appSettings.js';
 import type { NodePort, NodePortEvents } from './nodePort.js';
@@ -53,6 +53,8 @@ export interface CanopyNodePortInit {
   readonly pinned?: BackendChoice;
   /** How often job states are sampled from the node's machines. Default 250 ms. */
   readonly pollMs?: number;
+  /** What the desktop app's GPU window reported (WebGPU, WebGL), or why there is none. */
+  readonly gpuWindow?: GpuWindowReport;
 }
 
 /**
@@ -70,7 +72,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
   if (init.appLog) offs.push(init.appLog.on((line) => events.emit('log', line)));
 
   let pinned: BackendChoice = init.pinned ?? node.options.backend ?? 'auto';
-  const candidates = probeBackends();
+  const candidates = probeBackends(init.gpuWindow);
   let measured: { backend: string; samplesPerSec: number } | undefined;
   let gpu = true;
   const sample = (): void => {

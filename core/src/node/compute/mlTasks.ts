@@ -1,27 +1,8 @@
 import type { AggregatorSpec, BackendInfo, BackendPreference, DataSplit, ModelSpec, TrainSpec } from '../../ml/index.js';
-import {
-  createAggregator,
-  createModel,
-  decodeDataChunk,
-  decodeParams,
-  encodeParams,
-  evaluate,
-  getParams,
-  initBackend,
-  initialParams,
-  loadDataset,
-  setParams,
-  splitForMembers,
-  trainLocal,
-  type DatasetSpec,
-  type Model,
-  type PartitionSpec,
-  type RejectedInput,
-  type ServerState,
-} from '../../ml/index.js';
-import { hashJson } from '../../util/hash.js';
+import { createAggregator, decodeParams, encodeParams, initBackend, loadDataset, splitForMembers, type DatasetSpec, type PartitionSpec, type RejectedInput, type ServerState } from '../../ml/index.js';
 import { BadInputError } from '../../util/errors.js';
 import type { TaskHandler } from './serveTasks.js';
+import { trainTaskHandlers } from './trainTasks.js';
 
 // The ML work a node hands to its compute threads. Parameters cross the thread boundary as
 // encoded blobs (encodeParams), the same bytes that are stored and hashed, so what a thread
@@ -49,69 +30,18 @@ export interface MlTasks {
   dropData: { payload: { key: string }; result: { dropped: boolean } };
 }
 
-/** Per-thread state: loaded datasets, one model per spec, server optimiser states. */
-interface ThreadState {
-  readonly data: Map<string, DataSplit>;
-  readonly models: Map<string, Model>;
-  readonly serverStates: Map<string, ServerState | undefined>;
-  backend?: Promise<BackendInfo>;
-}
-
 /** Builds the task handlers for one compute thread. */
 export function mlTaskHandlers(backend: BackendPreference = 'auto'): Record<keyof MlTasks, TaskHandler> {
-  const st: ThreadState = { data: new Map(), models: new Map(), serverStates: new Map() };
-  const ready = () => (st.backend ??= initBackend(backend));
-  const modelFor = async (spec: ModelSpec) => {
-    await ready();
-    const key = hashJson(spec);
-    let m = st.models.get(key);
-    if (!m) {
-      m = createModel(spec, 0);
-      st.models.set(key, m);
-    }
-    return m;
-  };
-  const dataFor = (key: string) => {
-    const d = st.data.get(key);
-    if (!d) throw new BadInputError(`no data loaded under "${key}" in this compute thread; load it first`);
-    return d;
-  };
-  const out = (bytes: Uint8Array) => ({ result: { params: bytes }, transfer: [bytes.buffer as ArrayBuffer] });
-
+  let started: Promise<BackendInfo> | undefined;
+  const ready = () => (started ??= initBackend(backend));
+  // Server optimiser states, per aggregation key.
+  const serverStates = new Map<string, ServerState | undefined>();
   return {
-    loadData: async ({ key, source }: MlTasks['loadData']['payload']) => {
-      const split = source.kind === 'chunk' ? decodeDataChunk(source.bytes) : await loadLocalShard(source);
-      st.data.set(key, split);
-      return { result: { train: split.train.count, test: split.test.count, name: split.name } };
-    },
-    dropData: ({ key }: MlTasks['dropData']['payload']) => ({ result: { dropped: st.data.delete(key) } }),
-    initParams: async ({ model, seed }: MlTasks['initParams']['payload']) => {
-      await ready();
-      return out(encodeParams(model, initialParams(model, seed)));
-    },
-    train: async ({ key, model, train, global, seed }: MlTasks['train']['payload'], progress) => {
-      const data = dataFor(key);
-      const m = await modelFor(model);
-      const g = decodeParams(global, model).params;
-      setParams(m, g);
-      const r = await trainLocal(m, data.train, { ...train, seed }, {
-        globalParams: train.mu > 0 ? g : undefined,
-        onProgress: (p) => progress(p),
-      });
-      const bytes = encodeParams(model, getParams(m));
-      return { result: { params: bytes, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec, backend: (await ready()).name }, transfer: [bytes.buffer as ArrayBuffer] };
-    },
-    evaluate: async ({ key, model, params }: MlTasks['evaluate']['payload']) => {
-      const data = dataFor(key);
-      const m = await modelFor(model);
-      setParams(m, decodeParams(params, model).params);
-      const r = await evaluate(m, data.test);
-      return { result: { loss: r.loss, accuracy: r.accuracy, samples: r.samples } };
-    },
+    ...trainTaskHandlers({ ready, loadLocal: loadLocalShard }),
     aggregate: async ({ stateKey, model, aggregator, base, inputs }: MlTasks['aggregate']['payload']) => {
       await ready();
       const global = decodeParams(base, model).params;
-      const agg = createAggregator(aggregator, { global, ...(st.serverStates.get(stateKey) ? { serverState: st.serverStates.get(stateKey)! } : {}) });
+      const agg = createAggregator(aggregator, { global, ...(serverStates.get(stateKey) ? { serverState: serverStates.get(stateKey)! } : {}) });
       // Inputs arrive sorted by member id (protocol step 7); decode each straight into
       // aggregator memory so the hot loop reads it without another copy. Inputs with unusable
       // values are not errors here: they come back in `rejected`, the same on every worker.
@@ -122,7 +52,7 @@ export function mlTaskHandlers(backend: BackendPreference = 'auto'): Record<keyo
         agg.add({ memberId: input.memberId, params: slot, weight: input.weight });
       }
       const r = agg.finish();
-      st.serverStates.set(stateKey, r.serverState);
+      serverStates.set(stateKey, r.serverState);
       const bytes = encodeParams(model, r.params);
       return { result: { params: bytes, inputs: r.inputs, totalWeight: r.totalWeight, rejected: [...r.rejected] }, transfer: [bytes.buffer as ArrayBuffer] };
     },
