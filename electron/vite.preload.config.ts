@@ -1,7 +1,7 @@
 import { defineConfig } from 'vite';
 
-// A sandboxed preload may load nothing but `electron`, so it is bundled into one CommonJS
-// file next to main.js.
+// A sandboxed preload may load nothing but `electron`, so each (the app window's and the
+// GPU window's) is bundled into one CommonJS file next to main.js.
 export default defineConfig({
   root: import.meta.dirname,
   resolve: { conditions: ['source', 'node', 'import', 'default'] },
@@ -10,7 +10,7 @@ export default defineConfig({
     emptyOutDir: false,
     target: 'node22',
     minify: false,
-    lib: { entry: 'src/preload.ts', formats: ['cjs'], fileName: () => 'preload.cjs' },
+    lib: { entry: { preload: 'src/preload.ts', gpuPreload: 'src/gpu/gpuPreload.ts' }, formats: ['cjs'], fileName: (_format, name) => `${name}.cjs` },
     rollupOptions: { external: ['electron'] },
   },
 });

@@ -1,20 +1,22 @@
-import { app, BrowserWindow, ipcMain, session, utilityProcess } from 'electron';
+import { app, BrowserWindow, ipcMain, MessageChannelMain, session, utilityProcess } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import { NodeLink } from './ipc/nodeLink.js';
 import { forwardEvent, registerHandlers, type TrustedWindow } from './ipc/registerHandlers.js';
 import { hardenSession, hardenWebContents, secureWebPreferences } from './security.js';
+import { relayGpuWindow } from './gpu/gpuWindow.js';
 
 // Main wires the node to the window and holds no business logic: the node runs in a
 // utility process, the UI in a sandboxed renderer, and main only validates and relays.
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pageFile = join(here, '..', '..', 'renderer', 'dist', 'index.html');
+const gpuPageFile = join(here, '..', '..', 'renderer', 'dist', 'gpu.html');
 
 /** Creates the window, the node process and the IPC between them. */
 export async function startApp(): Promise<void> {
   await app.whenReady();
-  hardenSession(session.defaultSession);
+  hardenSession(session.defaultSession, { wasmPages: [pathToFileURL(gpuPageFile).href] });
   const win = new BrowserWindow({
     width: 1280,
     height: 820,
@@ -31,11 +33,14 @@ export async function startApp(): Promise<void> {
   const child = utilityProcess.fork(join(here, 'nodeHost.js'), [join(app.getPath('userData'), 'node')], { serviceName: 'Canopy node', stdio: 'inherit' });
   const link = new NodeLink(child, (name, payload) => forwardEvent(trusted, name, payload));
   const unregister = registerHandlers(ipcMain, link, trusted);
+  // The node host asks for the hidden GPU window when the owner's pin and limits allow it.
+  const gpu = relayGpuWindow(child, { BrowserWindow, MessageChannelMain }, { page: gpuPageFile, preload: join(here, 'gpuPreload.cjs') }, (line) => process.stderr.write(`${line}\n`));
 
   win.once('ready-to-show', () => win.show());
   await win.loadFile(pageFile);
   app.on('window-all-closed', () => {
     unregister();
+    gpu.close();
     child.kill();
     app.quit();
   });

@@ -6,15 +6,14 @@ import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
 import { loadAppSettings, saveAppSettings, startupBackend } from '@canopy/core/node/appApi/appSettings';
 import { serveApi } from '@canopy/core/node/appApi/serveApi';
 import { CallFrame } from '@canopy/core/node/appApi/rpcMessages';
+import { mlCompute } from '@canopy/core/node/runtime/compute/mlCompute';
+import { connectGpuWindow, type GpuParentPort } from './gpu/connectGpuWindow.js';
 
 // Runs in Electron's utility process (a separate OS process), so training never blocks the
 // window. It hosts the node and serves the app contract to main over the parent port.
 
 /** The parent port of a utility process, as this script uses it. */
-interface ParentPort {
-  on(event: 'message', listener: (e: { data: unknown }) => void): void;
-  postMessage(message: unknown): void;
-}
+type ParentPort = GpuParentPort;
 
 /** Options of {@link hostNode}. */
 export interface HostNodeOptions {
@@ -22,6 +21,8 @@ export interface HostNodeOptions {
   readonly listen?: readonly string[];
   /** Echo the node's log to stderr (main's console). Default true. */
   readonly echoLog?: boolean;
+  /** How long to wait for the GPU window (see connectGpuWindow). Default 30 s. */
+  readonly gpuWaitMs?: number;
 }
 
 /** A hosted node; `stop` ends the session and the node (the utility process then exits). */
@@ -36,9 +37,17 @@ export async function hostNode(port: ParentPort, dataDir: string, opts: HostNode
   const owner = createOwnerRelay();
   // The owner's roles, limits and backend pin from the last session.
   const settings = await loadAppSettings(dataDir);
-  const node = new CanopyNode({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}), log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend: startupBackend(settings.backend) });
+  const backend = startupBackend(settings.backend);
+  // WebGPU and WebGL train in main's hidden GPU window, when the pin and limits allow it and
+  // the window finds a hardware GPU; aggregation stays here, on deterministic wasm kernels.
+  const gpu = await connectGpuWindow(port, settings, {
+    fallback: () => mlCompute({ threads: settings.limits.threads, backend }),
+    log: (msg, fields) => appLog.log.info(fields ?? {}, msg),
+    ...(opts.gpuWaitMs !== undefined ? { waitMs: opts.gpuWaitMs } : {}),
+  });
+  const node = new CanopyNode({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}), log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend, ...(gpu.compute ? { compute: gpu.compute } : {}) });
   await node.start();
-  const api = new AppApi(canopyNodePort(node, { appLog, owner, pinned: settings.backend }), { roles: settings.roles, limits: settings.limits, saveSettings: (s) => saveAppSettings(dataDir, s) });
+  const api = new AppApi(canopyNodePort(node, { appLog, owner, pinned: settings.backend, gpuWindow: gpu.report }), { roles: settings.roles, limits: settings.limits, saveSettings: (s) => saveAppSettings(dataDir, s) });
   const session = serveApi(api, (frame) => port.postMessage(frame));
   port.on('message', ({ data }) => {
     const frame = CallFrame.safeParse(data);

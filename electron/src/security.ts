@@ -33,11 +33,17 @@ export function hardenWebContents(wc: WebContents, pageUrl: string): void {
   wc.on('will-attach-webview', (event) => event.preventDefault());
 }
 
-/** Applies the strict CSP to every response and refuses every permission (camera, notifications…). */
-export function hardenSession(session: Session): void {
+/**
+ * Applies the strict CSP to every response and refuses every permission (camera,
+ * notifications…). `wasmPages` (the GPU window) may also compile WebAssembly, for tfjs's
+ * wasm fallback; nothing may run inline or eval anywhere.
+ */
+export function hardenSession(session: Session, { wasmPages = [] }: { wasmPages?: readonly string[] } = {}): void {
   const csp = contentSecurityPolicy();
+  const wasmCsp = csp.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'");
   session.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [csp] } });
+    const policy = wasmPages.includes(details.url.split(/[?#]/)[0]!) ? wasmCsp : csp;
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [policy] } });
   });
   session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
   session.setPermissionCheckHandler(() => false);
