@@ -1,15 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { artifactResult, compileValidArtifact, decodeResource, describeResult, validateArtifact, type ArtifactResult } from '@canopy/core/artifacts/index';
-import { planLocalCluster } from '@canopy/core/node/runtime/index';
+import type { LocalClusterPlan } from '@canopy/core/node/runtime/index';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { createOutput } from '../output.js';
-import { startClientPeer } from './clientPeer.js';
 import { followJob } from './jobProgress.js';
-import { submitManifestFile } from './job.js';
 import { evaluateFinalModel, fetchFinalModel, finalModelProviders } from './localSummary.js';
-import { killNodesNow, spawnNode, stopNodes, type NodeProcess } from './localProcesses.js';
+import { stopNodes } from './localProcesses.js';
+import { withLocalCluster } from './localRun.js';
 
 /** Flags of `canopy local` that an artifact run uses. */
 export interface ArtifactLocalFlags {
@@ -32,90 +29,45 @@ export async function runArtifactLocal(file: string, doc: unknown, flags: Artifa
   const manifest = compileValidArtifact(artifact, file);
   const baseDir = dirname(resolve(file));
   const datasetName = manifest.artifact!.data.kind === 'named' ? manifest.artifact!.data.name : undefined;
-  const tempDir = flags.workDir === undefined;
-  const workDir = flags.workDir ? resolve(flags.workDir) : await mkdtemp(join(tmpdir(), 'canopy-artifact-'));
-  const procs: NodeProcess[] = [];
-  const killAll = () => killNodesNow(procs);
-  process.on('exit', killAll);
-  const abort = new AbortController();
-  const onSignal = () => abort.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const timeout = setTimeout(() => abort.abort(), flags.timeout * 1000);
-  try {
-    const plan = await planLocalCluster(manifest, workDir);
-    const manifestPath = join(workDir, 'manifest.json');
-    await writeFile(manifestPath, JSON.stringify(plan.manifest, null, 2));
-    const logDir = join(workDir, 'logs');
-    const argsOf = (name: string) => {
-      const csv = artifact.local?.datasets[name];
-      return [
-        '--approve-datasets',
-        '--compute',
-        flags.compute,
-        ...(datasetName && csv ? ['--dataset', `${datasetName}=${resolve(baseDir, csv)}`] : []),
-        ...(name === plan.root.name ? ['--serve-results'] : []),
-      ];
-    };
-    const startedAt = Date.now();
-    procs.push(await spawnNode(plan.root, [], { logDir, extraArgs: argsOf(plan.root.name) }));
-    await Promise.race([procs[0]!.started, aborted(abort.signal)]);
-    for (const n of plan.nodes) if (n !== plan.root) procs.push(await spawnNode(n, [plan.root.addr], { logDir, extraArgs: argsOf(n.name) }));
-    await Promise.race([Promise.all(procs.map((p) => p.started)), aborted(abort.signal)]);
-    process.stderr.write(`canopy local: ${procs.length} node processes up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (logs in ${logDir})\n`);
-
-    const submitAt = Date.now();
-    const submitted = await submitManifestFile(manifestPath, { peer: [plan.root.addr], keyDir: join(workDir, 'submitter'), loopbackCluster: true });
-    out.say(`submitted artifact ${submitted.name} as ${submitted.rootId}`);
-    const peer = await startClientPeer([plan.root.addr], { loopbackCluster: true, connectTimeoutMs: 60_000 });
-    try {
-      const found = await peer.observer.find(submitted.rootId, { signal: abort.signal });
-      const followed = await followJob(peer.observer, found.opened, out, { signal: abort.signal });
-      const wallSeconds = Math.round((Date.now() - submitAt) / 100) / 10;
-      const final = followed.root.payload.global;
-      if (!final) throw new CanopyError(ErrorCode.Network, `artifact ${submitted.rootId} ended without a resource: ${followed.root.payload.stopReason ?? 'no reason given'}`);
-      // The same rule as `canopy artifact result`: the root host serves (--serve-results), so the artifact decides.
-      if (!plan.manifest.allowModelDownload) {
-        await stopNodes(procs);
-        const line = { artifact: manifest.name, rootId: submitted.rootId, stopReason: followed.root.payload.stopReason, rounds: followed.root.round, wallSeconds, downloadable: false };
-        out.say(`artifact ${manifest.name} finished (${followed.root.payload.stopReason ?? ''}); its result stays on the root host: allowResultDownload is false`);
-        out.record(line);
-        return { ...line, complete: false, steps: [], absent: [], weightsBytes: 0 };
-      }
-      if (!(await fetchFinalModel(() => peer.blobs.fetch(final, finalModelProviders(found.opened), { maxBytes: 2 * 2 ** 30 })))) {
-        throw new CanopyError(ErrorCode.Network, 'could not fetch the final resource from the root host or its workers');
-      }
-      const bytes = await peer.blobs.store.get(final.hash);
-      const result = artifactResult(plan.manifest, bytes);
-      // A train step leaves its model in the resource: evaluate it on the whole test split.
-      const weights = decodeResource(bytes).weights;
-      const evaluation = result.weightsBytes > 0 && manifest.artifact!.data.kind === 'source' ? await evaluateFinalModel(plan.manifest, weights) : null;
-      const rootHost = procs.find((p) => p.plan.name === plan.root.name);
-      const roundAccuracy = evaluation ? (rootHost?.rounds ?? []).filter((r) => r.job === manifest.name).map((r) => Number(r.accuracy)) : undefined;
+  const argsOf = (name: string, plan: LocalClusterPlan) => {
+    const csv = artifact.local?.datasets[name];
+    return [
+      '--approve-datasets',
+      '--compute',
+      flags.compute,
+      ...(datasetName && csv ? ['--dataset', `${datasetName}=${resolve(baseDir, csv)}`] : []),
+      ...(name === plan.root.name ? ['--serve-results'] : []),
+    ];
+  };
+  return withLocalCluster(manifest, flags, { tempPrefix: 'canopy-artifact-', argsOf, say: (t) => out.say(`${t.replace(/^submitted /, 'submitted artifact ')}`) }, async ({ plan, procs, submitted, peer, found, signal, submitAt }) => {
+    const followed = await followJob(peer.observer, found.opened, out, { signal });
+    const wallSeconds = Math.round((Date.now() - submitAt) / 100) / 10;
+    const final = followed.root.payload.global;
+    if (!final) throw new CanopyError(ErrorCode.Network, `artifact ${submitted.rootId} ended without a resource: ${followed.root.payload.stopReason ?? 'no reason given'}`);
+    // The same rule as `canopy artifact result`: the root host serves (--serve-results), so the artifact decides.
+    if (!plan.manifest.allowModelDownload) {
       await stopNodes(procs);
-      const line = { ...result, rootId: submitted.rootId, stopReason: followed.root.payload.stopReason, rounds: followed.root.round, wallSeconds, ...(evaluation ? { evaluation, roundAccuracy } : {}) };
-      const text = [...describeResult(result), ...(evaluation ? [`final model on the whole test split: accuracy ${(evaluation.accuracy * 100).toFixed(2)}%, loss ${evaluation.loss.toFixed(4)}; per-round accuracy of the incoming model: ${roundAccuracy!.map((a) => `${(a * 100).toFixed(1)}%`).join(' ')}`] : []), `${followed.root.round} rounds in ${wallSeconds} s`].join('\n');
-      out.say(text);
-      if (flags.json) process.stderr.write(`${text}\n`);
+      const line = { artifact: manifest.name, rootId: submitted.rootId, stopReason: followed.root.payload.stopReason, rounds: followed.root.round, wallSeconds, downloadable: false };
+      out.say(`artifact ${manifest.name} finished (${followed.root.payload.stopReason ?? ''}); its result stays on the root host: allowResultDownload is false`);
       out.record(line);
-      return line;
-    } finally {
-      await peer.stop();
+      return { ...line, complete: false, steps: [], absent: [], weightsBytes: 0 };
     }
-  } finally {
-    clearTimeout(timeout);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    await stopNodes(procs, 5000);
-    process.off('exit', killAll);
-    if (tempDir && !flags.keep) await rm(workDir, { recursive: true, force: true });
-  }
-}
-
-function aborted(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    const fail = () => reject(new CanopyError(ErrorCode.Aborted, 'canopy local was interrupted or timed out; every node process was stopped'));
-    if (signal.aborted) fail();
-    signal.addEventListener('abort', fail, { once: true });
+    if (!(await fetchFinalModel(() => peer.blobs.fetch(final, finalModelProviders(found.opened), { maxBytes: 2 * 2 ** 30 })))) {
+      throw new CanopyError(ErrorCode.Network, 'could not fetch the final resource from the root host or its workers');
+    }
+    const bytes = await peer.blobs.store.get(final.hash);
+    const result = artifactResult(plan.manifest, bytes);
+    // A train step leaves its model in the resource: evaluate it on the whole test split.
+    const weights = decodeResource(bytes).weights;
+    const evaluation = result.weightsBytes > 0 && manifest.artifact!.data.kind === 'source' ? await evaluateFinalModel(plan.manifest, weights) : null;
+    const rootHost = procs.find((p) => p.plan.name === plan.root.name);
+    const roundAccuracy = evaluation ? (rootHost?.rounds ?? []).filter((r) => r.job === manifest.name).map((r) => Number(r.accuracy)) : undefined;
+    await stopNodes(procs);
+    const line = { ...result, rootId: submitted.rootId, stopReason: followed.root.payload.stopReason, rounds: followed.root.round, wallSeconds, ...(evaluation ? { evaluation, roundAccuracy } : {}) };
+    const text = [...describeResult(result), ...(evaluation ? [`final model on the whole test split: accuracy ${(evaluation.accuracy * 100).toFixed(2)}%, loss ${evaluation.loss.toFixed(4)}; per-round accuracy of the incoming model: ${roundAccuracy!.map((a) => `${(a * 100).toFixed(1)}%`).join(' ')}`] : []), `${followed.root.round} rounds in ${wallSeconds} s`].join('\n');
+    out.say(text);
+    if (flags.json) process.stderr.write(`${text}\n`);
+    out.record(line);
+    return line;
   });
 }

@@ -1,0 +1,91 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Manifest } from '@canopy/core/protocol';
+import { planLocalCluster, type Announce, type LocalClusterPlan, type OpenedSubmission } from '@canopy/core/node/runtime/index';
+import { CanopyError, ErrorCode } from '@canopy/core/util';
+import { startClientPeer, type ClientPeer } from './clientPeer.js';
+import { submitManifestFile } from './job.js';
+import { killNodesNow, spawnNode, stopNodes, type NodeProcess } from './localProcesses.js';
+
+/** The flags of `canopy local` that shape a run's lifecycle. */
+export interface LocalRunFlags {
+  workDir?: string;
+  keep: boolean;
+  timeout: number;
+}
+
+/** A cluster of node processes with its job submitted and found by an observing peer. */
+export interface LocalRun {
+  readonly plan: LocalClusterPlan;
+  readonly procs: readonly NodeProcess[];
+  readonly submitted: { rootId: string; name: string };
+  readonly peer: ClientPeer;
+  readonly found: { announce: Announce; from: string; opened: OpenedSubmission };
+  /** Aborted on Ctrl-C, SIGTERM or the timeout. */
+  readonly signal: AbortSignal;
+  /** `Date.now()` when the job was submitted. */
+  readonly submitAt: number;
+}
+
+/**
+ * What `canopy local` does around any manifest: plans identities and ports, starts one
+ * `canopy node` process per node (the root host first: everyone bootstraps from it), submits,
+ * finds the job from a client peer, runs `body`, and always stops every process it started
+ * (also on Ctrl-C, SIGTERM, the timeout or an error) and removes its temp work dir.
+ */
+export async function withLocalCluster<T>(
+  manifest: Manifest,
+  flags: LocalRunFlags,
+  opts: { tempPrefix: string; argsOf: (node: string, plan: LocalClusterPlan) => string[]; say: (text: string) => void },
+  body: (run: LocalRun) => Promise<T>,
+): Promise<T> {
+  const tempDir = flags.workDir === undefined;
+  const workDir = flags.workDir ? resolve(flags.workDir) : await mkdtemp(join(tmpdir(), opts.tempPrefix));
+  const procs: NodeProcess[] = [];
+  const killAll = () => killNodesNow(procs);
+  process.on('exit', killAll);
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const timeout = setTimeout(() => abort.abort(), flags.timeout * 1000);
+  try {
+    const plan = await planLocalCluster(manifest, workDir);
+    const manifestPath = join(workDir, 'manifest.json');
+    await writeFile(manifestPath, JSON.stringify(plan.manifest, null, 2));
+    const logDir = join(workDir, 'logs');
+    const startedAt = Date.now();
+    procs.push(await spawnNode(plan.root, [], { logDir, extraArgs: opts.argsOf(plan.root.name, plan) }));
+    await Promise.race([procs[0]!.started, aborted(abort.signal)]);
+    for (const n of plan.nodes) if (n !== plan.root) procs.push(await spawnNode(n, [plan.root.addr], { logDir, extraArgs: opts.argsOf(n.name, plan) }));
+    await Promise.race([Promise.all(procs.map((p) => p.started)), aborted(abort.signal)]);
+    process.stderr.write(`canopy local: ${procs.length} node processes up in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (logs in ${logDir})\n`);
+
+    const submitAt = Date.now();
+    const submitted = await submitManifestFile(manifestPath, { peer: [plan.root.addr], keyDir: join(workDir, 'submitter'), loopbackCluster: true });
+    opts.say(`submitted ${submitted.name} as ${submitted.rootId}`);
+    const peer = await startClientPeer([plan.root.addr], { loopbackCluster: true, connectTimeoutMs: 60_000 });
+    try {
+      const found = await peer.observer.find(submitted.rootId, { signal: abort.signal });
+      return await body({ plan, procs, submitted, peer, found, signal: abort.signal, submitAt });
+    } finally {
+      await peer.stop();
+    }
+  } finally {
+    clearTimeout(timeout);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await stopNodes(procs, 5000);
+    process.off('exit', killAll);
+    if (tempDir && !flags.keep) await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = () => reject(new CanopyError(ErrorCode.Aborted, 'canopy local was interrupted or timed out; every node process was stopped'));
+    if (signal.aborted) fail();
+    signal.addEventListener('abort', fail, { once: true });
+  });
+}
