@@ -76,6 +76,8 @@ export const RepetitionEnd = z.strictObject({
   stopReason: RepetitionStopReason,
   /** For `error` and `stalled`: what went wrong. */
   detail: z.string().optional(),
+  /** sha256 of the root's final parameters (or resource): the answer two runs compare. */
+  finalHash: z.string().regex(/^[0-9a-f]{64}$/).nullable().optional(),
   /** An artifact scenario's result, read from the root's final resource. */
   result: ArtifactResultRecord.optional(),
 });

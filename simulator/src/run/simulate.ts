@@ -117,7 +117,7 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
         },
         onTick: progress,
       });
-      exporter?.endRepetition({ repetition: r, stopReason: result.stopReason, detail: result.detail, ...(result.result ? { result: { ...result.result, steps: [...result.result.steps], absent: [...result.result.absent] } } : {}) });
+      exporter?.endRepetition({ repetition: r, stopReason: result.stopReason, detail: result.detail, finalHash: result.finalHash, ...(result.result ? { result: { ...result.result, steps: [...result.result.steps], absent: [...result.result.absent] } } : {}) });
       results.push(result);
       options.onRepetition?.(result);
     }
