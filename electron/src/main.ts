@@ -1,10 +1,11 @@
-import { app, BrowserWindow, ipcMain, MessageChannelMain, session, utilityProcess } from 'electron';
+import { app, BrowserWindow, ipcMain, MessageChannelMain, powerMonitor, session, utilityProcess } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import { NodeLink } from './ipc/nodeLink.js';
 import { forwardEvent, registerHandlers, type TrustedWindow } from './ipc/registerHandlers.js';
 import { hardenSession, hardenWebContents, secureWebPreferences } from './security.js';
 import { relayGpuWindow } from './gpu/gpuWindow.js';
+import { watchOwnerActivity } from './idle/watchOwnerActivity.js';
 
 // Main wires the node to the window and holds no business logic: the node runs in a
 // utility process, the UI in a sandboxed renderer, and main only validates and relays.
@@ -35,12 +36,15 @@ export async function startApp(): Promise<void> {
   const unregister = registerHandlers(ipcMain, link, trusted);
   // The node host asks for the hidden GPU window when the owner's pin and limits allow it.
   const gpu = relayGpuWindow(child, { BrowserWindow, MessageChannelMain }, { page: gpuPageFile, preload: join(here, 'gpuPreload.cjs') }, (line) => process.stderr.write(`${line}\n`));
+  // The node host asks main to watch the owner's activity while "only while idle" is on.
+  const activity = watchOwnerActivity(child, powerMonitor);
 
   win.once('ready-to-show', () => win.show());
   await win.loadFile(pageFile);
   app.on('window-all-closed', () => {
     unregister();
     gpu.close();
+    activity.close();
     child.kill();
     app.quit();
   });

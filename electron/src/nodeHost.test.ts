@@ -10,11 +10,15 @@ import { hostNode, type HostedNode } from './nodeHost.js';
 // main process talks to it. Only the port is stood in (Electron's utilityProcess provides it).
 class FakeParentPort extends EventEmitter {
   readonly sent: ServerFrame[] = [];
+  /** Messages for main itself (the GPU window, the owner-activity watch), not the UI. */
+  readonly toMain: unknown[] = [];
   on(event: 'message', listener: (e: { data: unknown }) => void): this {
     return super.on(event, listener);
   }
   postMessage(message: unknown): void {
-    this.sent.push(ServerFrame.parse(message));
+    const frame = ServerFrame.safeParse(message);
+    if (frame.success) this.sent.push(frame.data);
+    else this.toMain.push(message);
   }
   send(data: unknown): void {
     this.emit('message', { data });
@@ -64,5 +68,7 @@ describe('hostNode (the utility process)', () => {
     expect((await port.result(3)).ok).toBe(true);
     const saved = JSON.parse(await readFile(join(dir, 'app-settings.json'), 'utf8')) as { limits: unknown };
     expect(saved.limits).toEqual({ threads: 3, gpu: true, idleOnly: true });
+    // Turning on "only while idle" asks main to watch the owner's activity.
+    expect(port.toMain).toEqual([{ t: 'idle:watch', on: true }]);
   }, 60_000);
 });

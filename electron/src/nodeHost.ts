@@ -3,11 +3,12 @@ import { CanopyNode } from '@canopy/core/node/runtime/canopyNode';
 import { AppApi } from '@canopy/core/node/appApi/appApi';
 import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
 import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
-import { loadAppSettings, saveAppSettings, startupBackend } from '@canopy/core/node/appApi/appSettings';
+import { loadAppSettings, saveAppSettings, startupBackend, type AppSettings } from '@canopy/core/node/appApi/appSettings';
 import { serveApi } from '@canopy/core/node/appApi/serveApi';
 import { CallFrame } from '@canopy/core/node/appApi/rpcMessages';
 import { mlCompute } from '@canopy/core/node/runtime/compute/mlCompute';
 import { connectGpuWindow, type GpuParentPort } from './gpu/connectGpuWindow.js';
+import { followOwnerActivity } from './idle/followOwnerActivity.js';
 
 // Runs in Electron's utility process (a separate OS process), so training never blocks the
 // window. It hosts the node and serves the app contract to main over the parent port.
@@ -46,8 +47,16 @@ export async function hostNode(port: ParentPort, dataDir: string, opts: HostNode
     ...(opts.gpuWaitMs !== undefined ? { waitMs: opts.gpuWaitMs } : {}),
   });
   const node = new CanopyNode({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}), log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend, ...(gpu.compute ? { compute: gpu.compute } : {}) });
+  // "Only while idle": main watches the owner's activity while the limit is on. Asked before
+  // the node starts, so that main's first report usually lands before resumed jobs train.
+  const activity = followOwnerActivity(port, node, settings.limits.idleOnly);
   await node.start();
-  const api = new AppApi(canopyNodePort(node, { appLog, owner, pinned: settings.backend, gpuWindow: gpu.report }), { roles: settings.roles, limits: settings.limits, saveSettings: (s) => saveAppSettings(dataDir, s) });
+  // Each saved change of the limit applies at once.
+  const saveSettings = (s: AppSettings) => {
+    activity.setIdleOnly(s.limits.idleOnly);
+    return saveAppSettings(dataDir, s);
+  };
+  const api = new AppApi(canopyNodePort(node, { appLog, owner, pinned: settings.backend, gpuWindow: gpu.report }), { roles: settings.roles, limits: settings.limits, saveSettings });
   const session = serveApi(api, (frame) => port.postMessage(frame));
   port.on('message', ({ data }) => {
     const frame = CallFrame.safeParse(data);

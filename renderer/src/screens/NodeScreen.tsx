@@ -15,6 +15,13 @@ const backendLabels: Record<BackendChoice, string> = {
   cpu: 'Plain JavaScript CPU',
 };
 
+// Only the desktop app can tell when the owner uses the computer (Electron's powerMonitor, in
+// main); a browser tab on `canopy node --ui` has no such API, so there the limit is kept but
+// not applied. `window.api` exists only in the desktop app.
+function idleOnlyDescription(): string {
+  return window.api ? 'Pause training while you use this computer.' : 'Desktop app only: a browser cannot tell when you use this computer, so training is not paused here.';
+}
+
 /** Screen 1: who this node is, who it is connected to, what it offers and how much it lends. */
 export function NodeScreen() {
   const node = useApp((s) => s.node);
@@ -77,7 +84,7 @@ export function NodeScreen() {
             <input className="num" type="number" min={1} max={256} value={limits.threads} aria-label="Threads" onChange={(e) => Number(e.target.value) >= 1 && void setLimits({ ...limits, threads: Math.min(256, Math.floor(Number(e.target.value))) })} />
           </label>
           <Toggle label="Use the GPU" description="Train on a GPU when one is available." checked={limits.gpu} onChange={(gpu) => void setLimits({ ...limits, gpu })} />
-          <Toggle label="Only while idle" description="Pause training while you use this computer." checked={limits.idleOnly} onChange={(idleOnly) => void setLimits({ ...limits, idleOnly })} />
+          <Toggle label="Only while idle" description={idleOnlyDescription()} checked={limits.idleOnly} onChange={(idleOnly) => void setLimits({ ...limits, idleOnly })} />
         </Card>
       </div>
       <Card title="Training backend" icon="cpu" className="backend-card">

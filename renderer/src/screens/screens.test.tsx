@@ -88,6 +88,8 @@ describe('screens', () => {
     const { calls } = await renderApp(noPrompt(), { setLimits: (l: object) => ({ ...sampleSnapshot().node, limits: l }) });
     await act(async () => fireEvent.click(screen.getByRole('switch', { name: 'Only while idle' })));
     expect(calls).toEqual([{ method: 'setLimits', arg: { threads: 2, gpu: true, idleOnly: true } }]);
+    // Here, as in `canopy node --ui`, there is no desktop API: the limit says it cannot apply.
+    expect(screen.getByText(/Desktop app only: a browser cannot tell when you use this computer/)).toBeDefined();
   });
 
   it.each(['Invitations', 'Consent', 'Training', 'Outbox', 'Logs'])('the %s screen says what will fill it when empty', async (name) => {

@@ -14,6 +14,7 @@ import { NodeStore } from '../storage/nodeStore.js';
 import { encodeAnnounce, openAnnounceChannel } from './announcer.js';
 import { BlobPlane } from './blobPlane.js';
 import type { ComputeBackend } from './compute/computeBackend.js';
+import { IdleGate } from './compute/idleGate.js';
 import { mlCompute } from './compute/mlCompute.js';
 import { syntheticCompute } from './compute/syntheticCompute.js';
 import type { NodeFaults } from './effectEnv.js';
@@ -113,6 +114,8 @@ export class CanopyNode {
   private libp2pNode: CanopyLibp2p | undefined;
   private blobPlane: BlobPlane | undefined;
   private compute: ComputeBackend | undefined;
+  private idleGate: IdleGate | undefined;
+  private ownerActive = false;
   private announceChannel: GossipChannel<Announce> | undefined;
   private announceTimer: NodeJS.Timeout | undefined;
   private rssTimer: NodeJS.Timeout | undefined;
@@ -163,7 +166,9 @@ export class CanopyNode {
     this.blobPlane = new BlobPlane(this.libp2pNode, this.store.blobs, this.log);
     this.blobPlane.setPolicy({ isMember: (peer) => this.isMemberOfAJob(peer), isPublic: (hash) => this.isPublicBlob(hash) });
     await this.blobPlane.start();
-    this.compute = typeof o.compute === 'object' ? o.compute : o.compute === 'synthetic' ? syntheticCompute({ trainMs: o.syntheticTrainMs ?? 0 }) : mlCompute({ threads: o.computeThreads ?? 1, backend: o.backend ?? 'auto' });
+    const backend = typeof o.compute === 'object' ? o.compute : o.compute === 'synthetic' ? syntheticCompute({ trainMs: o.syntheticTrainMs ?? 0 }) : mlCompute({ threads: o.computeThreads ?? 1, backend: o.backend ?? 'auto' });
+    this.idleGate = new IdleGate(backend, { ownerActive: this.ownerActive, onChange: (s) => this.events.emit('owner:activity', s) });
+    this.compute = this.idleGate;
     await serveSubmissions(this.libp2pNode, (raw, from) => this.acceptSubmission(raw, from));
     this.announceChannel = openAnnounceChannel({
       libp2p: this.libp2pNode,
@@ -190,6 +195,16 @@ export class CanopyNode {
     await this.compute?.stop();
     await this.libp2pNode?.stop();
     this.log.info({ ...this.stats() }, 'node stopped');
+  }
+
+  /**
+   * The desktop app's "only while idle" limit: while the owner is active, new training and
+   * evaluation tasks wait (see IdleGate); `owner:activity` reports each change. Stopping the
+   * node ends the wait with an error. May be called before `start`.
+   */
+  setOwnerActive(active: boolean): void {
+    this.ownerActive = active;
+    this.idleGate?.setOwnerActive(active);
   }
 
   /** Traffic and memory so far. */

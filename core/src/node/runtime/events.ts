@@ -30,6 +30,8 @@ export interface CanopyNodeEvents {
   'job:withdrawn': { rootId: string; job: string; reason: string };
   /** A compute task finished on this node. */
   'task:done': { rootId: string; job: string; task: 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'loadDataset'; round: number; ms: number };
+  /** The owner started or stopped using this computer ("only while idle"): while `ownerActive`, training and evaluation are paused; `held` tasks wait. */
+  'owner:activity': { ownerActive: boolean; held: number };
 }
 
 type Listener<T> = (detail: T) => void;
