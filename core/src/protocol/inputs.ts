@@ -31,7 +31,10 @@ export interface InitializedInput { readonly type: 'initialized'; readonly job: 
 export interface ConsentInput { readonly type: 'consent'; readonly job: string; readonly given: boolean }
 /** The member's data is loaded (and hash-checked). */
 export interface DatasetLoadedInput { readonly type: 'datasetLoaded'; readonly job: string; readonly samples: number }
-/** Loading the data failed; the member retries on its next heartbeat. */
+/**
+ * Loading the data failed; the member retries on its next heartbeat. For the distributor
+ * (`job` = the root), preparing the dataset failed; it retries a bounded number of times (§5.4).
+ */
 export interface DatasetFailedInput { readonly type: 'datasetFailed'; readonly job: string; readonly reason: string }
 /** The distributor's shards and per-leaf-job indexes are stored. */
 export interface DatasetPreparedInput { readonly type: 'datasetPrepared'; readonly indexes: Readonly<Record<string, BlobRef>> }

@@ -95,7 +95,7 @@ export class ComputeEffects {
         );
         break;
       case 'prepareDataset':
-        this.settle(peer, key, now + PREPARE_MS, () => t.prepare(peer.id, w), (indexes) => ({ type: 'datasetPrepared', indexes }), () => null);
+        this.settle(peer, key, now + PREPARE_MS, () => t.prepare(peer.id, w), (indexes) => ({ type: 'datasetPrepared', indexes }), (reason) => ({ type: 'datasetFailed', job: this.shell.tree.root, reason }));
         break;
     }
   }

@@ -144,8 +144,9 @@ export async function runPrepareDataset(env: EffectEnv, e: PrepareDatasetEffect)
     env.log.info({ jobs: e.jobs.length, shards: e.shards }, 'dataset prepared');
     return { type: 'datasetPrepared', indexes };
   } catch (err) {
-    // The distributor machine has no failure input: without data the job cannot run, so say why loudly.
-    env.log.error({ err: (err as Error).message }, 'could not prepare the dataset; clients will wait');
-    return undefined;
+    // The machine retries on its next heartbeat, and after its last attempt has the root end the job (§5.4).
+    const reason = (err as Error).message;
+    env.log.error({ err: reason }, 'could not prepare the dataset');
+    return { type: 'datasetFailed', job: env.tree.root, reason };
   }
 }

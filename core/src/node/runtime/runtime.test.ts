@@ -44,6 +44,26 @@ describe('runtime over the memory transport', () => {
     expect(host.processStage).toBe(3);
     expect(host.stopReason).toMatch(/rounds: 3/);
   }, 120_000);
+
+  it('ends the job with the reason when the distributor cannot load its dataset, instead of leaving clients waiting', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'canopy-rt-nodata-'));
+    const text = await readFile(new URL('../../../../examples/jobs/mnist-2level.yaml', import.meta.url), 'utf8');
+    const manifest = parseManifest(text.replace('heartbeatSeconds: 5', 'heartbeatSeconds: 1').replace('{ kind: mnist, testFraction: 0.2 }', "{ kind: fashion-mnist, path: '/nonexistent/fashion-mnist' }"));
+    expect(manifest.dataset.source).toEqual({ kind: 'fashion-mnist', path: '/nonexistent/fashion-mnist' });
+    // Real compute, so preparing reads the (missing) files; no member trains, so no compute thread starts.
+    cluster = await startMemoryCluster(manifest, { baseDir: dir, node: { compute: 'ml', consent: { kind: 'approve-all' }, log: createLog('node', 'error') } });
+    const rootNode = cluster.nodes.get('root-host')!;
+    const reasons = new Map<string, string>();
+    for (const [name, node] of cluster.nodes) node.events.on('machine:finished', (d) => reasons.set(`${name}/${d.role}:${d.job}`, d.reason));
+    const rootId = await cluster.submit();
+    const done = await rootNode.events.once('job:finished', (d) => d.rootId === rootId);
+    expect(done.reason).toMatch(/^dataset unavailable: .*\/nonexistent\/fashion-mnist/);
+    expect(done.final).toBeNull();
+    // The reason reaches the clients too: each finishes with it (through its sub-job's stop).
+    const clientReasons = [...reasons.entries()].filter(([k]) => /\/client:/.test(k));
+    expect(clientReasons.length, JSON.stringify([...reasons])).toBe(6);
+    for (const [k, r] of clientReasons) expect(r, k).toMatch(/dataset unavailable/);
+  }, 60_000);
 });
 
 describe('runtime with real training', () => {

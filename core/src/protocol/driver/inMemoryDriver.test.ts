@@ -20,6 +20,20 @@ describe('in-memory driver: whole jobs', () => {
     for (const [k, h] of r.finals) expect(h, k).toBe(r.rootFinal);
   });
 
+  it('ends a 3-level job whose distributor cannot prepare the dataset, over a lossy network, with the reason everywhere', () => {
+    const r = runInMemory({ manifest: treeManifest([[2, 2], [3]], { rounds: 2, distributor: true }), seed: 5, network: { loss: 0.2 }, datasetUnavailable: 'no such dir' });
+    expect(r.violations).toEqual([]);
+    expect([r.stopReason, r.rootFinal]).toEqual(['dataset unavailable: no such dir', null]);
+    // Every host reached stage 3 and every client and worker finished (status 5), with no model.
+    for (const j of r.tree.jobs.values()) expect(r.finals.has(`${j.host}/host:${j.name}`), j.name).toBe(true);
+    expect(r.traces.size).toBe([...r.tree.jobs.values()].reduce((n, j) => n + j.workers.length + (j.leaf ? j.clients.length : 0), 0));
+    for (const [k, t] of r.traces) expect(t.at(-1), k).toBe(5);
+    for (const [k, h] of r.finals) expect(h, k).toBeNull();
+    expect(r.metrics.filter((m) => m.name === 'round')).toEqual([]);
+    // 3 attempts a heartbeat apart, then at most the finishing linger (§6.9).
+    expect(r.endedAt).toBeLessThan(30 * r.tree.jobs.get('J')!.timing.heartbeatSeconds * 1000);
+  });
+
   it('runs a 3-level job', () => {
     const r = runInMemory({ manifest: treeManifest([[2, 2], [3]], { rounds: 2 }), seed: 3 });
     expect(r.violations).toEqual([]);

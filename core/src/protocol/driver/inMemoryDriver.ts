@@ -36,6 +36,8 @@ export interface DriverOptions {
   readonly kills?: readonly { readonly member: string; readonly at: number }[];
   /** Clients whose owners refuse consent. */
   readonly refusals?: readonly string[];
+  /** The distributor's `prepareDataset` always fails with this reason (a missing dataset). */
+  readonly datasetUnavailable?: string;
   /** Hosts that crash at `at` and restart from their last checkpoint `downMs` later. */
   readonly hostCrashes?: readonly { readonly job: string; readonly at: number; readonly downMs: number }[];
   /** Virtual time limit (ms). */
@@ -209,6 +211,10 @@ export function runInMemory(options: DriverOptions): DriverResult {
         break;
       }
       case 'prepareDataset': {
+        if (options.datasetUnavailable !== undefined) {
+          result(peer, machine, { type: 'datasetFailed', job: tree.root, reason: options.datasetUnavailable }, taskTime(50, 200));
+          break;
+        }
         const indexes: Record<string, BlobRef> = {};
         for (const j of e.jobs) {
           const index = Object.fromEntries(j.clients.map((c) => [c, { train: store({ shard: c, part: 'train' }), test: store({ shard: c, part: 'test' }), samples: fakeSamples(c) }]));

@@ -131,7 +131,8 @@ export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<C
 
 function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): void {
   if (msg.type === 'dataset-offer') {
-    if (msg.job !== s.job || msg.member !== s.sheet.dataset.distributor) return;
+    // A failure report is for the root host, which ends the job (§5.4); the stage-3 state follows.
+    if (msg.job !== s.job || msg.member !== s.sheet.dataset.distributor || 'error' in msg.payload) return;
     if (!s.datasetIndex || s.datasetIndex.hash !== msg.payload.index.hash) s.datasetIndex = msg.payload.index;
     loadIfPossible(s, ctx, effects);
     return;

@@ -12,6 +12,8 @@ import { createHostState, MAX_ATTEMPTS, type HostState } from './hostState.js';
 
 const T1 = tree(3, { workers: 3, rounds: 2, timing: { quorum: 0.6 } });
 const T2 = tree([2, 2], { workers: 3, rounds: 2, timing: { localRounds: 2 } });
+const TD = tree([2, 1], { workers: 1, distributor: true });
+const datasetFailure = (t: JobTree, job: string, member = 'dist') => input(msg(t, job, 'distributor', member, 'dataset-offer', { error: 'no such dir' }));
 
 function run(s: HostState, inputs: Input[], now = 1000) {
   const effects = [];
@@ -161,6 +163,34 @@ describe('host: setup (steps 1-5)', () => {
         expect(s.processStage).toBe(3);
         expect(s.stopReason).toBe('no client can train: 3 refused consent to use their data, 0 offline');
       },
+    },
+    {
+      name: "the distributor's failed preparation ends the job at the root with its reason (§5.4)",
+      build: () => hostAfterSetup(TD, 'J', 1),
+      feed: () => [datasetFailure(TD, 'J')],
+      check: (s, e) => {
+        expect(s.processStage).toBe(3);
+        expect(s.stopReason).toBe('dataset unavailable: no such dir');
+        expect(publishedOf(e, 'state').map((m) => [m.payload.processStage, m.payload.stopReason])).toEqual([[3, 'dataset unavailable: no such dir']]);
+      },
+    },
+    {
+      name: 'a dataset failure from anyone but the distributor is dropped',
+      build: () => hostAfterSetup(TD, 'J', 1),
+      feed: () => [datasetFailure(TD, 'J', 'c0')],
+      check: (s) => expect(s.processStage).toBe(0),
+    },
+    {
+      name: 'a dataset failure is for the root: a secondary host ignores it',
+      build: () => hostAfterSetup(TD, 'J#0', 1),
+      feed: () => [datasetFailure(TD, 'J#0')],
+      check: (s) => expect([s.processStage, s.stopReason]).toEqual([0, null]),
+    },
+    {
+      name: 'a dataset failure after training started is ignored',
+      build: () => rootTraining(TD),
+      feed: () => [datasetFailure(TD, 'J')],
+      check: (s) => expect(s.processStage).toBe(1),
     },
   ];
   for (const c of cases) {

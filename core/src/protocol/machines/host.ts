@@ -2,7 +2,7 @@ import type { Ctx } from '../ctx.js';
 import type { Effect } from '../effects.js';
 import type { Input } from '../inputs.js';
 import { isSampled } from '../sampling.js';
-import type { StateMessage } from '../messages/index.js';
+import type { DatasetOfferMessage, StateMessage } from '../messages/index.js';
 import { FINISHED_LINGER_BEATS, OFFLINE_AFTER_BEATS, manifestBlob, markOffline, publishState, publishUp, type HostState } from './hostState.js';
 import { advanceSetup, askInitialParameters, heartbeatUpward, onAckOrHeartbeat, onInitParams } from './hostSetup.js';
 import { allSampledIn, closeTraining, finishJob, onAggregate, onDeadline, onSubmit, persist, startRound } from './hostRound.js';
@@ -40,7 +40,8 @@ export function stepHost(s: HostState, input: Input, ctx: Ctx): StepResult<HostS
       else if (msg.type === 'init-params') onInitParams(s, msg, ctx, effects);
       else if (msg.type === 'submit') onSubmit(s, msg, ctx, effects);
       else if (msg.type === 'aggregate') onAggregate(s, msg, ctx, effects);
-      // dataset-offer and dataset-request are between the distributor and clients.
+      else if (msg.type === 'dataset-offer') onDatasetOffer(s, msg, ctx, effects);
+      // dataset-request is between clients and the distributor.
       break;
     }
     default:
@@ -122,6 +123,16 @@ function onHeartbeatTimer(s: HostState, ctx: Ctx, effects: Effect[]): void {
 function everyoneFinished(s: HostState): boolean {
   for (const g of [s.clients, s.workers]) for (const r of g.records.values()) if (!r.offline && r.status < 5) return false;
   return true;
+}
+
+/**
+ * §5.4: the distributor could not prepare the dataset, so no client can get data. The root
+ * ends the job during setup with the distributor's reason; stage 3 then reaches everyone.
+ */
+function onDatasetOffer(s: HostState, msg: DatasetOfferMessage, ctx: Ctx, effects: Effect[]): void {
+  if (s.upstream || !('error' in msg.payload) || s.round !== 0 || s.processStage !== 0) return;
+  if (msg.member !== s.tree.distributor) return;
+  finishJob(s, null, `dataset unavailable: ${msg.payload.error}`, ctx, effects);
 }
 
 /** Step 5: the asked member stayed silent; ask the next candidate. */

@@ -17,11 +17,11 @@ describe('createMachines', () => {
     it(`${member} runs ${keys.join(', ') || 'nothing'}`, () => expect(createMachines(T, member, 0).map((m) => m.key)).toEqual(keys));
   }
 
-  it('gives each machine its topics: a secondary host listens to its own job and its parent', () => {
+  it('gives each machine its topics: a secondary host listens to its own job and its parent, the distributor to the root and the leaves', () => {
     const [host] = createMachines(T, 'host1', 0);
     expect(host!.topics).toEqual([`canopy/1/${T.rootId}/J#0`, `canopy/1/${T.rootId}/J`]);
     const [dist] = createMachines(T, 'dist', 0);
-    expect(dist!.topics).toHaveLength(2);
+    expect(dist!.topics).toEqual(['J', ...T.leaves].map((j) => `canopy/1/${T.rootId}/${j}`));
   });
 });
 
@@ -36,6 +36,7 @@ describe('wantsMessage', () => {
     ['a host ignores its own state', root!, 'state', 'J', false],
     ['a secondary host takes its parent state', sub!, 'state', 'J', true],
     ['a secondary host ignores its parent submissions', sub!, 'submit', 'J', false],
+    ['a root host hears a failed dataset preparation', root!, 'dataset-offer', 'J', true],
     ['a client takes state and offers', client!, 'dataset-offer', 'J#0', true],
     ['a client ignores other heartbeats', client!, 'heartbeat', 'J#0', false],
     ['a worker takes state only', worker!, 'aggregate', 'J', false],

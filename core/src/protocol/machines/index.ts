@@ -115,7 +115,7 @@ export function wantsMessage(machine: Machine, type: Message['type'], job: strin
   switch (machine.role) {
     case 'host':
       if (job !== machine.job) return type === 'state';
-      return type === 'ack' || type === 'heartbeat' || type === 'init-params' || type === 'submit' || type === 'aggregate';
+      return type === 'ack' || type === 'heartbeat' || type === 'init-params' || type === 'submit' || type === 'aggregate' || type === 'dataset-offer';
     case 'client':
       return type === 'state' || type === 'dataset-offer';
     case 'worker':

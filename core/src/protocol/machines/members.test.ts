@@ -3,7 +3,8 @@ import type { Input } from '../inputs.js';
 import { deriveJobSheet } from '../jobSheet.js';
 import { ctxAt, fakeRef, msg, ofType, publishedOf, stateMsg, tree } from '../test/harness.js';
 import { createClientState, stepClient, type ClientState } from './client.js';
-import { createDistributorState, stepDistributor, type DistributorState } from './distributor.js';
+import { MAX_DATASET_ERROR_CHARS } from '../messages/index.js';
+import { createDistributorState, PREPARE_ATTEMPTS, stepDistributor, type DistributorState } from './distributor.js';
 import { createWorkerState, stepWorker, type WorkerState } from './worker.js';
 import type { Effect } from '../effects.js';
 
@@ -159,6 +160,16 @@ describe('client', () => {
     const e2 = runAll(stepClient, s, [{ type: 'message', message: offer }]);
     expect(ofType(e2, 'loadDataset')[0]?.source).toMatchObject({ kind: 'distributor', index: fakeRef('idx'), member: 'c0', from: 'dist' });
   });
+
+  it("with a distributor: a failure report is the root host's to act on; the client finishes on its stage 3", () => {
+    const t = tree(2, { workers: 1, distributor: true });
+    const s = clientAt('asked', t, 'J', 'c0');
+    runAll(stepClient, s, [{ type: 'consent', job: 'J', given: true }]);
+    const failure = msg(t, 'J', 'distributor', 'dist', 'dataset-offer', { error: 'no such dir' });
+    expect(ofType(runAll(stepClient, s, [{ type: 'message', message: failure }]), 'loadDataset')).toHaveLength(0);
+    const e = runAll(stepClient, s, [m(stateMsg(t, 'J', { processStage: 3, datasetFlag: true, stopReason: 'dataset unavailable: no such dir' }, { seq: 9 }))]);
+    expect(ofType(e, 'finished').map((f) => f.reason)).toEqual(['dataset unavailable: no such dir']);
+  });
 });
 
 const newWorker = (member = 'wr-0') => createWorkerState(deriveJobSheet(T, 'J', 'worker', member));
@@ -236,6 +247,7 @@ describe('distributor', () => {
     runAll(stepDistributor, s, [{ type: 'start' }, { type: 'datasetPrepared', indexes: { 'J#0': fakeRef('i0'), 'J#1': fakeRef('i1') } }]);
     return s;
   };
+  const failedRetries = (n: number): Input[] => Array.from({ length: n }, () => [{ type: 'datasetFailed', job: 'J', reason: 'no such dir' }, { type: 'timer', id: 'prepare' }] as Input[]).flat();
   const request = (job: string, member: string) => ({ type: 'message', message: msg(TD, job, 'client', member, 'dataset-request', {}) }) as Input;
   const cases: Case<DistributorState>[] = [
     {
@@ -258,6 +270,49 @@ describe('distributor', () => {
       },
       feed: [request('J#0', 'c0')],
       check: (_s, e) => expect(publishedOf(e, 'dataset-offer')).toHaveLength(1),
+    },
+    {
+      name: 'a failed preparation is retried on the next heartbeat',
+      build: newDist,
+      feed: [{ type: 'start' }, { type: 'datasetFailed', job: 'J', reason: 'no such dir' }],
+      check: (s, e) => {
+        expect(ofType(e, 'setTimer').map((t) => t.id)).toEqual(['prepare']);
+        expect([ofType(e, 'prepareDataset').length, publishedOf(e, 'dataset-offer').length, s.failure]).toEqual([1, 0, null]);
+      },
+    },
+    {
+      name: 'the retry timer prepares again',
+      build: newDist,
+      feed: [{ type: 'start' }, { type: 'datasetFailed', job: 'J', reason: 'no such dir' }, { type: 'timer', id: 'prepare' }],
+      check: (s, e) => expect([ofType(e, 'prepareDataset').length, s.prepareTries]).toEqual([2, 2]),
+    },
+    {
+      name: `after ${PREPARE_ATTEMPTS} failed attempts the root job is told why, and only the root`,
+      build: newDist,
+      feed: [{ type: 'start' }, ...failedRetries(PREPARE_ATTEMPTS - 1), { type: 'datasetFailed', job: 'J', reason: 'no such dir' }],
+      check: (s, e) => {
+        expect(ofType(e, 'prepareDataset')).toHaveLength(PREPARE_ATTEMPTS);
+        expect(publishedOf(e, 'dataset-offer').map((x) => [x.job, x.payload])).toEqual([['J', { error: 'no such dir' }]]);
+        expect(s.failure).toBe('no such dir');
+      },
+    },
+    {
+      name: 'the failure report is repeated each heartbeat, and never prepared again',
+      build: newDist,
+      feed: [{ type: 'start' }, ...failedRetries(PREPARE_ATTEMPTS - 1), { type: 'datasetFailed', job: 'J', reason: 'x' }, { type: 'timer', id: 'prepare' }],
+      check: (_s, e) => expect([ofType(e, 'prepareDataset').length, publishedOf(e, 'dataset-offer').length]).toEqual([PREPARE_ATTEMPTS, 2]),
+    },
+    {
+      name: 'a long failure reason is cut to what the message allows',
+      build: newDist,
+      feed: [{ type: 'start' }, ...failedRetries(PREPARE_ATTEMPTS - 1), { type: 'datasetFailed', job: 'J', reason: 'x'.repeat(1000) }],
+      check: (s) => expect(s.failure?.length).toBe(MAX_DATASET_ERROR_CHARS),
+    },
+    {
+      name: 'a failure after the dataset was prepared changes nothing',
+      build: prepared,
+      feed: [{ type: 'datasetFailed', job: 'J', reason: 'late' }],
+      check: (s, e) => expect([e, s.failure]).toEqual([[], null]),
     },
     {
       name: 'every leaf job finished: the distributor is done',

@@ -31,7 +31,8 @@ export function speaksFor(tree: JobTree, node: JobNode, role: Message['role'], m
     case 'client':
       return node.clientById.get(member)?.peer === sender;
     case 'distributor':
-      return member === sender && member === tree.distributor && node.leaf;
+      // Leaf jobs get its offers; the root job hears a failed preparation (§4.8).
+      return member === sender && member === tree.distributor && (node.leaf || node.name === tree.root);
   }
 }
 

@@ -12,6 +12,7 @@ const ctx = (m: Message, over: Partial<ValidationContext> = {}): ValidationConte
 const hb = (job: string, role: 'client' | 'worker', member: string) => msg(T, job, role, member, 'heartbeat', { status: 1, acked: 1, sheetHash: 'a'.repeat(64), refused: false, samples: 0 });
 const sub = (round: number) => msg(T, 'J#0', 'client', 'c0', 'submit', { ref: fakeRef('p'), base: 'b'.repeat(64), samples: 3, eval: { loss: 1, accuracy: 0.5, samples: 2 }, train: { loss: 1, accuracy: 0.5 } }, { round });
 const agg = (round: number) => msg(T, 'J#0', 'worker', 'wr0-0', 'aggregate', { attempt: 0, inputs: 'c'.repeat(64), ref: fakeRef('a') }, { round });
+const failure = (job: string) => msg(T, job, 'distributor', 'dist', 'dataset-offer', { error: 'no such dir' });
 const view = (round: number, hostSeq: number) => () => ({ round, hostSeq });
 
 const rows: { name: string; raw: () => Uint8Array | object; ctx: () => ValidationContext; result: 'accept' | 'ignore' | 'reject'; reason?: RegExp }[] = [
@@ -51,6 +52,11 @@ const rows: { name: string; raw: () => Uint8Array | object; ctx: () => Validatio
   { name: 'a dataset offer for the wrong client count', raw: () => msg(T, 'J#0', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 5 }), ctx: () => ctx(msg(T, 'J#0', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 5 })), result: 'reject', reason: /client count/ },
   { name: 'a dataset offer from someone else', raw: () => msg(T, 'J#0', 'distributor', 'c0', 'dataset-offer', { index: fakeRef('x'), clients: 2 }), ctx: () => ctx(msg(T, 'J#0', 'distributor', 'c0', 'dataset-offer', { index: fakeRef('x'), clients: 2 })), result: 'reject' },
   { name: 'a dataset offer to an inner job', raw: () => msg(T, 'J', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 2 }), ctx: () => ctx(msg(T, 'J', 'distributor', 'dist', 'dataset-offer', { index: fakeRef('x'), clients: 2 })), result: 'reject' },
+  { name: 'a dataset failure to the root job', raw: () => failure('J'), ctx: () => ctx(failure('J')), result: 'accept' },
+  { name: 'a dataset failure to a leaf job', raw: () => failure('J#0'), ctx: () => ctx(failure('J#0')), result: 'reject', reason: /other than the root/ },
+  { name: 'a dataset failure from someone else', raw: () => ({ ...failure('J'), sender: 'c0', member: 'c0' }), ctx: () => ctx(failure('J'), { from: 'c0' }), result: 'reject', reason: /not a distributor/ },
+  { name: 'a dataset failure without a reason', raw: () => ({ ...failure('J'), payload: { error: '' } }), ctx: () => ctx(failure('J')), result: 'reject', reason: /malformed/ },
+  { name: 'a dataset offer with both an index and an error', raw: () => ({ ...failure('J#0'), payload: { index: fakeRef('x'), clients: 2, error: 'x' } }), ctx: () => ctx(failure('J#0')), result: 'reject', reason: /malformed/ },
   { name: 'a dataset request from a leaf client', raw: () => msg(T, 'J#0', 'client', 'c0', 'dataset-request', {}), ctx: () => ctx(msg(T, 'J#0', 'client', 'c0', 'dataset-request', {})), result: 'accept' },
 ];
 
