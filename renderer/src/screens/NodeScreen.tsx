@@ -36,7 +36,7 @@ export function NodeScreen() {
   };
   return (
     <>
-      <ScreenHeader title="Node" subtitle="This machine's identity on the network, and what you lend to training." aside={<Pill tone={node.running ? 'green' : 'gray'}>{node.running ? 'Online' : 'Stopped'}</Pill>} />
+      <ScreenHeader title="Node" subtitle="This machine's identity on the network, and what you lend to training." aside={node.pausedForOwner ? <Pill tone="amber">Paused: you are using this computer</Pill> : <Pill tone={node.running ? 'green' : 'gray'}>{node.running ? 'Online' : 'Stopped'}</Pill>} />
       <div className="grid-2">
         <Card title="Identity" icon="node">
           <dl className="fields">

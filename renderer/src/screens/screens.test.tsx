@@ -92,6 +92,13 @@ describe('screens', () => {
     expect(screen.getByText(/Desktop app only: a browser cannot tell when you use this computer/)).toBeDefined();
   });
 
+  it('says when training is paused because the owner is using this computer', async () => {
+    const snap = sampleSnapshot();
+    await renderApp({ ...snap, node: { ...snap.node, limits: { ...snap.node.limits, idleOnly: true }, pausedForOwner: true } });
+    expect(screen.getByText('Paused: you are using this computer')).toBeDefined();
+    expect(screen.queryByText('Online')).toBeNull();
+  });
+
   it.each(['Invitations', 'Consent', 'Training', 'Outbox', 'Logs'])('the %s screen says what will fill it when empty', async (name) => {
     await renderApp({ ...sampleSnapshot(), invitations: [], consents: [], training: [], metrics: [] });
     fireEvent.click(screen.getByRole('button', { name: new RegExp(name) }));

@@ -129,4 +129,17 @@ describe('AppApi', () => {
     expect((await api.setRoles({ client: true, worker: false })).roles.worker).toBe(false);
     expect((await api.pinBackend({ choice: 'cpu' })).pinned).toBe('cpu');
   });
+
+  it('tells the UI when training pauses because the owner is using the computer, and when it resumes', async () => {
+    const port = await createTestNodePort();
+    const api = new AppApi(port);
+    const seen = recorder(api);
+    expect((await api.getSnapshot()).node.pausedForOwner).toBeUndefined();
+    port.owner.active = true;
+    port.events.emit('owner:activity', { ownerActive: true });
+    port.owner.active = false;
+    port.events.emit('owner:activity', { ownerActive: false });
+    const nodes = seen.filter((e) => e.name === 'node').map((e) => (e.payload as { pausedForOwner?: boolean }).pausedForOwner);
+    expect(nodes).toEqual([true, undefined]);
+  });
 });

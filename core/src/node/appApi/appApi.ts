@@ -69,6 +69,7 @@ export class AppApi implements ApiHandlers {
     this.unsubscribe.push(
       node.on('peers:change', () => this.emit('node', this.nodeInfo())),
       node.on('backend:change', () => this.emit('node', this.nodeInfo())),
+      node.on('owner:activity', () => this.emit('node', this.nodeInfo())),
       node.on('job:update', (job) => {
         this.training.set(`${job.rootId}/${job.job}/${job.role}`, job);
         this.emit('training', job);
@@ -208,6 +209,7 @@ export class AppApi implements ApiHandlers {
       backend: this.node.backend(),
       running: this.node.running(),
       version: this.node.version,
+      ...(this.node.ownerActive?.() ? { pausedForOwner: true } : {}),
     };
   }
 

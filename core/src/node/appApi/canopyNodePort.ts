@@ -131,6 +131,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
       const blobBytes = o.blobs.reduce((sum, b) => sum + b.size, 0);
       events.emit('outbox:sent', { at: new Date().toISOString(), rootId: o.rootId, job: o.job, round: o.round, kind: outboxKind(o.type), bytes: o.bytes + blobBytes, hashes: o.blobs.map((b) => b.hash), recipients: o.recipients });
     }),
+    node.events.on('owner:activity', ({ ownerActive }) => events.emit('owner:activity', { ownerActive })),
     node.events.on('backend:measured', (m) => {
       measured = m;
       events.emit('backend:change', backend());
@@ -157,6 +158,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
     },
     version: init.version ?? '0.1.0',
     running: () => true,
+    ownerActive: () => node.ownerActive,
     addresses: () => node.multiaddrs(),
     peers: (): PeerInfo[] => {
       const byPeer = new Map<string, string[]>();

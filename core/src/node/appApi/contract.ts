@@ -59,6 +59,8 @@ export const NodeInfo = z.strictObject({
   backend: BackendStatus,
   running: z.boolean(),
   version: z.string().max(64),
+  /** Training is paused because the owner is using this computer ("only while idle", desktop app only). */
+  pausedForOwner: z.boolean().optional(),
 });
 export type NodeInfo = z.infer<typeof NodeInfo>;
 

@@ -36,6 +36,8 @@ export interface NodePortEvents {
   'consent:recorded': ConsentReceipt;
   /** The training backend changed or was measured. */
   'backend:change': BackendStatus;
+  /** The owner started or stopped using this computer ("only while idle"). */
+  'owner:activity': { ownerActive: boolean };
 }
 
 /** A running Canopy node as the app API sees it. */
@@ -69,6 +71,8 @@ export interface NodePort {
   setBackend(choice: BackendChoice): Promise<BackendStatus>;
   /** The backend in use now. */
   backend(): BackendStatus;
+  /** Whether training is paused because the owner is using this computer ("only while idle"). */
+  ownerActive?(): boolean;
   /** Roles the owner offers; the node may advertise them. */
   setRoles?(roles: Roles): Promise<void>;
 }

@@ -17,6 +17,8 @@ export async function createTestNodePort(): Promise<NodePort & {
   ask(r: ConsentRequest): Promise<ConsentAnswer>;
   withdrawn: string[];
   limits: Limits[];
+  /** Whether the owner is using the computer, as the node would report it. */
+  owner: { active: boolean };
 }> {
   const ledger = new ConsentLedger(new NodeStore(await mkdtemp(join(tmpdir(), 'canopy-app-'))));
   const listeners = new Map<string, Set<(p: never) => void>>();
@@ -30,6 +32,7 @@ export async function createTestNodePort(): Promise<NodePort & {
   let pinned: BackendChoice = 'auto';
   const withdrawn: string[] = [];
   const limits: Limits[] = [];
+  const owner = { active: false };
   const backend = (): BackendStatus => ({ active: 'wasm', pinned, candidates: [{ name: 'wasm', available: true }, { name: 'cpu', available: true }], samplesPerSec: 5200 });
   return {
     peerId: '12D3KooWTestPeer',
@@ -37,7 +40,9 @@ export async function createTestNodePort(): Promise<NodePort & {
     events,
     withdrawn,
     limits,
+    owner,
     running: () => true,
+    ownerActive: () => owner.active,
     addresses: () => ['/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWTestPeer'],
     peers: () => [{ peerId: '12D3KooWOther', addresses: ['/ip4/127.0.0.1/tcp/4002'] }],
     on: (e, l) => {

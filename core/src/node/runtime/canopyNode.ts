@@ -115,7 +115,7 @@ export class CanopyNode {
   private blobPlane: BlobPlane | undefined;
   private compute: ComputeBackend | undefined;
   private idleGate: IdleGate | undefined;
-  private ownerActive = false;
+  private ownerIsActive = false;
   private announceChannel: GossipChannel<Announce> | undefined;
   private announceTimer: NodeJS.Timeout | undefined;
   private rssTimer: NodeJS.Timeout | undefined;
@@ -167,7 +167,7 @@ export class CanopyNode {
     this.blobPlane.setPolicy({ isMember: (peer) => this.isMemberOfAJob(peer), isPublic: (hash) => this.isPublicBlob(hash) });
     await this.blobPlane.start();
     const backend = typeof o.compute === 'object' ? o.compute : o.compute === 'synthetic' ? syntheticCompute({ trainMs: o.syntheticTrainMs ?? 0 }) : mlCompute({ threads: o.computeThreads ?? 1, backend: o.backend ?? 'auto' });
-    this.idleGate = new IdleGate(backend, { ownerActive: this.ownerActive, onChange: (s) => this.events.emit('owner:activity', s) });
+    this.idleGate = new IdleGate(backend, { ownerActive: this.ownerIsActive, onChange: (s) => this.events.emit('owner:activity', s) });
     this.compute = this.idleGate;
     await serveSubmissions(this.libp2pNode, (raw, from) => this.acceptSubmission(raw, from));
     this.announceChannel = openAnnounceChannel({
@@ -203,8 +203,13 @@ export class CanopyNode {
    * node ends the wait with an error. May be called before `start`.
    */
   setOwnerActive(active: boolean): void {
-    this.ownerActive = active;
+    this.ownerIsActive = active;
     this.idleGate?.setOwnerActive(active);
+  }
+
+  /** Whether the owner is using this computer (training and evaluation are paused), as last set. */
+  get ownerActive(): boolean {
+    return this.ownerIsActive;
   }
 
   /** Traffic and memory so far. */
