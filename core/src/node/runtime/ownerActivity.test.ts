@@ -29,7 +29,7 @@ describe('owner activity on real nodes', () => {
   afterEach(async () => {
     await cluster?.stop();
     cluster = undefined;
-    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
   });
 
   async function startWithAliceBusy() {
