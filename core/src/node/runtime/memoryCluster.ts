@@ -46,7 +46,15 @@ export async function startMemoryCluster(manifest: Manifest, init: MemoryCluster
     const bootstrap = name === root ? [] : [`${peers[root]!.addresses[0]}/p2p/${peers[root]!.peerId}`];
     nodes.set(name, new CanopyNode({ inMemory: true, announceMs: 500, ...init.node, ...init.perNode?.(name), dataDir: join(init.baseDir, name), listen: peers[name]!.addresses, bootstrap }));
   }
-  await Promise.all([...nodes.values()].map((n) => n.start()));
+  // If any node fails to start, stop the ones that did: a half-started cluster would keep
+  // running in this process with nobody holding a handle to stop it.
+  const started = await Promise.allSettled([...nodes.values()].map((n) => n.start()));
+  const failed = started.findIndex((r) => r.status === 'rejected');
+  if (failed >= 0) {
+    await Promise.allSettled([...nodes.values()].map((n) => n.stop()));
+    const name = [...nodes.keys()][failed]!;
+    throw new Error(`memory cluster: node ${name} failed to start: ${((started[failed] as PromiseRejectedResult).reason as Error)?.message ?? String((started[failed] as PromiseRejectedResult).reason)}`, { cause: (started[failed] as PromiseRejectedResult).reason });
+  }
   return {
     manifest: withPeers,
     nodes,
