@@ -1,9 +1,7 @@
 import type { HostState, JobTree } from '@canopy/core/protocol';
 import type { CanopyNode, CanopyNodeEvents } from '@canopy/core/node/runtime/index';
-import type { RoundRecord, StageLatencies } from '../report/roundRecord.js';
-
-/** Most event lines one round record carries; the rest are summed up in one line (as the modelled recorder does). */
-const MAX_EVENTS = 20;
+import type { RoundRecord } from '../report/roundRecord.js';
+import { RoundTimes, roundEvents, scores } from '../run/roundTimes.js';
 
 /** What the recorder needs from the runner. */
 export interface FidelityRecorderOptions {
@@ -40,10 +38,8 @@ export class FidelityRecorder {
   private readonly closed = new Set<string>();
   private readonly level = new Map<string, string>();
   private readonly traffic = new Map<string, { messages: number; bytes: number }>();
-  private setup: { sheets?: number; data?: number; init?: number } = {};
-  private roundStart = 0;
-  private trainingClosed = 0;
-  private lastVote = 0;
+  /** The root round's stage times, in seconds since submission. */
+  private readonly times = new RoundTimes(1);
   private chain: Promise<void> = Promise.resolve();
   /** Root rounds recorded. */
   rounds = 0;
@@ -84,7 +80,7 @@ export class FidelityRecorder {
       on('round:finished', (d) => this.onRound(d));
       on('metric', (d) => this.onMetric(d));
       on('task:done', (d) => {
-        if (d.task === 'aggregate' && d.job === this.o.tree.root) this.lastVote = this.o.now();
+        if (d.task === 'aggregate' && d.job === this.o.tree.root) this.times.vote(this.o.now());
       });
       on('message:rejected', (d) => this.violations.push(`${name} rejected a message from ${d.from} on ${d.topic}: ${d.reason}`));
       on('machine:finished', (d) => {
@@ -106,8 +102,7 @@ export class FidelityRecorder {
     const now = this.o.now();
     if (d.job === this.o.tree.root && host) {
       // Setup flags change without a stage change, so look at every snapshot the root publishes.
-      if (host.datasetFlag) this.setup.sheets ??= now;
-      if (host.initFrom) this.setup.data ??= now;
+      this.times.rootSetup(host, now);
     }
     const mark = `${d.round}:${d.processStage}`;
     if (this.lastStage.get(d.job) === mark) return;
@@ -117,11 +112,7 @@ export class FidelityRecorder {
       this.c.stragglers += Math.max(0, host.sampled.size - host.inputCount);
     }
     if (d.job !== this.o.tree.root) return;
-    if (d.processStage === 1) {
-      this.roundStart = now;
-      if (d.round === 1) this.setup.init ??= now;
-    }
-    if (d.processStage === 2) this.trainingClosed = now;
+    this.times.rootStage(d.round, d.processStage, now);
     if (d.processStage === 3 && this.rootDone === null) {
       this.rootDone = { at: now, final: host?.global?.hash ?? d.global?.hash ?? null, reason: host?.stopReason ?? 'finished' };
       this.onProgress();
@@ -164,14 +155,7 @@ export class FidelityRecorder {
     const now = this.o.now();
     const c = this.c;
     this.c = fresh();
-    const stages: StageLatencies = {
-      ...(d.round === 1 ? setupLatencies(this.setup) : {}),
-      training: sec(this.trainingClosed - this.roundStart),
-      aggregation: sec(Math.max(this.lastVote, this.trainingClosed) - this.trainingClosed),
-      consensus: sec(now - Math.max(this.lastVote, this.trainingClosed)),
-    };
-    if (c.faults > 0) c.events.unshift(`${c.faults} worker vote(s) outvoted as faults`);
-    const events = c.events.length > MAX_EVENTS ? [...c.events.slice(0, MAX_EVENTS), `and ${c.events.length - MAX_EVENTS} more`] : c.events;
+    const events = roundEvents(c.events, c.faults);
     const { bytesByLevel, messagesByLevel } = this.trafficSinceLastRound();
     const base = {
       repetition: this.o.repetition,
@@ -183,7 +167,7 @@ export class FidelityRecorder {
       crashed: 0,
       bytesByLevel,
       messagesByLevel,
-      stageLatencies: stages,
+      stageLatencies: this.times.latencies(d.round, now),
       ...(events.length > 0 ? { events } : {}),
     };
     const evaluation = this.o.observe(String(d.values.aggregate ?? '')).catch(() => null);
@@ -191,7 +175,7 @@ export class FidelityRecorder {
     this.onProgress();
     this.chain = this.chain.then(async () => {
       const r = await evaluation;
-      const record: RoundRecord = { ...base, accuracy: r ? clamp01(r.accuracy) : null, loss: r && Number.isFinite(r.loss) ? Math.max(0, r.loss) : null };
+      const record: RoundRecord = { ...base, ...scores(r) };
       this.last = { accuracy: record.accuracy, loss: record.loss };
       this.o.emit(record);
     });
@@ -221,20 +205,4 @@ function hostState(node: CanopyNode, rootId: string, job: string): HostState | u
 
 function fresh(): Counters {
   return { participants: 0, stragglers: 0, faults: 0, events: [] };
-}
-
-function setupLatencies(s: { sheets?: number; data?: number; init?: number }): Partial<StageLatencies> {
-  const out: { jobSheets?: number; datasets?: number; initialParameters?: number } = {};
-  if (s.sheets !== undefined) out.jobSheets = s.sheets;
-  if (s.sheets !== undefined && s.data !== undefined) out.datasets = sec(s.data - s.sheets);
-  if (s.data !== undefined && s.init !== undefined) out.initialParameters = sec(s.init - s.data);
-  return out;
-}
-
-function sec(seconds: number): number {
-  return Math.max(0, seconds);
-}
-
-function clamp01(x: number): number {
-  return Math.min(1, Math.max(0, x));
 }

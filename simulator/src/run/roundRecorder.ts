@@ -1,11 +1,9 @@
 import type { BlobRef, EmitMetricEffect, HostState, JobTree, MachineState, Message } from '@canopy/core/protocol';
-import type { RoundRecord, StageLatencies } from '../report/roundRecord.js';
+import type { RoundRecord } from '../report/roundRecord.js';
 import type { Peer } from './peers.js';
 import type { ShellObserver } from './simShell.js';
 import type { Maybe } from './trainer.js';
-
-/** Most event lines one round record carries; the rest are summed up in one line. */
-const MAX_EVENTS = 20;
+import { RoundTimes, roundEvents, scores } from './roundTimes.js';
 
 interface Counters {
   bytesByLevel: Record<string, number>;
@@ -42,10 +40,8 @@ export class RoundRecorder implements ShellObserver {
   private readonly crashes = new Map<string, number>();
   // A job's `round` metric can repeat for one round (a late vote re-decides it); count it once.
   private readonly closed = new Set<string>();
-  private setup: { sheets?: number; data?: number; init?: number } = {};
-  private roundStart = 0;
-  private trainingClosed = 0;
-  private lastVote = 0;
+  /** The root round's stage times, in virtual milliseconds. */
+  private readonly times = new RoundTimes(1000);
   private chain: Promise<void> = Promise.resolve();
   /** Root rounds recorded. */
   rounds = 0;
@@ -61,7 +57,7 @@ export class RoundRecorder implements ShellObserver {
     this.c.messagesByLevel[level] = (this.c.messagesByLevel[level] ?? 0) + deliveries;
     this.c.bytesByLevel[level] = (this.c.bytesByLevel[level] ?? 0) + bytes * deliveries;
     const now = this.o.now();
-    if (msg.type === 'aggregate' && msg.job === this.o.tree.root) this.lastVote = now;
+    if (msg.type === 'aggregate' && msg.job === this.o.tree.root) this.times.vote(now);
     if (msg.type !== 'state' || state.role !== 'host' || state.job !== msg.job) return;
     const p = msg.payload;
     const mark = `${msg.round}:${p.processStage}`;
@@ -73,13 +69,8 @@ export class RoundRecorder implements ShellObserver {
       this.c.stragglers += Math.max(0, (state as HostState).sampled.size - p.inputCount - crashed);
     }
     if (msg.job !== this.o.tree.root) return;
-    if (p.datasetFlag) this.setup.sheets ??= now;
-    if (p.initFrom) this.setup.data ??= now;
-    if (p.processStage === 1) {
-      this.roundStart = now;
-      if (msg.round === 1) this.setup.init ??= now;
-    }
-    if (p.processStage === 2) this.trainingClosed = now;
+    this.times.rootSetup(p, now);
+    this.times.rootStage(msg.round, p.processStage, now);
   }
 
   onBlob(job: string, bytes: number): void {
@@ -135,25 +126,18 @@ export class RoundRecorder implements ShellObserver {
     const now = this.o.now();
     const c = this.c;
     this.c = fresh();
-    const stages: StageLatencies = {
-      ...(m.round === 1 ? setupLatencies(this.setup) : {}),
-      training: sec(this.trainingClosed - this.roundStart),
-      aggregation: sec(Math.max(this.lastVote, this.trainingClosed) - this.trainingClosed),
-      consensus: sec(now - Math.max(this.lastVote, this.trainingClosed)),
-    };
-    if (c.faults > 0) c.events.unshift(`${c.faults} worker vote(s) outvoted as faults`);
-    const events = c.events.length > MAX_EVENTS ? [...c.events.slice(0, MAX_EVENTS), `and ${c.events.length - MAX_EVENTS} more`] : c.events;
+    const events = roundEvents(c.events, c.faults);
     const base = {
       repetition: this.o.repetition,
       round: m.round,
-      virtualSeconds: sec(now),
+      virtualSeconds: Math.max(0, now) / 1000,
       wallSeconds: (performance.now() - this.o.wallStart) / 1000,
       participants: c.participants,
       stragglers: c.stragglers,
       crashed: c.crashed,
       bytesByLevel: c.bytesByLevel,
       messagesByLevel: c.messagesByLevel,
-      stageLatencies: stages,
+      stageLatencies: this.times.latencies(m.round, now),
       ...(events.length > 0 ? { events } : {}),
     };
     const hash = String(m.values.aggregate ?? '');
@@ -161,7 +145,7 @@ export class RoundRecorder implements ShellObserver {
     this.rounds++;
     this.chain = this.chain.then(async () => {
       const r = await Promise.resolve(evaluation).catch(() => null);
-      const record: RoundRecord = { ...base, accuracy: r ? clamp01(r.accuracy) : null, loss: r && Number.isFinite(r.loss) ? Math.max(0, r.loss) : null };
+      const record: RoundRecord = { ...base, ...scores(r) };
       this.last = { accuracy: record.accuracy, loss: record.loss };
       this.o.emit(record);
     });
@@ -170,20 +154,4 @@ export class RoundRecorder implements ShellObserver {
 
 function fresh(): Counters {
   return { bytesByLevel: {}, messagesByLevel: {}, participants: 0, stragglers: 0, crashed: 0, faults: 0, events: [] };
-}
-
-function setupLatencies(s: { sheets?: number; data?: number; init?: number }): Partial<StageLatencies> {
-  const out: { jobSheets?: number; datasets?: number; initialParameters?: number } = {};
-  if (s.sheets !== undefined) out.jobSheets = sec(s.sheets);
-  if (s.sheets !== undefined && s.data !== undefined) out.datasets = sec(s.data - s.sheets);
-  if (s.data !== undefined && s.init !== undefined) out.initialParameters = sec(s.init - s.data);
-  return out;
-}
-
-function sec(ms: number): number {
-  return Math.max(0, ms) / 1000;
-}
-
-function clamp01(x: number): number {
-  return Math.min(1, Math.max(0, x));
 }
