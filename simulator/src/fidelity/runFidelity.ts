@@ -1,15 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FINISHED_LINGER_BEATS, MAX_ATTEMPTS, buildJobTree, rolesOf, allMembers, type JobTree } from '@canopy/core/protocol';
-import { createLog, hash32, type Log } from '@canopy/core/util';
+import { FINISHED_LINGER_BEATS, buildJobTree, rolesOf, allMembers, type JobTree } from '@canopy/core/protocol';
+import { createLog, type Log } from '@canopy/core/util';
 import { decodeSyntheticParams, syntheticEvaluate } from '@canopy/core/ml/synthetic';
 import { ANNOUNCE_TOPIC, startMemoryCluster, syntheticCompute, type CanopyNode, type MemoryCluster } from '@canopy/core/node/runtime/index';
 import type { RepetitionStopReason } from '../report/roundRecord.js';
 import { lyingWorkers } from '../scenario/faults.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { repetitionSeeds, scenarioManifest } from '../scenario/scenarioManifest.js';
-import { classify, type RepetitionHooks, type RepetitionResult } from '../run/repetition.js';
+import { machineSeed } from '../run/simShell.js';
+import { classify, runBounds, type RepetitionHooks, type RepetitionResult } from '../run/repetition.js';
 import { FidelityRecorder } from './fidelityRecorder.js';
 import { assertFidelity } from './limits.js';
 
@@ -50,7 +51,7 @@ export async function runFidelityRepetition(scenario: Scenario, repetition: numb
         // One backend per node, as on real peers: its aggregator state is its own.
         compute: syntheticCompute({ params: training.params, learnRate: training.learnRate, samplesPerClient: training.samplesPerClient }),
         // The modelled shell's seed for this member's machines, so both draw the same client samples.
-        machineSeed: (key: string) => hash32(`${seeds.simulation}:${name}:${key}`),
+        machineSeed: (key: string) => machineSeed(seeds.simulation, name, key),
         ...(liars.has(name) ? { faults: { lieAggregates: true } } : {}),
         log: log.child({ node: name }),
       }),
@@ -150,16 +151,8 @@ async function connectAll(nodes: ReadonlyMap<string, CanopyNode>, root: string, 
  * stall, or an abort.
  */
 function watchEnd(tree: JobTree, nodes: ReadonlyMap<string, CanopyNode>, recorder: FidelityRecorder, scenario: Scenario, hooks: RepetitionHooks, now: () => number): Promise<'done' | 'until' | 'stalled' | 'aborted'> {
-  let beatMs = 0;
-  let stallMs = 0;
-  let depth = 0;
-  for (const n of tree.jobs.values()) {
-    beatMs = Math.max(beatMs, n.timing.heartbeatSeconds * 1000);
-    stallMs = Math.max(stallMs, n.timing.roundDeadlineSeconds * 1000 * MAX_ATTEMPTS * 2 * n.timing.localRounds);
-    depth = Math.max(depth, n.depth + 1);
-  }
-  // The modelled runner's bound: a root round may take every level's deadlines and retries in turn.
-  stallMs = stallMs * depth + 10 * 60_000;
+  // The modelled runner's bounds: a root round may take every level's deadlines and retries in turn.
+  const { beatMs, stallMs } = runBounds(tree);
   return new Promise((resolve) => {
     const timers: NodeJS.Timeout[] = [];
     const offs: (() => void)[] = [];

@@ -213,17 +213,7 @@ class EndWatch implements ShellObserver {
     private readonly store: BlobStore,
   ) {
     this.hostsLeft = tree.jobs.size;
-    let beat = 0;
-    let stall = 0;
-    let depth = 0;
-    for (const n of tree.jobs.values()) {
-      beat = Math.max(beat, n.timing.heartbeatSeconds * 1000);
-      stall = Math.max(stall, n.timing.roundDeadlineSeconds * 1000 * MAX_ATTEMPTS * 2 * n.timing.localRounds);
-      depth = Math.max(depth, n.depth + 1);
-    }
-    this.beatMs = beat;
-    // A root round can legitimately take every level's deadlines and retries, one after another.
-    this.stallMs = stall * depth + 10 * 60_000;
+    ({ beatMs: this.beatMs, stallMs: this.stallMs } = runBounds(tree));
   }
 
   armWatchdog(): void {
@@ -261,4 +251,21 @@ class EndWatch implements ShellObserver {
   onFinished(_member: string, e: FinishedEffect): void {
     if (e.role === 'host' && --this.hostsLeft <= 0) this.loop.stop();
   }
+}
+
+/**
+ * A tree's longest heartbeat, and how long a run may go without progress before it counts as
+ * stalled: a root round can legitimately take every level's deadlines and retries, one after
+ * another. Both runners (modelled and fidelity) use it, in milliseconds.
+ */
+export function runBounds(tree: JobTree): { beatMs: number; stallMs: number } {
+  let beatMs = 0;
+  let stall = 0;
+  let depth = 0;
+  for (const n of tree.jobs.values()) {
+    beatMs = Math.max(beatMs, n.timing.heartbeatSeconds * 1000);
+    stall = Math.max(stall, n.timing.roundDeadlineSeconds * 1000 * MAX_ATTEMPTS * 2 * n.timing.localRounds);
+    depth = Math.max(depth, n.depth + 1);
+  }
+  return { beatMs, stallMs: stall * depth + 10 * 60_000 };
 }

@@ -141,7 +141,7 @@ export class SimShell {
 
   /** Steps one machine and carries out its effects. */
   step(peer: Peer, slot: Slot, input: Input): void {
-    slot.rng ??= Rng.fromSeed(hash32(`${this.o.seed}:${peer.id}:${slot.machine.key}`));
+    slot.rng ??= Rng.fromSeed(machineSeed(this.o.seed, peer.id, slot.machine.key));
     const { state, effects } = stepMachine(slot.machine.state, input, { now: this.o.loop.now, rng: slot.rng });
     slot.machine.state = state;
     for (const e of effects) this.perform(peer, slot, e);
@@ -391,4 +391,12 @@ function keyCount(o: Record<string, unknown>): number {
   let n = 0;
   for (const _ in o) n++;
   return n;
+}
+
+/**
+ * The seed of one machine's random stream: from the simulation's seed, the member and the
+ * machine. Fidelity mode gives real nodes the same seeds, so both draw the same samples.
+ */
+export function machineSeed(simulationSeed: number, member: string, machineKey: string): number {
+  return hash32(`${simulationSeed}:${member}:${machineKey}`);
 }
