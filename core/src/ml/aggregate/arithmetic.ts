@@ -15,7 +15,9 @@
  *   w_k   = fround(weight_k)                         (sample counts are exact below 2^24)
  *   acc_0 = 0;  acc_k[i] = fround(acc_{k−1}[i] + fround(w_k · x_k[i]))   k in memberId order
  *   W     = fround(Σ w_k)   (the sum in binary64, in memberId order)
- *   avg[i] = fround(acc_N[i] / W)
+ *   avg[i] = fround(acc_N[i] / W)           except: with one accepted input (N = 1), avg = x_1
+ * The exception makes a one-input mean the input itself (fround(fround(w·x)/w) is not always
+ * x), so a round with a single contribution, as in sequential clusters, passes it on intact.
  * Because each coordinate sees the same ops in the same order, processing many coordinates
  * at once (SIMD) or in any chunking gives identical bits; only the order over inputs matters,
  * and that is fixed by the ascending memberId order that `add` enforces. Likewise adding

@@ -15,23 +15,27 @@ const backends: [string, (n: number) => VectorBackend][] = [
 
 /**
  * The definition, one input at a time (arithmetic.ts): add each input to the sum of those
- * accepted before it; reject it if some coordinate is not finite.
+ * accepted before it; reject it if some coordinate is not finite. The mean of a single
+ * accepted input is that input.
  */
 function referenceMean(inputs: readonly AggregationInput[]): { mean: Float32Array; rejected: RejectedInput[]; accepted: number } {
   const acc = new Float32Array(inputs[0]!.params.length);
   const rejected: RejectedInput[] = [];
   let w = 0;
   let accepted = 0;
+  let only: Float32Array | undefined;
   for (const input of inputs) {
     const next = acc.slice();
     if (axpyReference(next, acc, input.params, input.weight)) {
       acc.set(next);
       w += Math.fround(input.weight);
       accepted++;
+      only = input.params;
     } else {
       rejected.push({ memberId: input.memberId, reason: firstNonFinite(input.params) >= 0 ? 'non-finite' : 'overflow' });
     }
   }
+  if (accepted === 1) return { mean: Float32Array.from(only!), rejected, accepted };
   divideReference(acc, acc, w);
   return { mean: acc, rejected, accepted };
 }
@@ -118,6 +122,23 @@ describe('batched sums match the one-at-a-time definition', () => {
       for (const b of bad) inputs[b.at]!.params[b.lane] = b.value;
       return { batch: batch as number, inputs };
     });
+
+  it('returns a lone accepted input bit for bit, also when the others were rejected', () => {
+    const x = Float32Array.from({ length: 257 }, (_, i) => Math.sin(i) * 0.37);
+    const poisoned = Float32Array.from(x, (v, i) => (i === 5 ? Number.NaN : v));
+    for (const [name, make] of backends) {
+      for (const batch of [1, 4]) {
+        const alone = sumOf(new CountingBackend(make(257)), batch, [{ memberId: 'a', params: x, weight: 1600 }]);
+        expect(bits(alone.mean), `${name} batch ${batch}`).toEqual(bits(x));
+        const withRejected = sumOf(new CountingBackend(make(257)), batch, [
+          { memberId: 'a', params: poisoned, weight: 3 },
+          { memberId: 'b', params: x, weight: 1600 },
+        ]);
+        expect(withRejected.accepted).toBe(1);
+        expect(bits(withRejected.mean), `${name} batch ${batch}`).toEqual(bits(x));
+      }
+    }
+  });
 
   it('wasm and js give the bits and the rejected list of the definition, whatever the batch', () => {
     fc.assert(

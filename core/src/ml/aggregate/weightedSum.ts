@@ -109,6 +109,9 @@ export class WeightedSum {
       live = live.filter((q) => q !== culprit);
     }
     if (live.length === 0) return;
+    // A lone first input may turn out to be the only one: keep its exact values for mean(),
+    // since fround(fround(w·x)/w) is not always x. Later inputs make mean() overwrite them.
+    if (this.count === 0 && live.length === 1) this.output.set(b.view(live[0]!.handle));
     [this.acc, this.spare] = [this.spare, this.acc];
     for (const q of live) {
       this.weightSum += q.weight;
@@ -120,8 +123,11 @@ export class WeightedSum {
   /** The weighted mean of the accepted inputs, Σ w_k x_k / fround(Σ w_k). Ends the sum's use. */
   mean(): Float32Array {
     this.flush();
-    this.backend.divide(this.acc, this.acc, Math.fround(this.weightSum));
-    this.output.set(this.backend.view(this.acc));
+    // The mean of one input is that input, bit for bit (arithmetic.ts); flush kept its values.
+    if (this.count !== 1) {
+      this.backend.divide(this.acc, this.acc, Math.fround(this.weightSum));
+      this.output.set(this.backend.view(this.acc));
+    }
     this.release();
     return this.output;
   }

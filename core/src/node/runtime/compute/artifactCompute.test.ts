@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { artifactResult, compileArtifact, decodeResource, encodeResource, initialHeader } from '../../../artifacts/index.js';
 import { artifactDoc } from '../../../artifacts/testing.js';
 import { aggregate } from '../../../ml/aggregate/index.js';
+import { axpyReference, divideReference } from '../../../ml/aggregate/arithmetic.js';
 import { buildJobTree } from '../../../protocol/jobTree.js';
 import { artifactCompute } from './artifactCompute.js';
 import { syntheticCompute } from './syntheticCompute.js';
@@ -55,7 +56,7 @@ describe('artifactCompute', () => {
     expect(r.steps[0]!.kind === 'count' && r.steps[0]!.refusals[0]!.reason).toMatch(/bad\.csv: line 3: /);
   });
 
-  it('passes weights on untouched in a sequential train round (FedAvg of one input), which plain FedAvg does not', async () => {
+  it('passes weights on untouched in a sequential train round: FedAvg of one input is that input, though w·x/w in float32 is not', async () => {
     const trainStep = { kind: 'train', model: { kind: 'logreg', inputShape: [784], numClasses: 10 }, train: { optimizer: { kind: 'sgd', lr: 0.1 }, epochs: 1, batchSize: 32 }, rounds: 1 };
     const tree = buildJobTree(compileArtifact(artifactDoc({ distribution: 'sequential', data: { source: { kind: 'mnist' } }, steps: [trainStep], cluster: { host: 'h', workers: ['h'], clients: ['a', 'b'] } })));
     const inner = syntheticCompute({ params: 1000 });
@@ -67,10 +68,13 @@ describe('artifactCompute', () => {
     const out = decodeResource(await c.aggregate(key, tree.manifest.model, agg, init, [{ memberId: 'a', params: trained.params, weight: 1600 }]));
     expect(out.weights).toEqual(decodeResource(trained.params).weights);
     expect(out.header.round, 'one of two sequential rounds done').toBe(1);
-    // The reason for the pass-through: FedAvg's w·x/w in float32 moves some coordinates.
+    // Why the aggregator special-cases one input: w·x/w in float32 moves some coordinates.
     const x = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 0.37);
-    const plain = aggregate({ kind: 'fedavg' }, [{ memberId: 'a', params: x, weight: 1600 }], { global: new Float32Array(1000) }).params;
+    const plain = new Float32Array(1000);
+    axpyReference(plain, plain, x, 1600);
+    divideReference(plain, plain, 1600);
     expect(plain.some((v, i) => v !== x[i])).toBe(true);
+    expect(aggregate({ kind: 'fedavg' }, [{ memberId: 'a', params: x, weight: 1600 }], { global: new Float32Array(1000) }).params).toEqual(x);
   });
 
   it('refuses a resource that is not an artifact resource', async () => {

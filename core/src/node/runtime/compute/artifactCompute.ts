@@ -125,12 +125,9 @@ export function artifactCompute(init: ArtifactComputeInit): ComputeBackend {
       const decoded: Resource[] = inputs.map((x) => decodeResource(x.params));
       const phase = currentPhase(ctx, base.header);
       let weights = base.weights;
-      if (phase?.kind === 'train' && inputs.length === 1 && phase.step.aggregator.kind === 'fedavg') {
-        // FedAvg of one input is that input; computed as w·x/w in float32 it is not, to the
-        // bit (about one coordinate in ten moves by an ulp), so sequential rounds pass the
-        // weights on untouched: cyclic weight transfer.
-        weights = decoded[0]!.weights;
-      } else if (phase?.kind === 'train') {
+      // In a sequential round one input comes in, and FedAvg of one input is that input bit
+      // for bit (aggregate/arithmetic.ts): the weights pass on intact, cyclic weight transfer.
+      if (phase?.kind === 'train') {
         weights = await inner.aggregate(stateKey, phase.step.model, phase.step.aggregator, base.weights, inputs.map((x, i) => ({ memberId: x.memberId, params: decoded[i]!.weights, weight: x.weight })));
       }
       const out = mergeAt(ctx, depthOf(stateKey), base.header, decoded.map((d) => d.header));
