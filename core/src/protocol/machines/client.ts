@@ -29,6 +29,8 @@ export interface ClientWork {
   trained: { ref: BlobRef; samples: number; loss: number; accuracy: number } | null;
   evaluated: EvalMetrics | null;
   submit: SubmitPayload | null;
+  /** When the submission was last resent because the host named it missing (§6.12). */
+  resentAt: number | null;
 }
 
 /** The state of a client. Owned by `stepClient`, which may mutate it. */
@@ -156,6 +158,7 @@ function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): v
     effects.push({ type: 'initParams', job: s.job, model: s.sheet.model, seed: s.sheet.train.seed });
   }
   maybeStartWork(s, ctx, effects);
+  resendIfMissing(s, ctx, effects);
 }
 
 // While the owner is being asked, ask for the distributor's index (its hashes and sizes, no
@@ -187,7 +190,7 @@ function maybeStartWork(s: ClientState, _ctx: Ctx, effects: Effect[]): void {
   if (!p || p.processStage !== 1 || !p.global || !p.sample || s.acked < 2 || s.refused) return;
   if (s.work && s.work.round >= s.hostRound) return; // already on it
   if (!isSampled(p.sample, s.member)) return;
-  s.work = { round: s.hostRound, global: p.global, phase: 'fetching', trained: null, evaluated: null, submit: null };
+  s.work = { round: s.hostRound, global: p.global, phase: 'fetching', trained: null, evaluated: null, submit: null, resentAt: null };
   setStatus(s, 3);
   effects.push({ type: 'fetchBlob', job: s.job, ref: p.global, from: s.sheet.host, purpose: 'global' });
 }
@@ -219,7 +222,21 @@ function onHeartbeatTimer(s: ClientState, ctx: Ctx, effects: Effect[]): void {
     publishAsMember(s, 'client', ctx, effects, { type: 'init-params', payload: { ref: s.init.ref } }, 0);
   }
   if (!w || !p || p.processStage !== 1 || s.hostRound !== w.round) return;
-  // The host is still collecting this round: our submission (or our fetch) may have been lost.
-  if (w.phase === 'submitted') publishAsMember(s, 'client', ctx, effects, { type: 'submit', payload: w.submit! }, w.round);
-  else if (w.phase === 'fetching') effects.push({ type: 'fetchBlob', job: s.job, ref: w.global, from: s.sheet.host, purpose: 'global' });
+  // The host is still collecting this round: our fetch may have failed. A lost submission is
+  // resent only when the host names us as missing (resendIfMissing).
+  if (w.phase === 'fetching') effects.push({ type: 'fetchBlob', job: s.job, ref: w.global, from: s.sheet.host, purpose: 'global' });
+}
+
+/**
+ * §6.12: the host's snapshot names this client as missing: our heartbeat said we submitted,
+ * but the submission never arrived. Resend it, at most once per heartbeat interval (snapshots
+ * can follow each other quickly, and the next one may still predate the resend's arrival).
+ */
+function resendIfMissing(s: ClientState, ctx: Ctx, effects: Effect[]): void {
+  const w = s.work;
+  const p = s.host;
+  if (!w || !p || w.phase !== 'submitted' || p.processStage !== 1 || s.hostRound !== w.round || !p.missing.includes(s.member)) return;
+  if (w.resentAt !== null && ctx.now - w.resentAt < s.sheet.timing.heartbeatSeconds * 1000) return;
+  w.resentAt = ctx.now;
+  publishAsMember(s, 'client', ctx, effects, { type: 'submit', payload: w.submit! }, w.round);
 }

@@ -50,6 +50,11 @@ function submit(t: JobTree, job: string, client: string, base: string, round = 1
   );
 }
 
+/** A client's heartbeat with `status`, for `round`. */
+function claims(client: string, status: number, round = 1, t: JobTree = T1) {
+  return input(msg(t, 'J', 'client', client, 'heartbeat', { status, acked: 2, sheetHash: ack(t, 'J', 'client', client, 2).payload.sheetHash as string, refused: false, samples: 10 }, { round }));
+}
+
 function rootAggregating(t: JobTree = T1): HostState {
   const s = rootTraining(t);
   for (const c of t.jobs.get('J')!.clients) run(s, [submit(t, 'J', c.id, s.global!.hash)]);
@@ -223,6 +228,30 @@ describe('host: rounds (steps 6-8)', () => {
       check: (s) => expect(s.submissions.size).toBe(0),
     },
     {
+      name: 'a sampled client whose heartbeat says it submitted, with no submission here, is named missing in the next snapshot',
+      build: () => rootTraining(),
+      feed: () => [claims('c0', 4), claims('c1', 3), claims('c2', 4, 0), { type: 'timer', id: 'hb' }],
+      check: (s, e) => expect(publishedOf(e, 'state').at(-1)?.payload.missing).toEqual(['c0']),
+    },
+    {
+      name: 'the submission arriving takes the name off the missing list',
+      build: () => rootTraining(),
+      feed: (s) => [claims('c0', 4), claims('c1', 4), submit(T1, 'J', 'c0', s.global!.hash), { type: 'timer', id: 'hb' }],
+      check: (s, e) => expect([publishedOf(e, 'state').at(-1)?.payload.missing, s.submissions.size]).toEqual([['c1'], 1]),
+    },
+    {
+      name: 'a later heartbeat below "submitted" (the client started over) takes the name off too',
+      build: () => rootTraining(),
+      feed: () => [claims('c0', 4), claims('c0', 3), { type: 'timer', id: 'hb' }],
+      check: (s, e) => expect([s.missing.size, publishedOf(e, 'state')]).toEqual([0, []]),
+    },
+    {
+      name: 'a heartbeat within an interval of the last snapshot, with nothing new to say, republishes nothing',
+      build: () => rootTraining(),
+      feed: () => [claims('c0', 3), { type: 'timer', id: 'hb' }],
+      check: (s, e) => expect([s.processStage, publishedOf(e, 'state')]).toEqual([1, []]),
+    },
+    {
       name: 'every sampled client in: ProcessStage=2 with the inputs listed in a blob, sorted by client',
       build: () => rootAggregating(),
       feed: () => [],
@@ -380,6 +409,25 @@ describe('host: rounds (steps 6-8)', () => {
   }
 });
 
+describe('host: snapshots on heartbeats', () => {
+  it('republishes once a whole interval passed without a snapshot, whatever changed or not', () => {
+    const s = rootTraining();
+    const beatMs = s.node.timing.heartbeatSeconds * 1000;
+    const seqBefore = s.seq;
+    const quiet = run(s, [{ type: 'timer', id: 'hb' }], 1000 + beatMs - 1);
+    const due = run(s, [{ type: 'timer', id: 'hb' }], 1000 + beatMs);
+    const again = run(s, [{ type: 'timer', id: 'hb' }], 1000 + 2 * beatMs - 1);
+    expect([publishedOf(quiet, 'state').length, publishedOf(due, 'state').length, publishedOf(again, 'state').length]).toEqual([0, 1, 0]);
+    expect(publishedOf(due, 'state')[0]!.seq).toBeGreaterThan(seqBefore);
+  });
+
+  it('every change still goes out at once, however recent the last snapshot', () => {
+    const s = rootTraining();
+    const e = run(s, T1.jobs.get('J')!.clients.map((c) => submit(T1, 'J', c.id, s.global!.hash)));
+    expect(publishedOf(e, 'state').map((m) => m.payload.processStage)).toEqual([2]);
+  });
+});
+
 describe('host: secondary jobs', () => {
   const parentTraining = (seq: number, round = 1) =>
     stateMsg(T2, 'J', { datasetFlag: true, processStage: 1, global: fakeRef(`g${round}`), sample: { seed: 1, threshold: 0xffffffff } }, { seq, round });
@@ -418,8 +466,28 @@ describe('host: secondary jobs', () => {
         const up = publishedOf(e, 'submit');
         expect(up).toHaveLength(1);
         expect(up[0]).toMatchObject({ job: 'J', round: 1, member: 'J#0', role: 'client', payload: { base: fakeRef('g1').hash, ref: fakeRef('a2'), samples: 20 } });
+        expect(publishedOf(e, 'state'), 'still stage 2 with the same inputs: no new snapshot').toHaveLength(0);
       }
     }
+  });
+
+  it('resends its upward submission only when the parent names it missing', () => {
+    const s = hostAfterSetup(T2, 'J#0', 2);
+    run(s, [input(parentTraining(10))]);
+    const clients = T2.jobs.get('J#0')!.clients.map((c) => c.id);
+    for (const local of [1, 2]) {
+      for (const c of clients) run(s, [submit(T2, 'J#0', c, s.global!.hash, s.round)]);
+      run(s, [vote(T2, s, 'wr0-0', `a${local}`), vote(T2, s, 'wr0-1', `a${local}`)]);
+    }
+    const beat = run(s, [{ type: 'timer', id: 'hb' }]);
+    const heartbeatUp = publishedOf(beat, 'heartbeat').find((h) => h.job === 'J');
+    const named = (seq: number, missing: string[]) =>
+      input(stateMsg(T2, 'J', { datasetFlag: true, processStage: 1, global: fakeRef('g1'), sample: { seed: 1, threshold: 0xffffffff }, missing }, { seq, round: 1 }));
+    const other = run(s, [named(11, ['J#1'])]);
+    const mine = run(s, [named(12, ['J#0'])]);
+    expect(heartbeatUp?.payload.status, 'the heartbeat upward says it submitted').toBe(4);
+    expect([publishedOf(beat, 'submit').length, publishedOf(other, 'submit').length]).toEqual([0, 0]);
+    expect(publishedOf(mine, 'submit')).toMatchObject([{ job: 'J', round: 1, member: 'J#0', payload: { ref: fakeRef('a2') } }]);
   });
 
   it('decides a round once: a late dissenting vote, resent while waiting for the parent, is not a second decision or a second fault', () => {

@@ -3,7 +3,7 @@ import type { Effect } from '../effects.js';
 import type { Input } from '../inputs.js';
 import { isSampled } from '../sampling.js';
 import type { DatasetOfferMessage, StateMessage } from '../messages/index.js';
-import { FINISHED_LINGER_BEATS, OFFLINE_AFTER_BEATS, manifestBlob, markOffline, publishState, publishUp, type HostState } from './hostState.js';
+import { FINISHED_LINGER_BEATS, OFFLINE_AFTER_BEATS, manifestBlob, markOffline, publishState, publishUp, republishIfQuiet, type HostState } from './hostState.js';
 import { advanceSetup, askInitialParameters, heartbeatUpward, onAckOrHeartbeat, onInitParams } from './hostSetup.js';
 import { allSampledIn, closeTraining, finishJob, onAggregate, onDeadline, onSubmit, persist, startRound } from './hostRound.js';
 
@@ -78,8 +78,8 @@ function onStart(s: HostState, ctx: Ctx, effects: Effect[]): void {
 }
 
 /**
- * Every heartbeat interval: republish the full snapshot (so a lost one is recovered), mark
- * silent members offline, resend what the parent has not acted on, and checkpoint.
+ * Every heartbeat interval: republish the full snapshot unless one just went out (so a lost one is recovered), mark
+ * silent members offline, heartbeat upward, and checkpoint.
  */
 function onHeartbeatTimer(s: HostState, ctx: Ctx, effects: Effect[]): void {
   const beatMs = s.node.timing.heartbeatSeconds * 1000;
@@ -105,17 +105,12 @@ function onHeartbeatTimer(s: HostState, ctx: Ctx, effects: Effect[]): void {
       effects.push({ type: 'emitMetric', name: 'memberOffline', job: s.job, round: s.round, values: { member: rec.id, role } });
     }
   }
-  publishState(s, ctx, effects);
+  republishIfQuiet(s, ctx, effects);
   advanceSetup(s, ctx, effects);
   if (s.processStage === 1 && allSampledIn(s)) closeTraining(s, ctx, effects);
   const up = s.upstream;
   if (up) {
     heartbeatUpward(s, ctx, effects);
-    if (up.pending && up.pending.round === up.round && up.stage === 1) {
-      // Resent on heartbeats until the parent leaves the round; the parent ignores duplicates.
-      const { round, ...payload } = up.pending;
-      publishUp(s, ctx, effects, { type: 'submit', payload }, round);
-    }
   }
   persist(s, effects);
 }
@@ -160,6 +155,11 @@ function onParentState(s: HostState, msg: StateMessage, ctx: Ctx, effects: Effec
     return;
   }
   if (p.datasetFlag && !s.datasetFlag) advanceSetup(s, ctx, effects);
+  if (p.processStage === 1 && up.pending?.round === msg.round && p.missing.includes(up.asClient)) {
+    // §6.12: our heartbeat said we submitted, but the parent does not hold the submission.
+    const { round, ...payload } = up.pending;
+    publishUp(s, ctx, effects, { type: 'submit', payload }, round);
+  }
   if (
     p.processStage === 1 &&
     msg.round > s.parentRound &&

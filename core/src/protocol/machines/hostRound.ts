@@ -10,6 +10,7 @@ import {
   clearDeadline,
   eligible,
   jsonBlobRef,
+  publishIfChanged,
   publishState,
   publishUp,
   touch,
@@ -41,6 +42,7 @@ export function startRound(s: HostState, ctx: Ctx, effects: Effect[]): void {
   if (s.upstream) s.localRound++;
   s.processStage = 1;
   s.submissions = new Map();
+  s.missing = new Set();
   s.votes = new Map();
   s.inputs = null;
   s.inputCount = 0;
@@ -86,6 +88,7 @@ export function onSubmit(s: HostState, msg: SubmitMessage, ctx: Ctx, effects: Ef
   if (!s.sampled.has(msg.member) || s.submissions.has(msg.member)) return; // not asked, or a duplicate
   if (msg.payload.base !== s.global?.hash) return; // trained from another model: never mix rounds
   s.submissions.set(msg.member, { client: msg.member, ...msg.payload });
+  s.missing.delete(msg.member);
   // O(1) per submission; the "rest are offline" case is checked on the heartbeat, which scans anyway.
   if (s.submissions.size === s.sampled.size) closeTraining(s, ctx, effects);
 }
@@ -234,7 +237,8 @@ function roundDone(s: HostState, picked: BlobRef, ctx: Ctx, effects: Effect[]): 
   };
   const { round, ...payload } = up.pending;
   publishUp(s, ctx, effects, { type: 'submit', payload }, round);
-  publishState(s, ctx, effects);
+  // Still stage 2 with the same inputs: members hear only of a new exclusion, if any.
+  publishIfChanged(s, ctx, effects);
   persist(s, effects);
 }
 

@@ -42,8 +42,10 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
     effects.push({ type: 'emitMetric', name: 'memberOnline', job: s.job, round: s.round, values: { member: rec.id, role } });
   }
   const level = msg.type === 'ack' ? msg.payload.stage : (msg.payload.acked as 0 | 1 | 2);
-  if (msg.type === 'heartbeat') rec.status = msg.payload.status;
-  else rec.status = Math.max(rec.status, level);
+  if (msg.type === 'heartbeat') {
+    rec.status = msg.payload.status;
+    if (role === 'client') noteClaimedSubmission(s, msg);
+  } else rec.status = Math.max(rec.status, level);
   if (level <= rec.acked) return;
   // A member working from another manifest (or another sheet) must not count toward a stage.
   if (msg.payload.sheetHash !== expectedSheetHash(s, role, rec)) return;
@@ -53,6 +55,17 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
   }
   raiseAck(group, rec, level);
   advanceSetup(s, ctx, effects);
+}
+
+/**
+ * §6.12: a sampled client whose heartbeat for this training round says it submitted (status
+ * 4), but whose submission is not here, lost it on the way; the next snapshot names it in
+ * `missing` and it resends. Any other heartbeat for the round takes the name off again.
+ */
+function noteClaimedSubmission(s: HostState, msg: HeartbeatMessage): void {
+  if (s.processStage !== 1 || msg.round !== s.round) return;
+  if (msg.payload.status === 4 && s.sampled.has(msg.member) && !s.submissions.has(msg.member)) s.missing.add(msg.member);
+  else s.missing.delete(msg.member);
 }
 
 /**

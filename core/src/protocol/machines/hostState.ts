@@ -2,8 +2,8 @@ import { canonicalJson, hashJson } from '../../util/hash.js';
 import type { Effect } from '../effects.js';
 import type { Ctx } from '../ctx.js';
 import { deriveJobSheet, derivedSheetHash, type JobSheet } from '../jobSheet.js';
-import { jobOf, type JobNode, type JobTree } from '../jobTree.js';
-import { MESSAGE_VERSION, type BlobRef, type EvalMetrics, type Message, type SampleRule, type StatePayload, type SubmitPayload } from '../messages/index.js';
+import { compareIds, jobOf, type JobNode, type JobTree } from '../jobTree.js';
+import { MAX_MISSING, MESSAGE_VERSION, type BlobRef, type EvalMetrics, type Message, type SampleRule, type StatePayload, type SubmitPayload } from '../messages/index.js';
 
 // The host's state (one per job) and the small helpers every host transition shares.
 // Steps take ownership of a HostState and mutate it: a host of 10,000 clients must not
@@ -88,6 +88,8 @@ export interface HostState {
   sample: SampleRule | null;
   sampled: Set<string>;
   submissions: Map<string, Submission>;
+  /** Stage 1: sampled clients that report having submitted this round, but whose submission is not here (§6.12). */
+  missing: Set<string>;
   inputs: BlobRef | null;
   inputCount: number;
   inputSamples: number;
@@ -109,6 +111,9 @@ export interface HostState {
   finishedBeats: number;
   /** The armed deadline timer's id, so stale firings are recognised. */
   deadlineTimer: string | null;
+  /** When the last snapshot went out, and its payload's canonical JSON (see republishIfQuiet). Not checkpointed. */
+  publishedAt: number;
+  publishedPayload: string;
   upstream: UpstreamState | null;
   done: boolean;
 }
@@ -168,6 +173,7 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     sample: null,
     sampled: new Set(),
     submissions: new Map(),
+    missing: new Set(),
     inputs: null,
     inputCount: 0,
     inputSamples: 0,
@@ -186,6 +192,8 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     stopReason: null,
     finishedBeats: 0,
     deadlineTimer: null,
+    publishedAt: Number.NEGATIVE_INFINITY,
+    publishedPayload: '',
     upstream: up
       ? { job: up.job, topic: up.topic, host: up.host, asClient: up.asClient, lastSeq: -1, round: 0, stage: 0, datasetFlag: false, global: null, acked: 0, pending: null }
       : null,
@@ -263,6 +271,7 @@ export function statePayload(s: HostState): StatePayload {
     inputCount: s.processStage === 2 ? s.inputCount : 0,
     initFrom: s.initFrom,
     excludedWorkers: [...s.excluded].sort(),
+    missing: missingList(s),
     metrics: s.metrics,
     stopReason: s.stopReason,
     downloadable: s.processStage === 3 && s.sheet.allowModelDownload,
@@ -272,6 +281,7 @@ export function statePayload(s: HostState): StatePayload {
 /** Publishes the host's full snapshot with a fresh sequence number. */
 export function publishState(s: HostState, ctx: Ctx, effects: Effect[]): void {
   s.seq = nextSeq(s.seq, ctx.now);
+  const payload = statePayload(s);
   const message: Message = {
     v: MESSAGE_VERSION,
     type: 'state',
@@ -282,9 +292,36 @@ export function publishState(s: HostState, ctx: Ctx, effects: Effect[]): void {
     sender: s.node.host,
     member: s.node.host,
     role: 'host',
-    payload: statePayload(s),
+    payload,
   };
+  s.publishedAt = ctx.now;
+  s.publishedPayload = canonicalJson(payload);
   effects.push({ type: 'publish', topic: s.topic, message });
+}
+
+/**
+ * The heartbeat's snapshot (§3, "Full snapshots"): republished unless the last one went out
+ * less than a heartbeat interval ago and nothing in it changed since. Changes are published
+ * when they happen, so members get a snapshot at least every two intervals, and a client
+ * named missing hears it on the next heartbeat.
+ */
+export function republishIfQuiet(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  if (ctx.now - s.publishedAt < s.node.timing.heartbeatSeconds * 1000 && !snapshotChanged(s)) return;
+  publishState(s, ctx, effects);
+}
+
+/** Publishes the snapshot if anything in it changed since the last one. */
+export function publishIfChanged(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  if (snapshotChanged(s)) publishState(s, ctx, effects);
+}
+
+function snapshotChanged(s: HostState): boolean {
+  return canonicalJson(statePayload(s)) !== s.publishedPayload;
+}
+
+// The `missing` field of a snapshot published now: stage 1 only, sorted, at most MAX_MISSING.
+function missingList(s: HostState): string[] {
+  return s.processStage === 1 && s.missing.size > 0 ? [...s.missing].sort(compareIds).slice(0, MAX_MISSING) : [];
 }
 
 /** Publishes a message upward, to the parent job, as this job's client slot there. */

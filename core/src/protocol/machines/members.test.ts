@@ -42,6 +42,13 @@ const clientAt = (stage: 'sheet' | 'asked' | 'ready', t = T, job = 'J', member =
 };
 const training = (seq = 3, round = 1, sample = ALL) => m(stateMsg(T, 'J', { datasetFlag: true, processStage: 1, global: G, sample }, { seq, round }));
 
+// A ready client that trained round 1 and submitted.
+function submittedClient(): ClientState {
+  const s = clientAt('ready');
+  runAll(stepClient, s, [training(), { type: 'blobFetched', job: 'J', ref: G, ok: true }, { type: 'trained', job: 'J', round: 1, ref: fakeRef('mine'), samples: 40, loss: 0.3, accuracy: 0.7 }, { type: 'evaluated', job: 'J', round: 1, loss: 0.6, accuracy: 0.4, samples: 10 }]);
+  return s;
+}
+
 describe('client', () => {
   const cases: Case<ClientState>[] = [
     { name: 'start: heartbeat armed and sent', build: () => newClient(), feed: [{ type: 'start' }], check: (_s, e) => expect(publishedOf(e, 'heartbeat')).toHaveLength(1) },
@@ -105,14 +112,22 @@ describe('client', () => {
       },
     },
     {
-      name: 'heartbeat while the host still collects: resend the submission',
-      build: () => {
-        const s = clientAt('ready');
-        runAll(stepClient, s, [training(), { type: 'blobFetched', job: 'J', ref: G, ok: true }, { type: 'trained', job: 'J', round: 1, ref: fakeRef('mine'), samples: 40, loss: 0.3, accuracy: 0.7 }, { type: 'evaluated', job: 'J', round: 1, loss: 0.6, accuracy: 0.4, samples: 10 }]);
-        return s;
-      },
+      name: 'heartbeat while the host still collects: say "submitted", do not resend unasked',
+      build: submittedClient,
       feed: [{ type: 'timer', id: 'hb' }],
-      check: (_s, e) => expect(publishedOf(e, 'submit')).toHaveLength(1),
+      check: (_s, e) => expect([publishedOf(e, 'heartbeat')[0]?.payload.status, publishedOf(e, 'submit')]).toEqual([4, []]),
+    },
+    {
+      name: 'the host names us missing: resend the submission',
+      build: submittedClient,
+      feed: [m(stateMsg(T, 'J', { datasetFlag: true, processStage: 1, global: G, sample: ALL, missing: ['c0'] }, { seq: 4, round: 1 }))],
+      check: (_s, e) => expect(publishedOf(e, 'submit')).toMatchObject([{ round: 1, payload: { ref: fakeRef('mine'), base: G.hash } }]),
+    },
+    {
+      name: 'the host names someone else missing: no resend',
+      build: submittedClient,
+      feed: [m(stateMsg(T, 'J', { datasetFlag: true, processStage: 1, global: G, sample: ALL, missing: ['c1'] }, { seq: 4, round: 1 }))],
+      check: (_s, e) => expect(publishedOf(e, 'submit')).toEqual([]),
     },
     { name: 'a failed fetch is retried on the heartbeat', build: () => clientAt('ready'), feed: [training(), { type: 'blobFetched', job: 'J', ref: G, ok: false }, { type: 'timer', id: 'hb' }], check: (_s, e) => expect(ofType(e, 'fetchBlob')).toHaveLength(2) },
     { name: 'a failed training makes the client a straggler', build: () => clientAt('ready'), feed: [training(), { type: 'blobFetched', job: 'J', ref: G, ok: true }, { type: 'taskFailed', job: 'J', task: 'train', round: 1, reason: 'oom' }], check: (s) => expect(s.work).toBeNull() },
@@ -139,6 +154,15 @@ describe('client', () => {
       c.check(s, runAll(stepClient, s, c.feed));
     });
   }
+
+  it('named missing in snapshot after snapshot: resends at most once per heartbeat interval', () => {
+    const s = submittedClient();
+    const beatMs = s.sheet.timing.heartbeatSeconds * 1000;
+    const named = (seq: number) => m(stateMsg(T, 'J', { datasetFlag: true, processStage: 1, global: G, sample: ALL, missing: ['c0'] }, { seq, round: 1 }));
+    const resends = [10, 11, 12].map((seq) => publishedOf(stepClient(s, named(seq), ctxAt(2000)).effects, 'submit').length);
+    const later = publishedOf(stepClient(s, named(13), ctxAt(2000 + beatMs)).effects, 'submit').length;
+    expect([...resends, later]).toEqual([1, 0, 0, 1]);
+  });
 
   it('with a distributor: ask for the offer along with consent, so the owner can be told the size', () => {
     const s = clientAt('sheet', TD, 'J#0', 'c0');

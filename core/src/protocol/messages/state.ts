@@ -16,6 +16,9 @@ export const SampleRule = z.strictObject({
 });
 export type SampleRule = z.infer<typeof SampleRule>;
 
+/** Most clients a snapshot names as `missing` at once; the rest are named once these are in. */
+export const MAX_MISSING = 64;
+
 /** Payload of a `state` message. */
 export const StatePayload = z.strictObject({
   /** Step 1: job sheets may be fetched and ACKed. */
@@ -46,6 +49,11 @@ export const StatePayload = z.strictObject({
   initFrom: z.strictObject({ member: MemberId, role: z.enum(['worker', 'client']) }).nullable(),
   /** Workers excluded for disagreeing with consensus too often. */
   excludedWorkers: z.array(MemberId).max(64),
+  /**
+   * Stage 1: sampled clients whose heartbeat for this round says they submitted, but whose
+   * submission the host does not hold (lost on the way). Only those resend (§6.12). Sorted, at most 64.
+   */
+  missing: z.array(z.string().min(1).max(256)).max(MAX_MISSING),
   /** Weighted evaluation of the last closed round. */
   metrics: EvalMetrics.nullable(),
   /** Stage 3: why the job stopped (`rounds`, `targetAccuracy`, `targetLoss`, or a failure). */

@@ -65,6 +65,7 @@ export function statePayload(t: JobTree, over: Partial<StatePayload> = {}): Stat
     inputCount: 0,
     initFrom: null,
     excludedWorkers: [],
+    missing: [],
     metrics: null,
     stopReason: null,
     downloadable: false,

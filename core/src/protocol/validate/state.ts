@@ -2,7 +2,7 @@ import type { StateMessage } from '../messages/index.js';
 import { ignore, reject, type Checked, type ValidationContext, type Verdict } from './verdict.js';
 
 /** Rules of a host `state` snapshot beyond the envelope. Returns a verdict, or null to accept. */
-export function validateState(msg: StateMessage, { tree }: Checked, ctx: ValidationContext): Verdict | null {
+export function validateState(msg: StateMessage, { tree, node }: Checked, ctx: ValidationContext): Verdict | null {
   const p = msg.payload;
   // Only the job's host publishes its state: REJECT (a member forging the host).
   if (msg.role !== 'host') return reject('state from a non-host');
@@ -14,6 +14,9 @@ export function validateState(msg: StateMessage, { tree }: Checked, ctx: Validat
   if (p.processStage === 2 && (!p.inputs || !p.global || msg.round === 0)) return reject('aggregation state without inputs, global or round');
   // Stages never run ahead of the flags: REJECT (an incoherent snapshot).
   if (p.processStage > 0 && p.processStage < 3 && !p.datasetFlag) return reject('process stage before the dataset flag');
+  // Only a training snapshot names missing submissions, and only the job's client slots: REJECT (an incoherent snapshot).
+  if (p.missing.length > 0 && p.processStage !== 1) return reject('missing submissions outside training');
+  if (p.missing.some((c) => !node.clientById.has(c))) return reject('missing names a non-client');
   const view = ctx.view?.(msg.job);
   // A snapshot no newer than one we accepted: IGNORE (a duplicate or a late one; the newer one supersedes it).
   if (view && msg.seq <= view.hostSeq) return ignore('stale or duplicate state seq');

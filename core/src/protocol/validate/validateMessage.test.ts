@@ -6,6 +6,7 @@ import { validateMessage, type ValidationContext } from './index.js';
 // One row per validation rule: the message, the context, and the verdict it must get.
 
 const T = tree([2, 1], { workers: 3, distributor: true });
+const CLIENT0 = T.jobs.get('J#0')!.clients[0]!.id;
 const trees = new Map([[T.rootId, T]]);
 const topic = (job: string) => jobTopic(T.rootId, job);
 const ctx = (m: Message, over: Partial<ValidationContext> = {}): ValidationContext => ({ from: m.sender, topic: topic(m.job), trees, ...over });
@@ -37,6 +38,10 @@ const rows: { name: string; raw: () => Uint8Array | object; ctx: () => Validatio
   { name: 'a training state without a global model', raw: () => stateMsg(T, 'J#0', { datasetFlag: true, processStage: 1 }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /training state/ },
   { name: 'an aggregation state without inputs', raw: () => stateMsg(T, 'J#0', { datasetFlag: true, processStage: 2, global: fakeRef('g') }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /aggregation state/ },
   { name: 'a process stage before the dataset flag', raw: () => stateMsg(T, 'J#0', { processStage: 1, global: fakeRef('g'), sample: { seed: 1, threshold: 1 } }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /dataset flag/ },
+  { name: 'a training state naming its own clients missing', raw: () => stateMsg(T, 'J#0', { datasetFlag: true, processStage: 1, global: fakeRef('g'), sample: { seed: 1, threshold: 1 }, missing: [CLIENT0] }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'accept' },
+  { name: 'a training state naming a non-client missing', raw: () => stateMsg(T, 'J#0', { datasetFlag: true, processStage: 1, global: fakeRef('g'), sample: { seed: 1, threshold: 1 }, missing: ['wr0-0'] }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /non-client/ },
+  { name: 'an idle state naming clients missing', raw: () => stateMsg(T, 'J#0', { missing: [CLIENT0] }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /outside training/ },
+  { name: 'a state naming more than 64 missing', raw: () => stateMsg(T, 'J#0', { datasetFlag: true, processStage: 1, global: fakeRef('g'), sample: { seed: 1, threshold: 1 }, missing: Array.from({ length: 65 }, () => CLIENT0) }, { round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /missing/ },
   { name: 'a duplicate state seq', raw: () => stateMsg(T, 'J#0', {}, { seq: 5 }), ctx: () => ctx(stateMsg(T, 'J#0', {}), { view: view(0, 5) }), result: 'ignore', reason: /stale or duplicate/ },
   { name: 'a state of an earlier round', raw: () => stateMsg(T, 'J#0', {}, { seq: 9, round: 1 }), ctx: () => ctx(stateMsg(T, 'J#0', {}), { view: view(2, 5) }), result: 'ignore', reason: /earlier round/ },
   { name: 'a submission of the current round', raw: () => sub(2), ctx: () => ctx(sub(2), { view: view(2, 5) }), result: 'accept' },
