@@ -1,0 +1,135 @@
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { WorkerPool } from '@canopy/core/node/compute/workerPool';
+import { CanopyError, ErrorCode, UnsupportedError } from '@canopy/core/util';
+import { AGGREGATE_TASK, type AggregateTask, type AggregateTaskResult, type SentVector, type ThreadInput } from './aggregateTasks.js';
+
+/**
+ * Parameters from which `aggregateThreads: auto` moves synthetic aggregation to a thread.
+ * Handing one aggregation over costs the main thread a fixed ~50–100 µs (posting the task,
+ * receiving and hashing the result, the loop's wait on the promise), while the work it
+ * hands over is ~5–10 ns per parameter per input. At 4,096 parameters a cluster of a few
+ * inputs is already ~100 µs of arithmetic, and the scale scenarios (P = 10,000, 100 inputs)
+ * ~5–10 ms; below it, the hand-over costs about what it saves.
+ */
+export const AGGREGATE_THREAD_MIN_PARAMS = 4096;
+
+/** Vectors a thread keeps beyond those the current task needs: a round's globals, with room for late attempts. */
+const VECTORS_PER_THREAD = 16;
+
+/**
+ * Aggregation threads for a scenario's `training.aggregateThreads`: `auto` is one thread
+ * when there is a second core and vectors of at least {@link AGGREGATE_THREAD_MIN_PARAMS}.
+ */
+export function aggregateThreadCount(setting: number | 'auto', params: number, cores = availableParallelism()): number {
+  if (setting !== 'auto') return setting;
+  return cores >= 2 && params >= AGGREGATE_THREAD_MIN_PARAMS ? 1 : 0;
+}
+
+/** An aggregation for a thread: the task without the vector bookkeeping, which the pool does. */
+export type AggregateRequest = Omit<AggregateTask, 'vectors' | 'forget'>;
+
+interface Lane {
+  readonly pool: WorkerPool;
+  /** Hashes of the vectors the thread holds, least recently used first (the thread does what `forget` says). */
+  readonly held: Set<string>;
+  running: number;
+}
+
+/**
+ * Threads that run the synthetic mode's stateless aggregations (aggregateTasks.ts) while
+ * the main thread runs protocol events. Each thread is a one-thread {@link WorkerPool}, so
+ * this pool knows which vectors each holds and sends every vector to a thread once.
+ * Results do not depend on which thread computes them, or when.
+ */
+export class AggregatePool {
+  private readonly lanes: Lane[] = [];
+  private readonly outstanding = new Set<(error: Error) => void>();
+  private stopped = false;
+
+  /** Starts `threads` aggregation threads (from simulator/dist: run `npm run build` first when running from sources). */
+  constructor(threads: number) {
+    const script = aggregateThreadScript();
+    for (let i = 0; i < Math.max(1, threads); i++) this.lanes.push({ pool: new WorkerPool({ script, size: 1 }), held: new Set(), running: 0 });
+  }
+
+  get threads(): number {
+    return this.lanes.length;
+  }
+
+  /**
+   * Aggregates on the least busy thread and resolves with the encoded result. `vectors`
+   * holds the base and every global the recipes name, by hash; those the thread already
+   * holds are not sent again. Rejects with the thread's error, or if the pool stops first.
+   */
+  aggregate(request: AggregateRequest, vectors: ReadonlyMap<string, Float32Array>): Promise<Uint8Array> {
+    if (this.stopped) return Promise.reject(new CanopyError(ErrorCode.Aborted, 'the aggregation threads are stopped'));
+    const lane = this.lanes.reduce((a, b) => (b.running < a.running ? b : a));
+    const transfer: ArrayBuffer[] = [];
+    const sent: SentVector[] = [];
+    for (const [hash, values] of vectors) {
+      if (lane.held.delete(hash)) {
+        lane.held.add(hash); // most recently used: forgotten last
+        continue;
+      }
+      // A copy: the store's decoded vector stays readable here while the copy moves.
+      const copy = values.slice();
+      sent.push({ hash, values: copy });
+      transfer.push(copy.buffer);
+      lane.held.add(hash);
+    }
+    const forget: string[] = [];
+    for (const hash of lane.held) {
+      if (lane.held.size <= VECTORS_PER_THREAD) break;
+      if (vectors.has(hash)) continue;
+      lane.held.delete(hash);
+      forget.push(hash);
+    }
+    const inputs = request.inputs.map((input): ThreadInput => {
+      if (input.kind !== 'bytes') return input;
+      const bytes = input.bytes.slice();
+      transfer.push(bytes.buffer);
+      return { ...input, bytes };
+    });
+    const task: AggregateTask = { ...request, inputs, vectors: sent, forget };
+    lane.running++;
+    return new Promise<Uint8Array>((resolve, reject) => {
+      this.outstanding.add(reject);
+      lane.pool.run<AggregateTaskResult>(AGGREGATE_TASK, task, { transfer }).then(
+        (r) => {
+          this.outstanding.delete(reject);
+          lane.running--;
+          resolve(r.bytes);
+        },
+        (error: unknown) => {
+          this.outstanding.delete(reject);
+          lane.running--;
+          // The thread may have died and been replaced with an empty one: send everything again.
+          lane.held.clear();
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Stops every thread; aggregations still running reject. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    // WorkerPool.stop leaves the promises of running tasks pending; nothing may hang on them.
+    const stoppedError = new CanopyError(ErrorCode.Aborted, 'the aggregation threads were stopped before the aggregation finished');
+    for (const reject of this.outstanding) reject(stoppedError);
+    this.outstanding.clear();
+    await Promise.all(this.lanes.map((l) => l.pool.stop()));
+  }
+}
+
+function aggregateThreadScript(): URL {
+  const here = new URL('./aggregateThread.js', import.meta.url);
+  if (existsSync(fileURLToPath(here))) return here;
+  // Running from src (vitest): use the build output.
+  const built = new URL(import.meta.url.replace(/\/src\/run\/[^/]+$/, '/dist/run/aggregateThread.js'));
+  if (existsSync(fileURLToPath(built))) return built;
+  throw new UnsupportedError('the aggregation thread script simulator/dist/run/aggregateThread.js is not built: run `npm run build` in the repository root');
+}

@@ -1,0 +1,73 @@
+import type { AggregatorSpec } from '@canopy/core/ml';
+import { decodeSyntheticParams, encodeSyntheticParams, syntheticTrainInto, type SyntheticSpec } from '@canopy/core/ml/synthetic';
+import type { TaskHandler } from '@canopy/core/node/compute/serveTasks';
+import { BadInputError } from '@canopy/core/util/errors';
+import { streamAggregate } from './streamAggregate.js';
+
+// The synthetic mode's aggregation as a task for a thread (see aggregatePool.ts). The main
+// thread reads the blob store and sends what the arithmetic needs; the thread rebuilds each
+// client's update from its recipe, streams it through core's aggregator and encodes the
+// result: the same code, in the same order, as the inline path, so the same bytes.
+
+/** Where one input's parameters come from, in the order of the inputs blob. */
+export type ThreadInput =
+  /** A synthetic client update: `syntheticTrainInto(vectors[global], member)`. */
+  | { readonly kind: 'update'; readonly client: string; readonly samples: number; readonly member: string; readonly global: string }
+  /** Encoded parameters (a sub-cluster's aggregate). */
+  | { readonly kind: 'bytes'; readonly client: string; readonly samples: number; readonly bytes: Uint8Array }
+  /**
+   * An input the main thread could not resolve (not stored, or not parameters): the
+   * aggregation fails with `message` where the inline path would, after the inputs before it.
+   */
+  | { readonly kind: 'unusable'; readonly client: string; readonly samples: number; readonly message: string };
+
+/** A vector sent to the thread once and kept there by hash. */
+export interface SentVector {
+  readonly hash: string;
+  readonly values: Float32Array;
+}
+
+/** Payload of {@link AGGREGATE_TASK}. */
+export interface AggregateTask {
+  readonly aggregator: AggregatorSpec;
+  readonly spec: SyntheticSpec;
+  /** Hash of the base vector, held by the thread once `vectors` are stored. */
+  readonly base: string;
+  readonly inputs: readonly ThreadInput[];
+  /** Vectors the thread does not hold yet; stored before the inputs are read. */
+  readonly vectors: readonly SentVector[];
+  /** Vectors the thread may drop, first: the caller alone decides what the thread holds. */
+  readonly forget: readonly string[];
+}
+
+/** Result of {@link AGGREGATE_TASK}: the aggregate, encoded with `encodeSyntheticParams`. */
+export interface AggregateTaskResult {
+  readonly bytes: Uint8Array;
+}
+
+/** The task kind a thread serves. */
+export const AGGREGATE_TASK = 'aggregateSynthetic';
+
+/** The handlers of one aggregation thread, with its own store of vectors by hash. */
+export function aggregateTaskHandlers(): Record<typeof AGGREGATE_TASK, TaskHandler> {
+  const vectors = new Map<string, Float32Array>();
+  const vector = (hash: string): Float32Array => {
+    const v = vectors.get(hash);
+    if (!v) throw new BadInputError(`vector ${hash.slice(0, 12)} is not held by the aggregation thread (it was never sent, or the thread was restarted)`);
+    return v;
+  };
+  return {
+    [AGGREGATE_TASK]: (task: AggregateTask) => {
+      for (const hash of task.forget) vectors.delete(hash);
+      for (const v of task.vectors) vectors.set(v.hash, v.values);
+      const result = streamAggregate(task.aggregator, vector(task.base), task.inputs, (input, slot) => {
+        // Each branch matches SyntheticTrainer.fill's, message for message.
+        if (input.kind === 'update') syntheticTrainInto(slot, vector(input.global), input.member, task.spec);
+        else if (input.kind === 'bytes') slot.set(decodeSyntheticParams(input.bytes));
+        else throw new Error(input.message);
+      });
+      const bytes = encodeSyntheticParams(result.params);
+      return { result: { bytes } satisfies AggregateTaskResult, transfer: [bytes.buffer as ArrayBuffer] };
+    },
+  };
+}
