@@ -33,16 +33,20 @@ export class BlobStore {
   /** The current root round; new blobs are stamped with it. */
   generation = 0;
 
-  /** Stores a body under a known ref (a storeBlob effect, or a computed result). */
-  put(ref: BlobRef, body: BlobBody, origin: string): void {
+  /**
+   * Stores a body under a known ref (a storeBlob effect, or a computed result). `generation`:
+   * the root round it belongs to, if not the current one (a result computed on a thread
+   * belongs to the round its computation started in).
+   */
+  put(ref: BlobRef, body: BlobBody, origin: string, generation = this.generation): void {
     if (this.entries.has(ref.hash)) return;
-    this.entries.set(ref.hash, { body, size: ref.size, origin, generation: this.generation });
+    this.entries.set(ref.hash, { body, size: ref.size, origin, generation });
   }
 
   /** Stores bytes under their sha256 and returns the ref. */
-  putBytes(bytes: Uint8Array, origin: string): BlobRef {
+  putBytes(bytes: Uint8Array, origin: string, generation = this.generation): BlobRef {
     const ref = { hash: sha256(bytes), size: bytes.byteLength };
-    this.put(ref, { kind: 'bytes', bytes }, origin);
+    this.put(ref, { kind: 'bytes', bytes }, origin, generation);
     return ref;
   }
 

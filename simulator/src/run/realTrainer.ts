@@ -18,7 +18,7 @@ import type { AggregateEffect, BlobRef, EvalMetrics, EvaluateEffect, InitParamsE
 import { canonicalJson } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';
 import { sha256, type BlobStore } from './blobStore.js';
-import { AggregateRunner, type DataCounts, type TrainOutcome, type Trainer } from './trainer.js';
+import { AggregateRunner, type DataCounts, type Maybe, type TrainOutcome, type Trainer } from './trainer.js';
 
 /**
  * Training samples per second of each model on the reference machine (DESIGN.md: PyTorch,
@@ -131,7 +131,7 @@ export class RealTrainer implements Trainer {
     return { loss: r.loss, accuracy: r.accuracy, samples: r.samples };
   }
 
-  aggregate(worker: string, e: AggregateEffect, lie: LieKind | null): BlobRef {
+  aggregate(worker: string, e: AggregateEffect, lie: LieKind | null): Maybe<BlobRef> {
     return this.aggregator.run(worker, e, lie);
   }
 

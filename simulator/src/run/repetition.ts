@@ -7,6 +7,7 @@ import { lyingWorkers } from '../scenario/faults.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { repetitionSeeds, scenarioManifest } from '../scenario/scenarioManifest.js';
 import { sourceRowsOf } from '../scenario/scenarioArtifact.js';
+import { aggregateThreadCount } from './aggregatePool.js';
 import { ArtifactTrainer } from './artifactTrainer.js';
 import { BlobStore } from './blobStore.js';
 import { createPeers, type Peer } from './peers.js';
@@ -78,6 +79,7 @@ export function createTrainer(scenario: Scenario, manifest: Manifest, store: Blo
     spec: { params: t.params, learnRate: t.learnRate, epochs: manifest.train.epochs, heterogeneity: SYNTHETIC_HETEROGENEITY, seed: manifest.train.seed },
     samplesPerClient: t.samplesPerClient,
     secondsPerSample: t.secondsPerSample,
+    aggregateThreads: aggregateThreadCount(t.aggregateThreads, t.params),
   });
 }
 

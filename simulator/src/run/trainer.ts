@@ -1,9 +1,10 @@
-import { createAggregator, type ServerState } from '@canopy/core/ml';
+import type { ServerState } from '@canopy/core/ml';
 import { canonicalJson } from '@canopy/core/util';
 import type { AggregateEffect, BlobRef, EvalMetrics, InitParamsEffect, InputEntry, LoadDatasetEffect, PrepareDatasetEffect, EvaluateEffect, TrainEffect } from '@canopy/core/protocol';
 import type { LieKind } from '../scenario/faults.js';
 import type { BlobStore } from './blobStore.js';
 import { applyLie } from '@canopy/core/ml/synthetic';
+import { streamAggregate } from './streamAggregate.js';
 
 // What a training mode gives the shell: the ML side of the core's effects. The shell
 // decides *when* a result arrives (virtual time, from device profiles); a trainer decides
@@ -57,48 +58,85 @@ export interface VectorCodec {
 const STATEFUL = new Set(['fedavgm', 'fedadam', 'fedyogi', 'fedadagrad']);
 
 /**
+ * Runs a stateless aggregation away from the main thread (the synthetic mode's threads) and
+ * resolves with its encoded result, the bytes the inline path would give.
+ */
+export type OffloadAggregate = (e: AggregateEffect) => Promise<Uint8Array>;
+
+/**
  * Aggregation as workers do it (protocol step 7): the inputs blob's entries, in its order
  * (sorted by client id), streamed one at a time through core's aggregator onto the base.
  * Honest workers of a stateless aggregator compute identical bytes from identical inputs,
  * so the result is computed once per (aggregator, base, inputs) and shared: content in,
- * content out. A liar corrupts a copy of the honest result.
+ * content out. With `offload`, stateless aggregations run there and the shared result is
+ * the promise of it. Stateful ones (server optimiser state per worker) always run here. A
+ * liar corrupts a copy of the honest result.
  */
 export class AggregateRunner {
-  private readonly honest = new Map<string, BlobRef>();
+  private readonly honest = new Map<string, Maybe<BlobRef>>();
   private readonly serverStates = new Map<string, ServerState | undefined>();
+  // Offloaded results are stored in the order their aggregations started, however the
+  // threads finish, so the first to store a given content is the one the inline path names.
+  private lastStored: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly store: BlobStore,
     private readonly codec: VectorCodec,
+    private readonly offload?: OffloadAggregate,
   ) {}
 
-  /** Aggregates for `worker` and stores the result; throws if an input is missing or malformed. */
-  run(worker: string, e: AggregateEffect, lie: LieKind | null): BlobRef {
-    const stateful = STATEFUL.has(e.aggregator.kind);
+  /** Aggregates for `worker` and stores the result; throws, or rejects, if an input is missing or malformed. */
+  run(worker: string, e: AggregateEffect, lie: LieKind | null): Maybe<BlobRef> {
+    // Stored blobs belong to the root round the aggregation started in, as when computed at once.
+    const generation = this.store.generation;
+    const ref = STATEFUL.has(e.aggregator.kind) ? this.runStateful(worker, e) : this.runStateless(worker, e, generation);
+    if (!lie) return ref;
+    const corrupt = (honest: BlobRef): BlobRef => {
+      const values = Float32Array.from(this.store.vector(honest.hash, (b) => this.codec.decode(b)));
+      applyLie(values, lie, worker, e.round);
+      return this.store.putBytes(this.codec.encode(values), worker, generation);
+    };
+    return ref instanceof Promise ? ref.then(corrupt) : corrupt(ref);
+  }
+
+  private runStateless(worker: string, e: AggregateEffect, generation: number): Maybe<BlobRef> {
     const key = `${canonicalJson(e.aggregator)}|${e.base.hash}|${e.inputs.hash}`;
-    let ref = stateful ? undefined : this.honest.get(key);
-    if (!ref) {
+    const known = this.honest.get(key);
+    if (known) return known;
+    let ref: Maybe<BlobRef>;
+    if (this.offload) {
+      const bytes = this.offload(e);
+      bytes.catch(() => undefined); // handled below, possibly after earlier results are stored
+      const pending = this.lastStored.then(() => bytes).then((b) => this.store.putBytes(b, worker, generation));
+      this.lastStored = pending.catch(() => undefined);
+      // Once settled, later calls get the ref itself; a failure is not shared with them: they
+      // try again, as inline (a restarted thread may succeed).
+      pending.then(
+        (r) => {
+          if (this.honest.get(key) === pending) this.honest.set(key, r);
+        },
+        () => {
+          if (this.honest.get(key) === pending) this.honest.delete(key);
+        },
+      );
+      ref = pending;
+    } else {
       const base = this.store.vector(e.base.hash, (b) => this.codec.decode(b));
       const entries = this.store.json(e.inputs.hash) as InputEntry[];
-      const stateKey = `${worker}|${e.job}`;
-      const serverState = this.serverStates.get(stateKey);
-      const agg = createAggregator(e.aggregator, { global: base, ...(serverState ? { serverState } : {}) });
-      for (const entry of entries) {
-        const slot = agg.allocate();
-        this.codec.fill(entry, slot, base);
-        agg.add({ memberId: entry.client, params: slot, weight: entry.samples });
-      }
-      const result = agg.finish();
-      if (stateful) this.serverStates.set(stateKey, result.serverState);
+      const result = streamAggregate(e.aggregator, base, entries, (entry, slot) => this.codec.fill(entry, slot, base));
       ref = this.store.putBytes(this.codec.encode(result.params), worker);
-      if (!stateful) {
-        if (this.honest.size >= 4096) this.honest.clear();
-        this.honest.set(key, ref);
-      }
     }
-    if (!lie) return ref;
-    const values = Float32Array.from(this.store.vector(ref.hash, (b) => this.codec.decode(b)));
-    applyLie(values, lie, worker, e.round);
-    return this.store.putBytes(this.codec.encode(values), worker);
+    if (this.honest.size >= 4096) this.honest.clear();
+    this.honest.set(key, ref);
+    return ref;
+  }
+
+  private runStateful(worker: string, e: AggregateEffect): BlobRef {
+    const base = this.store.vector(e.base.hash, (b) => this.codec.decode(b));
+    const entries = this.store.json(e.inputs.hash) as InputEntry[];
+    const stateKey = `${worker}|${e.job}`;
+    const result = streamAggregate(e.aggregator, base, entries, (entry, slot) => this.codec.fill(entry, slot, base), this.serverStates.get(stateKey));
+    this.serverStates.set(stateKey, result.serverState);
+    return this.store.putBytes(this.codec.encode(result.params), worker);
   }
 }

@@ -48,6 +48,11 @@ const badCases: { name: string; patch: Patch; expect: RegExp }[] = [
   { name: 'synthetic without params', patch: (s) => (s.training = { mode: 'synthetic' }), expect: /^training\.params: .*; found nothing/ },
   { name: 'negative params', patch: (s) => (s.training.params = -5), expect: /^training\.params: .*; found -5/ },
   { name: 'workerThreads in synthetic mode', patch: (s) => (s.training.workerThreads = 2), expect: /workerThreads/ },
+  { name: 'negative aggregateThreads', patch: (s) => (s.training.aggregateThreads = -1), expect: /^training\.aggregateThreads: expected `auto` or a whole number of threads from 0 to 64; found -1/ },
+  { name: 'fractional aggregateThreads', patch: (s) => (s.training.aggregateThreads = 1.5), expect: /^training\.aggregateThreads: expected `auto` or a whole number .*; found 1.5/ },
+  { name: 'too many aggregateThreads', patch: (s) => (s.training.aggregateThreads = 65), expect: /^training\.aggregateThreads: expected `auto` or a whole number .*; found 65/ },
+  { name: 'aggregateThreads a word', patch: (s) => (s.training.aggregateThreads = 'many'), expect: /^training\.aggregateThreads: expected `auto` or a whole number .*; found "many"/ },
+  { name: 'aggregateThreads in real mode', patch: (s) => (s.training = { mode: 'real', aggregateThreads: 1 }), expect: /aggregateThreads/ },
   { name: 'empty profiles', patch: (s) => (s.devices = { profiles: [] }), expect: /^devices\.profiles: .*; found a list of 0/ },
   { name: 'profile defined twice', patch: (s) => (s.devices = { profiles: [DEFAULT_PROFILES[0], DEFAULT_PROFILES[0]] }), expect: /^devices\.profiles\[1\]\.name: profile workstation is defined twice/ },
   { name: 'unknown host profile', patch: (s) => (s.devices = { hostProfile: 'server' }), expect: /^devices\.hostProfile: expected one of the profiles \(workstation, laptop, old-laptop\); found "server"/ },
@@ -84,7 +89,13 @@ describe('validateScenario', () => {
     expect(s.faults).toEqual({ lyingWorkersPerCluster: 0, lie: 'noise', hostCrashes: [] });
     expect(s.job.tree?.workersPerCluster).toBe(3);
     expect(s.job.aggregator).toEqual({ kind: 'fedavg' });
-    expect(s.training).toMatchObject({ mode: 'synthetic', params: 100, samplesPerClient: 600 });
+    expect(s.training).toMatchObject({ mode: 'synthetic', params: 100, samplesPerClient: 600, aggregateThreads: 'auto' });
+  });
+
+  it.each([0, 1, 'auto'] as const)('accepts aggregateThreads: %s', (threads) => {
+    const s = base();
+    (s.training as Record<string, unknown>).aggregateThreads = threads;
+    expect(validateScenario(s).training).toMatchObject({ mode: 'synthetic', aggregateThreads: threads });
   });
 
   it('defaults training to real mode', () => {

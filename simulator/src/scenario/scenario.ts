@@ -32,11 +32,14 @@ import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml/synthetic'
 // Or, instead of `job`, an `artifact` (an artifact manifest's fields with a `tree` or
 // `cluster`) and its `data` (CSV rows dealt to the leaf clients); see scenarioArtifact.ts.
 //
-// Choices: `workerThreads` sits in the `real` training mode, the only one it applies to;
+// Choices: `workerThreads` sits in the `real` training mode, the only one it applies to, and
+// `aggregateThreads` in the `synthetic` one;
 // stop conditions are the manifest's own `job.stop`, applied per repetition.
 
 /** Synthetic training's defaults: per-sample cost is the 2NN's on the reference machine (6,700 samples/s). */
 export const SYNTHETIC_DEFAULTS = { samplesPerClient: CORE_SYNTHETIC.samplesPerClient, secondsPerSample: 1 / 6700, learnRate: CORE_SYNTHETIC.learnRate } as const;
+
+const AGGREGATE_THREADS_ERROR = 'expected `auto` or a whole number of threads from 0 to 64';
 
 /** How clients train: for real, with tfjs on real data, or synthetically, with cheap arithmetic on P parameters. */
 export const TrainingSpec = z.discriminatedUnion(
@@ -57,6 +60,14 @@ export const TrainingSpec = z.discriminatedUnion(
       secondsPerSample: z.number().positive().default(SYNTHETIC_DEFAULTS.secondsPerSample),
       /** Step size of the synthetic update, which pulls parameters toward the optimum. */
       learnRate: z.number().gt(0).max(1).default(SYNTHETIC_DEFAULTS.learnRate),
+      /**
+       * Threads that rebuild client updates and aggregate them while the main thread runs
+       * protocol events: 0 keeps aggregation in the main thread; `auto` (default) uses one
+       * with a second core and at least 4,096 parameters. Results are the same either way.
+       */
+      aggregateThreads: z
+        .union([z.literal('auto'), z.number().int().min(0, { error: AGGREGATE_THREADS_ERROR }).max(64, { error: AGGREGATE_THREADS_ERROR })], { error: AGGREGATE_THREADS_ERROR })
+        .default('auto'),
     }),
   ],
   { error: 'expected `mode: real` or `mode: synthetic`' },
