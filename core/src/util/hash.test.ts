@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, hashJson, sha256Hex } from './hash.js';
+import { canonicalJson, hashJson, nativeSha256, sha256Bytes, sha256Hex, sha256HexPortable, sha256Text } from './hash.js';
 
 describe('sha256Hex', () => {
   it.each([
@@ -13,6 +14,22 @@ describe('sha256Hex', () => {
     const big = new Float32Array([1, 2, 3, 4]);
     const view = big.subarray(1, 3);
     expect(sha256Hex(view)).toBe(sha256Hex(new Float32Array([2, 3])));
+  });
+});
+
+describe('native and portable sha256', () => {
+  it('runs natively under Node', () => expect(nativeSha256).toBe(true));
+
+  it('gives the pure-JS digest for any bytes, as hex, raw and from text', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 3000 }), fc.string({ unit: 'grapheme', maxLength: 200 }), (bytes, text) => {
+        const hex = sha256HexPortable(bytes);
+        expect(sha256Hex(bytes)).toBe(hex);
+        expect(Buffer.from(sha256Bytes(bytes)).toString('hex')).toBe(hex);
+        expect(sha256Bytes(bytes)).toBeInstanceOf(Uint8Array);
+        expect(sha256Text(text)).toBe(sha256HexPortable(new TextEncoder().encode(text)));
+      }),
+    );
   });
 });
 
