@@ -29,6 +29,24 @@ describe('VirtualLoop', () => {
     }
   });
 
+  it('with many holds settling in any order, runs no event past an unsettled due time', async () => {
+    const loop = new VirtualLoop();
+    const dues = [30, 10, 20, 10, 50, 40];
+    const settled = new Set<number>();
+    // The later the due time, the sooner it settles: the opposite of the order the loop needs.
+    dues.forEach((at, i) => loop.hold(at, new Promise<void>((resolve) => setTimeout(() => (settled.add(i), resolve()), 60 - at))));
+    const seen: string[] = [];
+    for (let t = 5; t <= 55; t += 5) {
+      loop.at(t, () => {
+        const late = dues.map((at, i) => (at <= t && !settled.has(i) ? `hold ${i} (due ${at})` : '')).filter(Boolean);
+        seen.push(late.length ? `${t}: ${late.join(', ')}` : `${t}: ok`);
+      });
+    }
+    expect(await loop.run()).toBe('idle');
+    expect(seen.filter((x) => !x.endsWith('ok'))).toEqual([]);
+    expect(seen).toHaveLength(11);
+  });
+
   it('stops at `until` with the clock there', async () => {
     const loop = new VirtualLoop();
     loop.at(10, () => undefined);
