@@ -121,6 +121,10 @@ describe('fidelity mode refuses what real nodes cannot play', () => {
     expect(check.problems.map((p) => p.split(':')[0])).toEqual(['faults.clientCrashPerRound', 'faults.hostCrashes', 'network.loss', 'network.partitions']);
     expect(check.ignored.map((p) => p.split(':')[0])).toEqual(['network.latency', 'devices', 'training.secondsPerSample', 'faults.lie']);
     expect(checkFidelity(smallSynthetic()).problems).toEqual([]);
+    // Aggregation threads are the modelled network's; a libp2p node aggregates in its runtime.
+    const training = { mode: 'synthetic', params: 1000, samplesPerClient: 500, aggregateThreads: 1 };
+    expect(checkFidelity(smallSynthetic({}, { training })).ignored.map((p) => p.split(':')[0])).toContain('training.aggregateThreads');
+    expect(checkFidelity(smallSynthetic()).ignored.map((p) => p.split(':')[0])).not.toContain('training.aggregateThreads');
   });
 
   it('reads transport from the scenario, libp2p or modelled only', () => {

@@ -45,6 +45,9 @@ export function checkFidelity(scenario: Scenario): FidelityCheck {
   ignored.push(`network.latency: messages take what the memory transport takes, not ${latencyText(scenario)}`);
   ignored.push('devices: every node runs in this process, always online, at its speed, with no modelled links, crashes or stragglers');
   if (scenario.training.mode === 'synthetic') ignored.push('training.secondsPerSample: synthetic training takes the real time its arithmetic takes');
+  if (scenario.training.mode === 'synthetic' && typeof scenario.training.aggregateThreads === 'number' && scenario.training.aggregateThreads > 0) {
+    ignored.push(`training.aggregateThreads: each node aggregates in its own runtime, not on ${scenario.training.aggregateThreads} shared thread(s)`);
+  }
   if (f.lyingWorkersPerCluster > 0) {
     ignored.push(`faults.lie: lying workers (faults.lyingWorkersPerCluster: ${f.lyingWorkersPerCluster}) vote the aggregate of all but the last submission, the runtime's own lie, instead of ${f.lie}`);
   }
