@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { AggregatorSpec } from '@canopy/core/ml';
+import { wasmBackendAvailable, type AggregatorSpec } from '@canopy/core/ml';
 import { decodeSyntheticParams, encodeSyntheticParams, syntheticInit, syntheticTrain, syntheticTrainInto, type SyntheticSpec } from '@canopy/core/ml/synthetic';
 import { AGGREGATE_THREAD_MIN_PARAMS, AggregatePool, aggregateThreadCount, type AggregateRequest } from './aggregatePool.js';
 import type { ThreadInput } from './aggregateTasks.js';
@@ -30,7 +30,8 @@ function inputs(): ThreadInput[] {
 
 /** What the main thread computes for the same request. */
 function inline(request: AggregateRequest): Uint8Array {
-  const result = streamAggregate(request.aggregator, globals.get(request.base)!, request.inputs, (input, slot) => {
+  // The default backend here (WebAssembly where available); the thread uses the JS one.
+  const result = streamAggregate(request.aggregator, { global: globals.get(request.base)! }, request.inputs, (input, slot) => {
     if (input.kind === 'update') syntheticTrainInto(slot, globals.get(input.global)!, input.member, request.spec);
     else if (input.kind === 'bytes') slot.set(decodeSyntheticParams(input.bytes));
     else throw new Error(input.message);
@@ -45,6 +46,10 @@ describe('AggregatePool', () => {
   afterEach(async () => {
     await pool?.stop();
     pool = undefined;
+  });
+
+  it('compares across arithmetic backends: WebAssembly here, JS on the threads', () => {
+    expect(wasmBackendAvailable()).toBe(true);
   });
 
   const aggregators: AggregatorSpec[] = [{ kind: 'fedavg' }, { kind: 'median' }, { kind: 'trimmed-mean', beta: 0.2 }, { kind: 'krum', f: 1, m: 2 }];

@@ -1,7 +1,7 @@
 // Imported by the aggregation thread too: take core's aggregator from its own module, not
 // from `@canopy/core/ml`, whose index also loads tfjs.
 import { createAggregator } from '@canopy/core/ml/aggregate/createAggregator';
-import type { AggregationResult, AggregatorSpec, ServerState } from '@canopy/core/ml';
+import type { AggregationResult, AggregatorContext, AggregatorSpec } from '@canopy/core/ml';
 
 /** One input of an aggregation: who sent it and its weight (the samples underneath). */
 export interface StreamEntry {
@@ -12,17 +12,11 @@ export interface StreamEntry {
 /**
  * Aggregation as workers do it (protocol step 7): the inputs blob's entries, in its order
  * (sorted by client id), each written by `fill` straight into aggregator memory and added
- * with its samples as weight. The one definition of this loop, run by the main thread and by
+ * with its samples as weight onto `ctx.global`, the base. The one definition of this loop, run by the main thread and by
  * the aggregation threads alike, so both give the same bits.
  */
-export function streamAggregate<E extends StreamEntry>(
-  spec: AggregatorSpec,
-  base: Float32Array,
-  entries: readonly E[],
-  fill: (entry: E, slot: Float32Array) => void,
-  serverState?: ServerState,
-): AggregationResult {
-  const agg = createAggregator(spec, { global: base, ...(serverState ? { serverState } : {}) });
+export function streamAggregate<E extends StreamEntry>(spec: AggregatorSpec, ctx: AggregatorContext, entries: readonly E[], fill: (entry: E, slot: Float32Array) => void): AggregationResult {
+  const agg = createAggregator(spec, ctx);
   for (const entry of entries) {
     const slot = agg.allocate();
     fill(entry, slot);

@@ -123,7 +123,7 @@ export class AggregateRunner {
     } else {
       const base = this.store.vector(e.base.hash, (b) => this.codec.decode(b));
       const entries = this.store.json(e.inputs.hash) as InputEntry[];
-      const result = streamAggregate(e.aggregator, base, entries, (entry, slot) => this.codec.fill(entry, slot, base));
+      const result = streamAggregate(e.aggregator, { global: base }, entries, (entry, slot) => this.codec.fill(entry, slot, base));
       ref = this.store.putBytes(this.codec.encode(result.params), worker);
     }
     if (this.honest.size >= 4096) this.honest.clear();
@@ -135,7 +135,8 @@ export class AggregateRunner {
     const base = this.store.vector(e.base.hash, (b) => this.codec.decode(b));
     const entries = this.store.json(e.inputs.hash) as InputEntry[];
     const stateKey = `${worker}|${e.job}`;
-    const result = streamAggregate(e.aggregator, base, entries, (entry, slot) => this.codec.fill(entry, slot, base), this.serverStates.get(stateKey));
+    const serverState = this.serverStates.get(stateKey);
+    const result = streamAggregate(e.aggregator, { global: base, ...(serverState ? { serverState } : {}) }, entries, (entry, slot) => this.codec.fill(entry, slot, base));
     this.serverStates.set(stateKey, result.serverState);
     return this.store.putBytes(this.codec.encode(result.params), worker);
   }
