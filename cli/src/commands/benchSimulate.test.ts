@@ -39,7 +39,7 @@ describe('canopy bench simulate', () => {
     ['a folder without the scale scenarios', ['bench', 'simulate', '--sizes', '1k', '--scenarios', '/nonexistent'], /--scenarios: .*scale-1k\.yaml does not exist/],
     ['a synthetic scenario for the pool', ['bench', 'pool', '--scenario', small], /--scenario: .* trains in mode synthetic/],
     ['a bad thread count', ['bench', 'pool', '--threads', '0'], /--threads.*expected a whole number from 1/],
-    ['--threads on a synthetic simulation', ['simulate', small, '--threads', '2'], /--threads: .* trains in mode synthetic/],
+    ['--threads on a synthetic simulation', ['simulate', small, '--threads', '2'], /--threads: .* trains in mode synthetic; .*training\.aggregateThreads/],
   ])('rejects %s with one clear line', (_name, args, message) => {
     const r = canopy(...args);
     expect(r.code).not.toBe(0);

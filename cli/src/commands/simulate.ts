@@ -53,7 +53,9 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
   }
   const parsed = parseScenario(text, file);
   if (flags.threads !== undefined && parsed.training.mode !== 'real') {
-    throw new BadInputError(`--threads: ${file} trains in mode ${parsed.training.mode}; worker threads apply to \`training: { mode: real }\``);
+    throw new BadInputError(
+      `--threads: ${file} trains in mode ${parsed.training.mode}; worker threads apply to \`training: { mode: real }\` (synthetic aggregation threads are the scenario's \`training.aggregateThreads\`)`,
+    );
   }
   const scenario = flags.threads === undefined || parsed.training.mode !== 'real' ? parsed : { ...parsed, training: { ...parsed.training, workerThreads: flags.threads } };
   const dir = flags.out ?? join('runs', `${scenario.name}-${stamp(new Date())}`);
