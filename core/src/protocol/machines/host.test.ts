@@ -432,6 +432,18 @@ describe('host: secondary jobs', () => {
   const parentTraining = (seq: number, round = 1) =>
     stateMsg(T2, 'J', { datasetFlag: true, processStage: 1, global: fakeRef(`g${round}`), sample: { seed: 1, threshold: 0xffffffff } }, { seq, round });
 
+  // A secondary host that ran both its local rounds for parent round 1 and submitted upward.
+  const submittedUpward = () => {
+    const s = hostAfterSetup(T2, 'J#0', 2);
+    run(s, [input(parentTraining(10))]);
+    const clients = T2.jobs.get('J#0')!.clients.map((c) => c.id);
+    for (const local of [1, 2]) {
+      for (const c of clients) run(s, [submit(T2, 'J#0', c, s.global!.hash, s.round)]);
+      run(s, [vote(T2, s, 'wr0-0', `a${local}`), vote(T2, s, 'wr0-1', `a${local}`)]);
+    }
+    return s;
+  };
+
   it('starts a local round when the parent trains and samples it', () => {
     const s = hostAfterSetup(T2, 'J#0', 2);
     run(s, [input(parentTraining(10))]);
@@ -472,13 +484,7 @@ describe('host: secondary jobs', () => {
   });
 
   it('resends its upward submission only when the parent names it missing', () => {
-    const s = hostAfterSetup(T2, 'J#0', 2);
-    run(s, [input(parentTraining(10))]);
-    const clients = T2.jobs.get('J#0')!.clients.map((c) => c.id);
-    for (const local of [1, 2]) {
-      for (const c of clients) run(s, [submit(T2, 'J#0', c, s.global!.hash, s.round)]);
-      run(s, [vote(T2, s, 'wr0-0', `a${local}`), vote(T2, s, 'wr0-1', `a${local}`)]);
-    }
+    const s = submittedUpward();
     const beat = run(s, [{ type: 'timer', id: 'hb' }]);
     const heartbeatUp = publishedOf(beat, 'heartbeat').find((h) => h.job === 'J');
     const named = (seq: number, missing: string[]) =>
@@ -491,13 +497,7 @@ describe('host: secondary jobs', () => {
   });
 
   it('decides a round once: a late dissenting vote, resent while waiting for the parent, is not a second decision or a second fault', () => {
-    const s = hostAfterSetup(T2, 'J#0', 2);
-    run(s, [input(parentTraining(10))]);
-    const clients = T2.jobs.get('J#0')!.clients.map((c) => c.id);
-    for (const local of [1, 2]) {
-      for (const c of clients) run(s, [submit(T2, 'J#0', c, s.global!.hash, s.round)]);
-      run(s, [vote(T2, s, 'wr0-0', `a${local}`), vote(T2, s, 'wr0-1', `a${local}`)]);
-    }
+    const s = submittedUpward();
     // The third worker's dissenting vote arrives after the decision, then again (a resend).
     const late = input(msg(T2, 'J#0', 'worker', 'wr0-2', 'aggregate', { attempt: s.attempt, inputs: s.inputs!.hash, ref: fakeRef('lie') }, { round: s.round }));
     const first = run(s, [late]);
