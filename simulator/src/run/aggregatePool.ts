@@ -1,8 +1,6 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { WorkerPool } from '@canopy/core/node/compute/workerPool';
-import { CanopyError, ErrorCode, UnsupportedError } from '@canopy/core/util';
+import { WorkerPool, threadScript } from '@canopy/core/node/compute/workerPool';
+import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { AGGREGATE_TASK, type AggregateTask, type AggregateTaskResult, type SentVector, type ThreadInput } from './aggregateTasks.js';
 
 /**
@@ -45,12 +43,11 @@ interface Lane {
  */
 export class AggregatePool {
   private readonly lanes: Lane[] = [];
-  private readonly outstanding = new Set<(error: Error) => void>();
   private stopped = false;
 
   /** Starts `threads` aggregation threads (from simulator/dist: run `npm run build` first when running from sources). */
   constructor(threads: number) {
-    const script = aggregateThreadScript();
+    const script = threadScript(import.meta.url, 'aggregateThread.js');
     for (let i = 0; i < Math.max(1, threads); i++) this.lanes.push({ pool: new WorkerPool({ script, size: 1 }), held: new Set(), running: 0 });
   }
 
@@ -94,42 +91,26 @@ export class AggregatePool {
     });
     const task: AggregateTask = { ...request, inputs, vectors: sent, forget };
     lane.running++;
-    return new Promise<Uint8Array>((resolve, reject) => {
-      this.outstanding.add(reject);
-      lane.pool.run<AggregateTaskResult>(AGGREGATE_TASK, task, { transfer }).then(
-        (r) => {
-          this.outstanding.delete(reject);
-          lane.running--;
-          resolve(r.bytes);
-        },
-        (error: unknown) => {
-          this.outstanding.delete(reject);
-          lane.running--;
-          // The thread may have died and been replaced with an empty one: send everything again.
-          lane.held.clear();
-          reject(error);
-        },
-      );
-    });
+    return lane.pool.run<AggregateTaskResult>(AGGREGATE_TASK, task, { transfer }).then(
+      (r) => {
+        lane.running--;
+        return r.bytes;
+      },
+      (error: unknown) => {
+        lane.running--;
+        if (this.stopped) throw new CanopyError(ErrorCode.Aborted, 'the aggregation threads were stopped before the aggregation finished');
+        // The thread may have died and been replaced with an empty one: send everything again.
+        lane.held.clear();
+        throw error;
+      },
+    );
   }
 
-  /** Stops every thread; aggregations still running reject. */
+  /** Stops every thread; aggregations still running reject (WorkerPool.stop fails its running tasks). */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    // WorkerPool.stop leaves the promises of running tasks pending; nothing may hang on them.
-    const stoppedError = new CanopyError(ErrorCode.Aborted, 'the aggregation threads were stopped before the aggregation finished');
-    for (const reject of this.outstanding) reject(stoppedError);
-    this.outstanding.clear();
     await Promise.all(this.lanes.map((l) => l.pool.stop()));
   }
-}
 
-function aggregateThreadScript(): URL {
-  const here = new URL('./aggregateThread.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  // Running from src (vitest): use the build output.
-  const built = new URL(import.meta.url.replace(/\/src\/run\/[^/]+$/, '/dist/run/aggregateThread.js'));
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new UnsupportedError('the aggregation thread script simulator/dist/run/aggregateThread.js is not built: run `npm run build` in the repository root');
 }

@@ -1,9 +1,6 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { BackendPreference } from '../../ml/index.js';
-import { WorkerPool, type RunOptions } from './workerPool.js';
+import { WorkerPool, threadScript, type RunOptions } from './workerPool.js';
 import type { MlTasks } from './mlTasks.js';
-import { UnsupportedError } from '../../util/errors.js';
 
 /** A pool of compute threads running ML tasks, typed by {@link MlTasks}. */
 export class ComputePool {
@@ -15,7 +12,7 @@ export class ComputePool {
    * used, so run `npm run build` first.
    */
   static start({ size = 1, backend = 'auto' }: { size?: number; backend?: BackendPreference } = {}): ComputePool {
-    return new ComputePool(new WorkerPool({ script: computeWorkerScript(), size, workerData: { backend } }));
+    return new ComputePool(new WorkerPool({ script: threadScript(import.meta.url, 'computeWorker.js'), size, workerData: { backend } }));
   }
 
   get size(): number {
@@ -30,13 +27,4 @@ export class ComputePool {
   stop(): Promise<void> {
     return this.pool.stop();
   }
-}
-
-function computeWorkerScript(): URL {
-  const here = new URL('./computeWorker.js', import.meta.url);
-  if (existsSync(fileURLToPath(here))) return here;
-  // Running from src (vitest): use the build output.
-  const built = new URL(import.meta.url.replace(/\/src\/node\/compute\/[^/]+$/, '/dist/node/compute/computeWorker.js'));
-  if (existsSync(fileURLToPath(built))) return built;
-  throw new UnsupportedError('the compute thread script is not built: run `npm run build` in the repository root');
 }

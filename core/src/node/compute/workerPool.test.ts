@@ -23,6 +23,13 @@ describe('WorkerPool', () => {
     expect(arr.byteLength).toBe(0); // transferred, not copied
   });
 
+  it('stop fails the tasks still running instead of leaving their promises pending', async () => {
+    pool = new WorkerPool({ script, size: 1 });
+    const running = pool.run('slow', 1000).catch((e: unknown) => e);
+    await pool.stop();
+    expect(await running).toMatchObject({ code: 'ABORTED', message: 'the compute pool was stopped while running slow' });
+  });
+
   it('keeps tasks with the same affinity on the same thread', async () => {
     pool = new WorkerPool({ script, size: 2 });
     const a = await Promise.all([1, 2, 3].map(() => pool!.run<number>('threadId', null, { affinity: 'client-7' })));

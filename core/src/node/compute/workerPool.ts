@@ -1,6 +1,22 @@
-import { Worker } from 'node:worker_threads';
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { CanopyError, ErrorCode, AbortedError } from '../../util/errors.js';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CanopyError, ErrorCode, AbortedError, UnsupportedError } from '../../util/errors.js';
+
+/**
+ * The compiled thread entry `file` next to the module at `moduleUrl`. When that module runs
+ * from TypeScript sources (vitest), the copy under the package's dist is used, so run
+ * `npm run build` first; a clear error says so when it is missing.
+ */
+export function threadScript(moduleUrl: string, file: string): URL {
+  const here = new URL(`./${file}`, moduleUrl);
+  if (existsSync(fileURLToPath(here))) return here;
+  const i = moduleUrl.lastIndexOf('/src/');
+  const built = i < 0 ? undefined : new URL(`./${file}`, `${moduleUrl.slice(0, i)}/dist/${moduleUrl.slice(i + 5)}`);
+  if (built && existsSync(fileURLToPath(built))) return built;
+  throw new UnsupportedError(`the thread script ${file} is not built: run \`npm run build\` in the repository root`);
+}
 
 /** Messages between a pool and its threads. */
 export interface TaskRequest {
@@ -111,9 +127,15 @@ export class WorkerPool {
     });
   }
 
-  /** Stops every thread; running tasks fail. */
+  /** Stops every thread; running tasks fail (their promises reject, none is left pending). */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const slot of this.slots) {
+      for (const [id, p] of slot.pending) {
+        slot.pending.delete(id);
+        p.reject(new CanopyError(ErrorCode.Aborted, `the compute pool was stopped while running ${p.kind}`));
+      }
+    }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 
