@@ -34,14 +34,29 @@ export interface LinkCapacity {
   readonly downMbps: number;
 }
 
+/** One node's end of the network: its capacity and when its uplink is next free. */
+export interface Endpoint extends LinkCapacity {
+  readonly id: string;
+  /** Virtual ms at which the uplink has sent everything queued on it. */
+  upFreeAt: number;
+}
+
+/** An endpoint that has sent nothing yet. */
+export function endpoint(id: string, capacity: LinkCapacity): Endpoint {
+  return { id, upMbps: capacity.upMbps, downMbps: capacity.downMbps, upFreeAt: 0 };
+}
+
 /**
  * Decides when (and whether) bytes sent from one node reach another. Latency is drawn per
  * delivery; transfer time is size ÷ the narrower of the sender's uplink and receiver's
  * downlink; a sender's uplink is serialised, so a host sending a model to many members pays
  * for each copy. Loss applies to control messages, not to blob transfers (which retry).
+ *
+ * Nodes are given as {@link Endpoint}s, which the caller keeps (the simulator, one per
+ * peer): a delivery then reads both ends' capacities and the sender's queue directly, with
+ * no lookup by id, and a run makes millions of deliveries.
  */
 export class NetworkModel {
-  private readonly upFreeAt = new Map<string, number>();
   /** Bytes and deliveries counted so far. */
   bytesSent = 0;
   messages = 0;
@@ -49,7 +64,6 @@ export class NetworkModel {
   constructor(
     private readonly spec: NetworkSpec,
     private readonly rng: Rng,
-    private readonly capacity: (node: string) => LinkCapacity,
   ) {}
 
   /** Whether `a` and `b` can talk at virtual time `nowMs`. */
@@ -65,8 +79,8 @@ export class NetworkModel {
    * When a control message of `bytes` sent now from `a` arrives at `b`, or undefined when
    * it is lost or the two are partitioned.
    */
-  deliverMessage(a: string, b: string, bytes: number, nowMs: number): number | undefined {
-    if (!this.reachable(a, b, nowMs)) return undefined;
+  deliverMessage(a: Endpoint, b: Endpoint, bytes: number, nowMs: number): number | undefined {
+    if (!this.reachable(a.id, b.id, nowMs)) return undefined;
     this.messages++;
     this.bytesSent += bytes;
     if (this.spec.loss > 0 && this.rng.float() < this.spec.loss) return undefined;
@@ -74,8 +88,8 @@ export class NetworkModel {
   }
 
   /** When a blob of `bytes` requested now by `b` from `a` has fully arrived, or undefined if partitioned. */
-  deliverBlob(a: string, b: string, bytes: number, nowMs: number): number | undefined {
-    if (!this.reachable(a, b, nowMs)) return undefined;
+  deliverBlob(a: Endpoint, b: Endpoint, bytes: number, nowMs: number): number | undefined {
+    if (!this.reachable(a.id, b.id, nowMs)) return undefined;
     this.bytesSent += bytes;
     // a request travels to a, then the bytes travel back
     return nowMs + this.latency() + this.latency() + this.transferMs(a, b, bytes, nowMs);
@@ -93,13 +107,11 @@ export class NetworkModel {
     }
   }
 
-  private transferMs(a: string, b: string, bytes: number, nowMs: number): number {
-    const ca = this.capacity(a);
-    const cb = this.capacity(b);
-    const mbps = Math.min(ca.upMbps, cb.downMbps);
+  private transferMs(a: Endpoint, b: Endpoint, bytes: number, nowMs: number): number {
+    const mbps = Math.min(a.upMbps, b.downMbps);
     const duration = (bytes * 8) / (mbps * 1000); // Mbit/s = 1000 bits per ms
-    const start = Math.max(nowMs, this.upFreeAt.get(a) ?? 0);
-    this.upFreeAt.set(a, start + duration);
+    const start = Math.max(nowMs, a.upFreeAt);
+    a.upFreeAt = start + duration;
     return start + duration - nowMs;
   }
 }

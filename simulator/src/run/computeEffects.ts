@@ -1,5 +1,6 @@
 import type { Effect, Input, InputEntry } from '@canopy/core/protocol';
 import type { Rng } from '@canopy/core/util';
+import { endpoint } from '../engine/network.js';
 import type { Peer, Slot } from './peers.js';
 import type { ShellOptions, SimShell } from './simShell.js';
 import type { DataCounts, Maybe } from './trainer.js';
@@ -12,6 +13,8 @@ const INIT_MS = 50;
 const CONSENT_MS = 10;
 const LOAD_MS = 500;
 const PREPARE_MS = 1_000;
+/** Link capacity of a blob origin that is not a simulated member (none is, in practice). */
+const UNKNOWN_LINK = { upMbps: 100, downMbps: 100 };
 
 type WorkEffect = Extract<Effect, { type: 'fetchBlob' | 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'askConsent' | 'loadDataset' | 'prepareDataset' }>;
 
@@ -108,7 +111,7 @@ export class ComputeEffects {
     if (from && from !== peer && (from.down || (from.availability && !from.availability.onlineAt(now)))) return undefined;
     if (!from || from === peer) return now;
     const size = this.o.store.size(hash);
-    const at = this.o.network.deliverBlob(from.id, peer.id, size, now);
+    const at = this.o.network.deliverBlob(from.link, peer.link, size, now);
     if (at !== undefined) this.o.observer.onBlob?.(job, size);
     return at;
   }
@@ -128,7 +131,9 @@ export class ComputeEffects {
       const origin = this.o.store.origin(entry.ref.hash);
       if (origin === undefined || origin === peer.id) continue;
       const size = this.o.store.size(entry.ref.hash);
-      const at = this.o.network.deliverBlob(origin, peer.id, size, now);
+      // Every blob is stored by a member; a fresh endpoint stands in for any other origin.
+      const from = this.o.peers.get(origin)?.link ?? endpoint(origin, UNKNOWN_LINK);
+      const at = this.o.network.deliverBlob(from, peer.link, size, now);
       this.o.observer.onBlob?.(e.job, size);
       if (at !== undefined) ready = Math.max(ready, at);
     }

@@ -1,6 +1,7 @@
 import { allMembers, createMachines, type JobTree, type Machine, type Message } from '@canopy/core/protocol';
 import { Rng, hash32 } from '@canopy/core/util';
 import { assignProfiles, type DeviceProfile } from '../engine/devices.js';
+import { endpoint, type Endpoint } from '../engine/network.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { Availability } from './availability.js';
 
@@ -22,6 +23,8 @@ export interface Peer {
   readonly id: string;
   slots: Slot[];
   readonly profile: DeviceProfile;
+  /** Its end of the modelled network (capacity from the profile, and its uplink's queue). */
+  readonly link: Endpoint;
   /** Null for nodes that are always there (hosts, the distributor). */
   readonly availability: Availability | null;
   /** Per-round crash probability while training (clients only). */
@@ -70,6 +73,7 @@ export function createPeers(tree: JobTree, scenario: Scenario, seed: number, now
       id,
       slots: slotsOf(createMachines(tree, id, now)),
       profile,
+      link: endpoint(id, profile),
       availability: isHost ? null : new Availability(profile, Rng.fromSeed(hash32(`${seed}:availability:${id}`))),
       crashPerRound: isClient ? (crashOverride ?? profile.crashPerRound) : 0,
       shard: tree.shardIndex.get(id) ?? -1,

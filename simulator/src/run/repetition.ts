@@ -97,8 +97,9 @@ export async function runRepetition(scenario: Scenario, repetition: number, hook
   const loop = new VirtualLoop();
   const store = new BlobStore();
   const peers = createPeers(tree, scenario, seeds.simulation);
-  const network = new NetworkModel(scenario.network, rng.fork('network'), (node) => peers.get(node)?.profile ?? { upMbps: 100, downMbps: 100 });
+  const network = new NetworkModel(scenario.network, rng.fork('network'));
   const trainer = createTrainer(scenario, manifest, store, tree, repetition);
+  if (trainer.helpOne) loop.helper = () => trainer.helpOne!();
   const recorder = new RoundRecorder({ tree, repetition, now: () => loop.now, wallStart, observe: (ref) => trainer.observe(ref), emit: (r) => hooks.onRound?.(r) });
   const end = new EndWatch(tree, loop, store);
   const shell = new SimShell({

@@ -207,7 +207,7 @@ export class SimShell {
     for (const target of this.audience(topic, msg)) {
       if (target === peer) continue;
       const before = net.messages;
-      const arrival = net.deliverMessage(peer.id, target.id, bytes, loop.now);
+      const arrival = net.deliverMessage(peer.link, target.link, bytes, loop.now);
       if (net.messages > before) deliveries++;
       if (arrival !== undefined) this.deliverAt(target, arrival, topic, msg);
     }
