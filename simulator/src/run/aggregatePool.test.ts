@@ -86,6 +86,36 @@ describe('AggregatePool', () => {
     expect(Buffer.from(await pool.aggregate(request, globals)).equals(Buffer.from(inline(request)))).toBe(true);
   });
 
+  it('lets the main thread take back tasks no thread has started, with the same bytes and errors', async () => {
+    pool = new AggregatePool(1);
+    // A long task keeps the (started) thread busy while the others wait in its queue.
+    await pool.aggregate({ aggregator: { kind: 'fedavg' }, spec, base: 'g1', inputs: inputs() }, globals);
+    const big: SyntheticSpec = { ...spec, params: 200_000 };
+    const g = new Map([['g', syntheticInit(big.params, 3)]]);
+    const many: ThreadInput[] = Array.from({ length: 40 }, (_, i) => ({ kind: 'update', client: `c${String(i).padStart(2, '0')}`, samples: 1, member: `m${i}`, global: 'g' }));
+    const long = pool.aggregate({ aggregator: { kind: 'median' }, spec: big, base: 'g', inputs: many }, g);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const requests: AggregateRequest[] = aggregators.map((aggregator) => ({ aggregator, spec, base: 'g1', inputs: inputs() }));
+    const bad = inputs();
+    bad.splice(3, 0, { kind: 'unusable', client: 'c2', samples: 1, message: 'input 0123456789ab is not stored' });
+    const results = requests.map((r) => pool!.aggregate(r, globals));
+    const failed = pool.aggregate({ aggregator: { kind: 'fedavg' }, spec, base: 'g1', inputs: bad }, globals).then(
+      () => new Error('succeeded'),
+      (e: unknown) => e,
+    );
+    // The thread is still on the long task, so every queued one is the main thread's to take.
+    let taken = 0;
+    while (pool.helpOne()) taken++;
+    expect(taken).toBe(requests.length + 1);
+    expect(pool.helpOne()).toBe(false);
+    for (const [i, r] of requests.entries()) expect(Buffer.from(await results[i]!).equals(Buffer.from(inline(r))), r.aggregator.kind).toBe(true);
+    expect(await failed).toMatchObject({ message: 'input 0123456789ab is not stored' });
+    // The thread skips what was taken back and goes on with the next task as before.
+    await long;
+    const after: AggregateRequest = { aggregator: { kind: 'fedavg' }, spec, base: 'g2', inputs: inputs() };
+    expect(Buffer.from(await pool.aggregate(after, globals)).equals(Buffer.from(inline(after)))).toBe(true);
+  });
+
   it('stops its threads: running aggregations reject, later ones too, and no thread is left', async () => {
     const before = threadCount();
     pool = new AggregatePool(2);

@@ -1,7 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { WorkerPool, threadScript } from '@canopy/core/node/compute/workerPool';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
-import { AGGREGATE_TASK, type AggregateTask, type AggregateTaskResult, type SentVector, type ThreadInput } from './aggregateTasks.js';
+import {
+  AGGREGATE_TASK,
+  CLAIMED_BY_MAIN,
+  UNCLAIMED,
+  computeAggregateTask,
+  type AggregateTask,
+  type AggregateTaskResult,
+  type SentVector,
+  type ThreadInput,
+} from './aggregateTasks.js';
 
 /**
  * Parameters from which `aggregateThreads: auto` moves synthetic aggregation to a thread.
@@ -26,7 +35,7 @@ export function aggregateThreadCount(setting: number | 'auto', params: number, c
 }
 
 /** An aggregation for a thread: the task without the vector bookkeeping, which the pool does. */
-export type AggregateRequest = Omit<AggregateTask, 'vectors' | 'forget'>;
+export type AggregateRequest = Omit<AggregateTask, 'vectors' | 'forget' | 'claim'>;
 
 interface Lane {
   readonly pool: WorkerPool;
@@ -35,14 +44,31 @@ interface Lane {
   running: number;
 }
 
+/** An aggregation handed to a thread and not yet settled. */
+interface Outstanding {
+  readonly request: AggregateRequest;
+  readonly vectors: ReadonlyMap<string, Float32Array>;
+  /** The task's claim word (aggregateTasks.ts), shared with the thread. */
+  readonly claim: Int32Array;
+  settled: boolean;
+  resolve(bytes: Uint8Array): void;
+  reject(error: unknown): void;
+}
+
 /**
  * Threads that run the synthetic mode's stateless aggregations (aggregateTasks.ts) while
  * the main thread runs protocol events. Each thread is a one-thread {@link WorkerPool}, so
  * this pool knows which vectors each holds and sends every vector to a thread once.
  * Results do not depend on which thread computes them, or when.
+ *
+ * A round's aggregations come in bursts (a hundred sites close within seconds of one
+ * another) and the simulation soon needs their results. When the main thread would only
+ * wait for one, {@link helpOne} lets it compute a task no thread has started yet, so both
+ * cores work through the burst.
  */
 export class AggregatePool {
   private readonly lanes: Lane[] = [];
+  private outstanding: Outstanding[] = [];
   private stopped = false;
 
   /** Starts `threads` aggregation threads (from simulator/dist: run `npm run build` first when running from sources). */
@@ -89,21 +115,53 @@ export class AggregatePool {
       transfer.push(bytes.buffer);
       return { ...input, bytes };
     });
-    const task: AggregateTask = { ...request, inputs, vectors: sent, forget };
+    const claim = new SharedArrayBuffer(4);
+    const task: AggregateTask = { ...request, inputs, vectors: sent, forget, claim };
+    let entry!: Outstanding;
+    const result = new Promise<Uint8Array>((resolve, reject) => {
+      entry = { request, vectors, claim: new Int32Array(claim), settled: false, resolve, reject };
+    });
+    this.outstanding.push(entry);
     lane.running++;
-    return lane.pool.run<AggregateTaskResult>(AGGREGATE_TASK, task, { transfer }).then(
+    lane.pool.run<AggregateTaskResult>(AGGREGATE_TASK, task, { transfer }).then(
       (r) => {
         lane.running--;
-        return r.bytes;
+        // null: the main thread took the task back and has settled it.
+        if (r.bytes === null || entry.settled) return;
+        entry.settled = true;
+        entry.resolve(r.bytes);
       },
       (error: unknown) => {
         lane.running--;
-        if (this.stopped) throw new CanopyError(ErrorCode.Aborted, 'the aggregation threads were stopped before the aggregation finished');
         // The thread may have died and been replaced with an empty one: send everything again.
-        lane.held.clear();
-        throw error;
+        if (!this.stopped) lane.held.clear();
+        if (entry.settled) return;
+        entry.settled = true;
+        entry.reject(this.stopped ? new CanopyError(ErrorCode.Aborted, 'the aggregation threads were stopped before the aggregation finished') : error);
       },
     );
+    return result;
+  }
+
+  /**
+   * Computes, in this thread, the oldest aggregation no thread has started, and settles it
+   * as the thread would have. Returns false when every outstanding aggregation is already
+   * running (or none is left). The simulation loop calls this instead of idling while it
+   * waits for a result.
+   */
+  helpOne(): boolean {
+    this.outstanding = this.outstanding.filter((o) => !o.settled);
+    for (const o of this.outstanding) {
+      if (Atomics.compareExchange(o.claim, 0, UNCLAIMED, CLAIMED_BY_MAIN) !== UNCLAIMED) continue;
+      o.settled = true;
+      try {
+        o.resolve(computeAggregateTask(o.request, (hash) => heldVector(o.vectors, hash)));
+      } catch (error) {
+        o.reject(error);
+      }
+      return true;
+    }
+    return false;
   }
 
   /** Stops every thread; aggregations still running reject (WorkerPool.stop fails its running tasks). */
@@ -112,5 +170,11 @@ export class AggregatePool {
     this.stopped = true;
     await Promise.all(this.lanes.map((l) => l.pool.stop()));
   }
+}
 
+// The vectors a request was made with hold every hash it names (the base and each global).
+function heldVector(vectors: ReadonlyMap<string, Float32Array>, hash: string): Float32Array {
+  const v = vectors.get(hash);
+  if (!v) throw new Error(`vector ${hash.slice(0, 12)} was not given with the aggregation`);
+  return v;
 }

@@ -38,15 +38,47 @@ export interface AggregateTask {
   readonly vectors: readonly SentVector[];
   /** Vectors the thread may drop, first: the caller alone decides what the thread holds. */
   readonly forget: readonly string[];
+  /**
+   * Who computes the task, one Int32 shared with the main thread: {@link UNCLAIMED}, then
+   * {@link CLAIMED_BY_THREAD} or {@link CLAIMED_BY_MAIN}, whichever swaps it first.
+   */
+  readonly claim: SharedArrayBuffer;
 }
 
-/** Result of {@link AGGREGATE_TASK}: the aggregate, encoded with `encodeSyntheticParams`. */
+/** A task no one has started. */
+export const UNCLAIMED = 0;
+/** The thread computes the task. */
+export const CLAIMED_BY_THREAD = 1;
+/** The main thread took the task back (AggregatePool.helpOne): the thread skips it. */
+export const CLAIMED_BY_MAIN = 2;
+
+/** Result of {@link AGGREGATE_TASK}: the aggregate, encoded with `encodeSyntheticParams`; null when the main thread took the task back. */
 export interface AggregateTaskResult {
-  readonly bytes: Uint8Array;
+  readonly bytes: Uint8Array | null;
 }
 
 /** The task kind a thread serves. */
 export const AGGREGATE_TASK = 'aggregateSynthetic';
+
+/**
+ * The arithmetic of one task: each input rebuilt or decoded, streamed through core's
+ * aggregator onto the base, encoded. `vector` gives the vectors the task names, by hash. The
+ * threads run it, and the main thread when it takes a task back, so either gives the same
+ * bytes; each branch matches SyntheticTrainer.fill's, message for message.
+ */
+export function computeAggregateTask(task: Pick<AggregateTask, 'aggregator' | 'spec' | 'base' | 'inputs'>, vector: (hash: string) => Float32Array): Uint8Array {
+  // Core's JS arithmetic: the same bits as its WebAssembly (arithmetic.ts), in Float32Arrays
+  // that this heap's collections free. A WebAssembly memory per aggregation is freed only
+  // by a full collection, which a thread that allocates little else rarely runs: scale-10k
+  // grew by ~75 MB per 100 aggregations that way. JS costs ~10 % more per task here.
+  const ctx = { global: vector(task.base), backend: 'js' } as const;
+  const result = streamAggregate(task.aggregator, ctx, task.inputs, (input, slot) => {
+    if (input.kind === 'update') syntheticTrainInto(slot, vector(input.global), input.member, task.spec);
+    else if (input.kind === 'bytes') slot.set(decodeSyntheticParams(input.bytes));
+    else throw new Error(input.message);
+  });
+  return encodeSyntheticParams(result.params);
+}
 
 /** The handlers of one aggregation thread, with its own store of vectors by hash. */
 export function aggregateTaskHandlers(): Record<typeof AGGREGATE_TASK, TaskHandler> {
@@ -58,20 +90,13 @@ export function aggregateTaskHandlers(): Record<typeof AGGREGATE_TASK, TaskHandl
   };
   return {
     [AGGREGATE_TASK]: (task: AggregateTask) => {
+      // Kept even for a task taken back: the pool counts these vectors as held here.
       for (const hash of task.forget) vectors.delete(hash);
       for (const v of task.vectors) vectors.set(v.hash, v.values);
-      // Core's JS arithmetic: the same bits as its WebAssembly (arithmetic.ts), in Float32Arrays
-      // that this heap's collections free. A WebAssembly memory per aggregation is freed only
-      // by a full collection, which a thread that allocates little else rarely runs: scale-10k
-      // grew by ~75 MB per 100 aggregations that way. JS costs ~10 % more per task here.
-      const ctx = { global: vector(task.base), backend: 'js' } as const;
-      const result = streamAggregate(task.aggregator, ctx, task.inputs, (input, slot) => {
-        // Each branch matches SyntheticTrainer.fill's, message for message.
-        if (input.kind === 'update') syntheticTrainInto(slot, vector(input.global), input.member, task.spec);
-        else if (input.kind === 'bytes') slot.set(decodeSyntheticParams(input.bytes));
-        else throw new Error(input.message);
-      });
-      const bytes = encodeSyntheticParams(result.params);
+      if (Atomics.compareExchange(new Int32Array(task.claim), 0, UNCLAIMED, CLAIMED_BY_THREAD) !== UNCLAIMED) {
+        return { result: { bytes: null } satisfies AggregateTaskResult };
+      }
+      const bytes = computeAggregateTask(task, vector);
       return { result: { bytes } satisfies AggregateTaskResult, transfer: [bytes.buffer as ArrayBuffer] };
     },
   };

@@ -109,6 +109,10 @@ export class SyntheticTrainer implements Trainer {
     return this.store.has(ref.hash) ? this.evaluateHash(ref.hash) : null;
   }
 
+  helpOne(): boolean {
+    return this.pool?.helpOne() ?? false;
+  }
+
   async close(): Promise<void> {
     await this.pool?.stop();
   }

@@ -44,6 +44,12 @@ export interface Trainer {
   aggregate(worker: string, effect: AggregateEffect, lie: LieKind | null): Maybe<BlobRef>;
   /** The simulator's own look at a global model on the whole test set (not part of the protocol). */
   observe(ref: BlobRef): Maybe<{ loss: number; accuracy: number } | null>;
+  /**
+   * Does, in this thread, one piece of the work queued for threads that none has started,
+   * settling its promise as the thread would; false when there is none. Optional: the loop
+   * calls it while it waits for a result (VirtualLoop.helper).
+   */
+  helpOne?(): boolean;
   close(): Promise<void>;
 }
 

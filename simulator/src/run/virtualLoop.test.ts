@@ -47,6 +47,34 @@ describe('VirtualLoop', () => {
     expect(seen).toHaveLength(11);
   });
 
+  it('while it waits, lets its helper settle held work, and idles only when the helper has none', async () => {
+    const loop = new VirtualLoop();
+    // Two computations that only the helper will settle, one at a time, plus one on a timer.
+    const queued: Array<() => void> = [];
+    const byHelper = (name: string) => new Promise<string>((resolve) => queued.push(() => resolve(name)));
+    const calls: string[] = [];
+    loop.helper = () => {
+      const next = queued.shift();
+      calls.push(next ? 'helped' : 'nothing');
+      next?.();
+      return next !== undefined;
+    };
+    const results: string[] = [];
+    for (const [at, p] of [
+      [10, byHelper('a')],
+      [20, byHelper('b')],
+      [30, new Promise<string>((resolve) => setTimeout(() => resolve('timer'), 20))],
+    ] as const) {
+      loop.hold(at, p);
+      void p.then((r) => results.push(r));
+      loop.at(at, () => results.push(`event ${at}`));
+    }
+    expect(await loop.run()).toBe('idle');
+    expect(results).toEqual(['a', 'event 10', 'b', 'event 20', 'timer', 'event 30']);
+    // It helped twice, then found nothing and waited for the timer instead of spinning.
+    expect(calls).toEqual(['helped', 'helped', 'nothing']);
+  });
+
   it('stops at `until` with the clock there', async () => {
     const loop = new VirtualLoop();
     loop.at(10, () => undefined);

@@ -18,6 +18,11 @@ interface Pending {
  * reorders events, so a run is the same whether the threads are fast or slow.
  */
 export class VirtualLoop {
+  /**
+   * Work the loop may do itself while it waits for a held computation (one piece per call;
+   * false when there is none), instead of idling: the aggregation threads' queued tasks.
+   */
+  helper: (() => boolean) | undefined;
   private readonly queue = new EventQueue<() => void>();
   private readonly pending: Pending[] = [];
   private current = 0;
@@ -87,9 +92,8 @@ export class VirtualLoop {
       }
       // Synchronous unless a computation due by `t` is unsettled: no await per event.
       if (this.heldUntil(t)) await this.waitFor(t);
-      const ev = this.queue.pop()!;
-      this.current = ev.at;
-      ev.event();
+      this.current = t;
+      this.queue.take()!();
       this.eventsRun++;
       if (++sinceBatch >= batch) {
         sinceBatch = 0;
@@ -109,8 +113,12 @@ export class VirtualLoop {
     return list.length > 0 && list[0]!.at <= t;
   }
 
-  // Waits until nothing unsettled is due at or before `t`: the earliest unsettled hold first.
+  // Waits until nothing unsettled is due at or before `t`: the earliest unsettled hold first,
+  // helping meanwhile. After a piece of help, settlements and threads' answers get a turn.
   private async waitFor(t: number): Promise<void> {
-    while (this.heldUntil(t)) await this.pending[0]!.promise.catch(() => undefined);
+    while (this.heldUntil(t)) {
+      if (this.helper?.()) await new Promise<void>((resolve) => setImmediate(resolve));
+      else await this.pending[0]!.promise.catch(() => undefined);
+    }
   }
 }
