@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseManifest } from './manifest.js';
-import { buildJobTree, jobTopic } from './jobTree.js';
+import { allMembers, buildJobTree, jobTopic, rolesOf, type JobTree, type MemberRole } from './jobTree.js';
 import { deriveJobSheet, jobSheetsFor } from './jobSheet.js';
 import { treeManifest } from './test/fixtures.js';
 
@@ -24,6 +24,32 @@ describe('job tree', () => {
     expect(t.jobs.get('J#0_1')!.timing.quorum).toBe(0.5);
     expect(t.shardIndex.get('c2')).toBe(2);
     expect(jobTopic(t.rootId, 'J#0')).toBe(`canopy/1/${t.rootId}/J#0`);
+  });
+
+  it('indexes every member\'s roles as a scan of the jobs would find them, in the same order', () => {
+    // The definition the index replaces: one pass over the jobs per member.
+    const scan = (tree: JobTree, member: string): MemberRole[] => {
+      const out: MemberRole[] = [];
+      for (const node of tree.jobs.values()) {
+        if (node.host === member) out.push({ role: 'host', job: node.name });
+        if (node.workers.includes(member)) out.push({ role: 'worker', job: node.name });
+        if (node.leaf && node.clientById.has(member)) out.push({ role: 'client', job: node.name });
+      }
+      if (tree.distributor === member) out.push({ role: 'distributor', job: tree.root });
+      return out;
+    };
+    // Members with several roles: the root's host also hosts a sub-job and works in one.
+    const m = treeManifest([[2, 1], [3]], { workers: 2 });
+    const node = m.cluster as unknown as { host: string; clusters: Array<{ host: string; workers: string[] }> };
+    node.clusters[0]!.host = node.host;
+    node.clusters[1]!.workers = [node.host, ...node.clusters[1]!.workers.slice(1)];
+    for (const tree of [t, buildJobTree(m)]) {
+      for (const member of [...allMembers(tree), 'stranger']) expect(rolesOf(tree, member), member).toEqual(scan(tree, member));
+    }
+    expect(rolesOf(buildJobTree(m), node.host).length).toBeGreaterThan(2);
+    // A caller's copy: changing it does not change the index.
+    rolesOf(t, 'host1').push({ role: 'client', job: 'J' });
+    expect(rolesOf(t, 'host1')).toEqual([{ role: 'host', job: 'J#0' }]);
   });
 
   it('derives one job sheet per member role, and refuses roles a member does not have', () => {

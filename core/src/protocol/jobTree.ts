@@ -120,16 +120,39 @@ export function jobOf(tree: JobTree, job: string): JobNode {
   return node;
 }
 
-/** The roles a member plays anywhere in the tree, as `{role, job}` pairs. */
-export function rolesOf(tree: JobTree, member: MemberId): { role: 'host' | 'client' | 'worker' | 'distributor'; job: string }[] {
-  const out: { role: 'host' | 'client' | 'worker' | 'distributor'; job: string }[] = [];
-  for (const node of tree.jobs.values()) {
-    if (node.host === member) out.push({ role: 'host', job: node.name });
-    if (node.workers.includes(member)) out.push({ role: 'worker', job: node.name });
-    if (node.leaf && node.clientById.has(member)) out.push({ role: 'client', job: node.name });
+/** A role a member plays in one job of the tree. */
+export interface MemberRole {
+  readonly role: 'host' | 'client' | 'worker' | 'distributor';
+  readonly job: string;
+}
+
+// Every member's roles, built once per tree: a shell creating every member's machines would
+// otherwise scan every job per member (10,000 clients × 111 jobs at the simulator's scale-10k).
+const roleIndex = new WeakMap<JobTree, Map<MemberId, MemberRole[]>>();
+
+/**
+ * The roles a member plays anywhere in the tree, as `{role, job}` pairs: jobs in tree order,
+ * within a job host, worker, client; the distributor last.
+ */
+export function rolesOf(tree: JobTree, member: MemberId): MemberRole[] {
+  let index = roleIndex.get(tree);
+  if (!index) {
+    const built = new Map<MemberId, MemberRole[]>();
+    const add = (m: MemberId, role: MemberRole['role'], job: string) => {
+      const list = built.get(m);
+      if (list) list.push({ role, job });
+      else built.set(m, [{ role, job }]);
+    };
+    for (const node of tree.jobs.values()) {
+      add(node.host, 'host', node.name);
+      // A member named twice among a job's workers still plays the role once.
+      for (const w of new Set(node.workers)) add(w, 'worker', node.name);
+      if (node.leaf) for (const c of node.clientById.keys()) add(c, 'client', node.name);
+    }
+    if (tree.distributor !== undefined) add(tree.distributor, 'distributor', tree.root);
+    roleIndex.set(tree, (index = built));
   }
-  if (tree.distributor === member) out.push({ role: 'distributor', job: tree.root });
-  return out;
+  return [...(index.get(member) ?? [])];
 }
 
 /** Every member id named anywhere in the tree (hosts, workers, leaf clients, distributor), sorted. */

@@ -1,7 +1,7 @@
 import type { Ctx } from '../ctx.js';
 import type { Input } from '../inputs.js';
-import { deriveJobSheet, type Role } from '../jobSheet.js';
-import { jobOf, jobTopic, type JobTree } from '../jobTree.js';
+import { deriveJobSheet, derivedSheetHash, type Role } from '../jobSheet.js';
+import { jobOf, jobTopic, rolesOf, type JobTree } from '../jobTree.js';
 import type { MemberId } from '../manifest.js';
 import type { Message } from '../messages/index.js';
 import { createClientState, stepClient, type ClientState } from './client.js';
@@ -52,10 +52,12 @@ export function createMachine(tree: JobTree, role: Role, job: string, member: Me
       const topics = [jobTopic(tree.rootId, job), ...(node.parent === undefined ? [] : [jobTopic(tree.rootId, node.parent)])];
       return { key, role, job, topics, state: createHostState(tree, job, now) };
     }
+    // The sheet's hash through the tree's cache, which the member's host reads on every ACK:
+    // one hash per member for both, instead of one each.
     case 'client':
-      return { key, role, job, topics: [jobTopic(tree.rootId, job)], state: createClientState(deriveJobSheet(tree, job, role, member)) };
+      return { key, role, job, topics: [jobTopic(tree.rootId, job)], state: createClientState(deriveJobSheet(tree, job, role, member), derivedSheetHash(tree, job, role, member)) };
     case 'worker':
-      return { key, role, job, topics: [jobTopic(tree.rootId, job)], state: createWorkerState(deriveJobSheet(tree, job, role, member)) };
+      return { key, role, job, topics: [jobTopic(tree.rootId, job)], state: createWorkerState(deriveJobSheet(tree, job, role, member), derivedSheetHash(tree, job, role, member)) };
     case 'distributor':
       return { key, role, job, topics: distributorTopics(tree), state: createDistributorState(tree, deriveJobSheet(tree, job, role, member)) };
   }
@@ -66,14 +68,7 @@ export function createMachine(tree: JobTree, role: Role, job: string, member: Me
  * Feed each a `start` input to begin.
  */
 export function createMachines(tree: JobTree, member: MemberId, now: number): Machine[] {
-  const out: Machine[] = [];
-  for (const node of tree.jobs.values()) {
-    if (node.host === member) out.push(createMachine(tree, 'host', node.name, member, now));
-    if (node.workers.includes(member)) out.push(createMachine(tree, 'worker', node.name, member, now));
-    if (node.leaf && node.clientById.has(member)) out.push(createMachine(tree, 'client', node.name, member, now));
-  }
-  if (tree.distributor === member) out.push(createMachine(tree, 'distributor', tree.root, member, now));
-  return out;
+  return rolesOf(tree, member).map(({ role, job }) => createMachine(tree, role, job, member, now));
 }
 
 /** A host machine restored from a checkpoint (see `persist`); feed it `start` to resume. */
