@@ -46,9 +46,9 @@ export interface ClientState extends MemberBase {
 }
 
 /** A client in its initial state (status 0, assigned). */
-export function createClientState(sheet: JobSheet): ClientState {
+export function createClientState(sheet: JobSheet, sheetHash?: string): ClientState {
   if (sheet.role !== 'client') throw new Error(`createClientState needs a client sheet, got ${sheet.role}`);
-  return { ...createMemberBase(sheet), role: 'client', consent: 'unasked', datasetIndex: null, loading: false, work: null, init: null };
+  return { ...createMemberBase(sheet, sheetHash), role: 'client', consent: 'unasked', datasetIndex: null, loading: false, work: null, init: null };
 }
 
 /** Steps a client. Takes ownership of `s`. */

@@ -30,11 +30,11 @@ export interface MemberBase {
   done: boolean;
 }
 
-/** Creates the shared part of a member's state from its job sheet. */
-export function createMemberBase(sheet: JobSheet): MemberBase {
+/** Creates the shared part of a member's state from its job sheet (and the sheet's hash, when known: {@link jobSheetHash}'s). */
+export function createMemberBase(sheet: JobSheet, sheetHash = jobSheetHash(sheet)): MemberBase {
   return {
     sheet,
-    sheetHash: jobSheetHash(sheet),
+    sheetHash,
     job: sheet.job,
     topic: sheet.topic,
     member: sheet.member,

@@ -30,9 +30,9 @@ export interface WorkerState extends MemberBase {
 }
 
 /** A worker in its initial state. */
-export function createWorkerState(sheet: JobSheet): WorkerState {
+export function createWorkerState(sheet: JobSheet, sheetHash?: string): WorkerState {
   if (sheet.role !== 'worker') throw new Error(`createWorkerState needs a worker sheet, got ${sheet.role}`);
-  return { ...createMemberBase(sheet), role: 'worker', work: null, init: null };
+  return { ...createMemberBase(sheet, sheetHash), role: 'worker', work: null, init: null };
 }
 
 /** Steps a worker. Takes ownership of `s`. */
