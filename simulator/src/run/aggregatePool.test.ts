@@ -60,6 +60,8 @@ describe('AggregatePool', () => {
     // Both threads, in parallel, each sent the vectors it lacks.
     const results = await Promise.all([0, 1, 2, 3].map(() => pool!.aggregate(request, globals)));
     for (const [i, bytes] of results.entries()) expect(Buffer.from(bytes).equals(Buffer.from(expected)), `result ${i}`).toBe(true);
+    // Settled aggregations are forgotten, with the vectors they held, without any helping.
+    expect(pool.outstandingCount).toBe(0);
   });
 
   it('sends each vector to a thread once', async () => {

@@ -129,6 +129,7 @@ export class AggregatePool {
         // null: the main thread took the task back and has settled it.
         if (r.bytes === null || entry.settled) return;
         entry.settled = true;
+        this.dropSettled();
         entry.resolve(r.bytes);
       },
       (error: unknown) => {
@@ -137,6 +138,7 @@ export class AggregatePool {
         if (!this.stopped) lane.held.clear();
         if (entry.settled) return;
         entry.settled = true;
+        this.dropSettled();
         entry.reject(this.stopped ? new CanopyError(ErrorCode.Aborted, 'the aggregation threads were stopped before the aggregation finished') : error);
       },
     );
@@ -150,7 +152,7 @@ export class AggregatePool {
    * waits for a result.
    */
   helpOne(): boolean {
-    this.outstanding = this.outstanding.filter((o) => !o.settled);
+    this.dropSettled();
     for (const o of this.outstanding) {
       if (Atomics.compareExchange(o.claim, 0, UNCLAIMED, CLAIMED_BY_MAIN) !== UNCLAIMED) continue;
       o.settled = true;
@@ -162,6 +164,19 @@ export class AggregatePool {
       return true;
     }
     return false;
+  }
+
+  /** Aggregations that might still be taken back, held with their request and vectors. */
+  get outstandingCount(): number {
+    return this.outstanding.length;
+  }
+
+  // Forgets settled aggregations (and the vectors they held) from the front: they mostly
+  // settle in the order they were handed out.
+  private dropSettled(): void {
+    let n = 0;
+    while (n < this.outstanding.length && this.outstanding[n]!.settled) n++;
+    if (n > 0) this.outstanding.splice(0, n);
   }
 
   /** Stops every thread; aggregations still running reject (WorkerPool.stop fails its running tasks). */
