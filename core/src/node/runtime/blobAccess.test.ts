@@ -1,50 +1,35 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { createCanopyNode, type CanopyLibp2p } from '../../net/createNode.js';
 import { fetchBlob } from '../../net/blobExchange.js';
-import { validateManifest, type ManifestInput } from '../../protocol/manifest.js';
+import { validateManifest } from '../../protocol/manifest.js';
 import { BlobStore } from '../storage/blobStore.js';
 import { createLog } from '../../util/log.js';
 import { RUNTIME_RECORD, type RuntimeRecord } from './jobRunner.js';
-import { startMemoryCluster, type MemoryCluster } from './memoryCluster.js';
+import type { MemoryCluster } from './memoryCluster.js';
+import { smallJob, testClusters } from './testing.js';
 
 // Who may download a node's blobs: members of its jobs, anyone for announced submissions
 // and downloadable final results, and nobody else. A stranger that learns a hash (gossip
 // topics can be read by any subscriber) must not be able to fetch updates or results.
 
-const input = (allowModelDownload: boolean): ManifestInput => ({
-  apiVersion: 'canopy/v1',
-  kind: 'Job',
-  name: `access-${allowModelDownload ? 'open' : 'closed'}`,
-  model: { kind: 'logreg', inputShape: [784], numClasses: 10 },
-  train: { optimizer: { kind: 'sgd', lr: 0.1 }, epochs: 1, batchSize: 32 },
-  consensus: 'single',
-  stop: { rounds: 2 },
-  dataset: { source: { kind: 'mnist' } },
-  timing: { heartbeatSeconds: 1 },
-  allowModelDownload,
-  cluster: { host: 'host', workers: ['host'], clients: ['alice', 'bob'] },
-});
+const input = (allowModelDownload: boolean) => smallJob(`access-${allowModelDownload ? 'open' : 'closed'}`, { allowModelDownload });
 
 describe('blob access rules on real nodes', () => {
   let cluster: MemoryCluster | undefined;
   let stranger: CanopyLibp2p | undefined;
-  const dirs: string[] = [];
+  const clusters = testClusters('access');
   afterEach(async () => {
     await stranger?.stop();
-    await cluster?.stop();
     stranger = cluster = undefined;
-    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+    await clusters.stopAll();
   });
 
   async function runJob(allowModelDownload: boolean) {
-    const dir = await mkdtemp(join(tmpdir(), 'canopy-access-'));
-    dirs.push(dir);
-    cluster = await startMemoryCluster(validateManifest(input(allowModelDownload)), { baseDir: dir, node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'silent') } });
+    const started = await clusters.start(validateManifest(input(allowModelDownload)), { node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'silent') } });
+    cluster = started;
     const host = cluster.nodes.get('host')!;
     const rootId = await cluster.submit();
     const done = await host.events.once('job:finished', (d) => d.rootId === rootId);
@@ -52,7 +37,7 @@ describe('blob access rules on real nodes', () => {
     stranger = await createCanopyNode({ inMemory: true });
     const hostAddr = `${cluster.manifest.peers!.host!.addresses![0]!}/p2p/${host.peerId}`;
     await stranger.dial(multiaddr(hostAddr));
-    const store = new BlobStore(join(dir, 'stranger'));
+    const store = new BlobStore(join(started.dir, 'stranger'));
     const fetchAsStranger = (hash: string) => fetchBlob(stranger!, store, { hash }, [peerIdFromString(host.peerId)], { maxBytes: 2 ** 30 }).then(() => 'fetched', (err: Error) => err.message);
     return { host, rootId, final: done.final!.hash, fetchAsStranger };
   }

@@ -1,31 +1,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { validateManifest } from '../../protocol/manifest.js';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import { startMemoryCluster } from './memoryCluster.js';
+import { smallJob, testClusters } from './testing.js';
 
 describe('startMemoryCluster', () => {
-  const dirs: string[] = [];
-  afterEach(async () => {
-    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
-  });
+  const clusters = testClusters('mc');
+  afterEach(() => clusters.stopAll());
 
   it('names the node that failed to start and stops the ones that did', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'canopy-mc-'));
-    dirs.push(dir);
-    const manifest = validateManifest({
-      apiVersion: 'canopy/v1',
-      kind: 'Job',
-      name: 'half-started',
-      model: { kind: 'logreg', inputShape: [784], numClasses: 10 },
-      train: { optimizer: { kind: 'sgd', lr: 0.1 }, epochs: 1, batchSize: 32 },
-      stop: { rounds: 1 },
-      dataset: { source: { kind: 'mnist' } },
-      cluster: { host: 'host', workers: ['host'], clients: ['alice', 'bob'] },
-    });
+    const manifest = validateManifest(smallJob('half-started', { stop: { rounds: 1 } }));
     // Each node logs into its own list, so we can see which started and which stopped again.
     const said = new Map<string, string[]>();
     const logOf = (name: string) => {
@@ -33,8 +17,7 @@ describe('startMemoryCluster', () => {
       said.set(name, lines);
       return pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(String(JSON.parse(chunk.toString()).msg)), done()) }));
     };
-    const failing = startMemoryCluster(manifest, {
-      baseDir: dir,
+    const failing = clusters.start(manifest, {
       node: { compute: 'synthetic', consent: { kind: 'approve-all' } },
       // bob is given no memory transport, so it cannot listen on its /memory address.
       perNode: (name) => ({ log: logOf(name), ...(name === 'bob' ? { inMemory: false } : {}) }),

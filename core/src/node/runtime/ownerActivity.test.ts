@@ -1,41 +1,25 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { validateManifest, type ManifestInput } from '../../protocol/manifest.js';
+import { validateManifest } from '../../protocol/manifest.js';
 import { createLog } from '../../util/log.js';
-import { startMemoryCluster, type MemoryCluster } from './memoryCluster.js';
+import type { MemoryCluster } from './memoryCluster.js';
+import { smallJob, testClusters } from './testing.js';
 
 // The "only while idle" limit on real nodes: a client whose owner is at the computer holds
 // its training (CanopyNode.setOwnerActive closes the node's IdleGate) until the owner leaves,
 // and stopping the node while training is held does not hang.
 
-const input: ManifestInput = {
-  apiVersion: 'canopy/v1',
-  kind: 'Job',
-  name: 'idle-only',
-  model: { kind: 'logreg', inputShape: [784], numClasses: 10 },
-  train: { optimizer: { kind: 'sgd', lr: 0.1 }, epochs: 1, batchSize: 32 },
-  consensus: 'single',
-  stop: { rounds: 2 },
-  dataset: { source: { kind: 'mnist' } },
-  timing: { heartbeatSeconds: 1 },
-  cluster: { host: 'host', workers: ['host'], clients: ['alice', 'bob'] },
-};
+const input = smallJob('idle-only');
 
 describe('owner activity on real nodes', () => {
   let cluster: MemoryCluster | undefined;
-  const dirs: string[] = [];
+  const clusters = testClusters('idle');
   afterEach(async () => {
-    await cluster?.stop();
     cluster = undefined;
-    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 })));
+    await clusters.stopAll();
   });
 
   async function startWithAliceBusy() {
-    const dir = await mkdtemp(join(tmpdir(), 'canopy-idle-'));
-    dirs.push(dir);
-    cluster = await startMemoryCluster(validateManifest(input), { baseDir: dir, node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'silent') } });
+    cluster = await clusters.start(validateManifest(input), { node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'silent') } });
     const alice = cluster.nodes.get('alice')!;
     const reports: { ownerActive: boolean; held: number }[] = [];
     alice.events.on('owner:activity', (s) => reports.push(s));

@@ -1,30 +1,22 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { validateManifest } from '../../protocol/manifest.js';
 import { createLog } from '../../util/log.js';
 import type { ConsentRequest } from '../consent.js';
 import type { JobInvitation } from './canopyNode.js';
 import type { CanopyNodeEvents } from './events.js';
 import { RUNTIME_RECORD, type RuntimeRecord } from './jobRunner.js';
-import { startMemoryCluster, type MemoryCluster } from './memoryCluster.js';
+import type { MemoryCluster } from './memoryCluster.js';
+import { smallJob, testClusters } from './testing.js';
 
 // The hooks the desktop app uses, on real runtime nodes over the memory transport: the owner
 // of member `a` is asked about the job sheet and the download, and can withdraw.
 const manifest = validateManifest(
-  {
-    apiVersion: 'canopy/v1',
-    kind: 'Job',
-    name: 'owner-hooks',
-    model: { kind: 'logreg', inputShape: [784], numClasses: 10 },
-    train: { optimizer: { kind: 'sgd', lr: 0.1 }, epochs: 1, batchSize: 32 },
-    consensus: 'single',
+  smallJob('owner-hooks', {
     stop: { rounds: 3 },
     dataset: { source: { kind: 'mnist' }, distributor: 'h' },
     timing: { heartbeatSeconds: 1, quorum: 0.5, roundDeadlineSeconds: 60 },
     cluster: { host: 'h', workers: ['h'], clients: ['a', 'b', 'c'] },
-  },
+  }),
   'test manifest',
 );
 
@@ -36,18 +28,11 @@ interface Owner {
 }
 
 describe('the owner hooks of a node', () => {
-  let cluster: MemoryCluster | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const clusters = testClusters('owner');
+  afterEach(() => clusters.stopAll());
 
   async function start(owner: Owner): Promise<MemoryCluster> {
-    dir = await mkdtemp(join(tmpdir(), 'canopy-owner-'));
-    cluster = await startMemoryCluster(manifest, {
-      baseDir: dir,
+    return clusters.start(manifest, {
       node: { compute: 'synthetic', syntheticTrainMs: 200, consent: { kind: 'approve-all' }, log: createLog('node', 'silent') },
       perNode: (name) =>
         name !== 'a'
@@ -57,7 +42,6 @@ describe('the owner hooks of a node', () => {
               consent: { kind: 'ask', ask: async (req) => (owner.requests.push(req), { given: owner.approve }) },
             },
     });
-    return cluster;
   }
 
   it('offers the job sheet, asks before the download with the chunk’s real size, and records the answer', async () => {

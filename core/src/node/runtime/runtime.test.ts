@@ -1,27 +1,19 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { parseManifest } from '../../protocol/manifest.js';
 import { createLog } from '../../util/log.js';
-import { startMemoryCluster, type MemoryCluster } from './memoryCluster.js';
+import { testClusters } from './testing.js';
 
 // Whole jobs among real runtime nodes (real libp2p, gossipsub, blob exchange, stores) in
 // one process over the memory transport.
 describe('runtime over the memory transport', () => {
-  let cluster: MemoryCluster | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const clusters = testClusters('rt');
+  afterEach(() => clusters.stopAll());
 
   it('runs the 2-level example to the end with synthetic compute; every member ends with the same final hash', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'canopy-rt-'));
     const text = await readFile(new URL('../../../../examples/jobs/mnist-2level.yaml', import.meta.url), 'utf8');
     const manifest = parseManifest(text.replace('heartbeatSeconds: 5', 'heartbeatSeconds: 1').replace('rounds: 5', 'rounds: 3'));
-    cluster = await startMemoryCluster(manifest, { baseDir: dir, node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'warn') } });
+    const cluster = await clusters.start(manifest, { node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'warn') } });
     const rootNode = cluster.nodes.get('root-host')!;
     const finished = new Map<string, string | null>();
     const rounds: number[] = [];
@@ -46,12 +38,11 @@ describe('runtime over the memory transport', () => {
   }, 120_000);
 
   it('ends the job with the reason when the distributor cannot load its dataset, instead of leaving clients waiting', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'canopy-rt-nodata-'));
     const text = await readFile(new URL('../../../../examples/jobs/mnist-2level.yaml', import.meta.url), 'utf8');
     const manifest = parseManifest(text.replace('heartbeatSeconds: 5', 'heartbeatSeconds: 1').replace('{ kind: mnist, testFraction: 0.2 }', "{ kind: fashion-mnist, path: '/nonexistent/fashion-mnist' }"));
     expect(manifest.dataset.source).toEqual({ kind: 'fashion-mnist', path: '/nonexistent/fashion-mnist' });
     // Real compute, so preparing reads the (missing) files; no member trains, so no compute thread starts.
-    cluster = await startMemoryCluster(manifest, { baseDir: dir, node: { compute: 'ml', consent: { kind: 'approve-all' }, log: createLog('node', 'error') } });
+    const cluster = await clusters.start(manifest, { node: { compute: 'ml', consent: { kind: 'approve-all' }, log: createLog('node', 'error') } });
     const rootNode = cluster.nodes.get('root-host')!;
     const reasons = new Map<string, string>();
     for (const [name, node] of cluster.nodes) node.events.on('machine:finished', (d) => reasons.set(`${name}/${d.role}:${d.job}`, d.reason));
@@ -67,19 +58,13 @@ describe('runtime over the memory transport', () => {
 });
 
 describe('runtime with real training', () => {
-  let cluster: MemoryCluster | undefined;
-  let dir: string | undefined;
-  afterEach(async () => {
-    await cluster?.stop();
-    cluster = undefined;
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  const clusters = testClusters('rt');
+  afterEach(() => clusters.stopAll());
 
   it('trains the single-cluster example on compute threads; accuracy rises and the host serves the final model', async () => {
-    dir = await mkdtemp(join(tmpdir(), 'canopy-rt-ml-'));
     const text = await readFile(new URL('../../../../examples/jobs/single-cluster.yaml', import.meta.url), 'utf8');
     const manifest = parseManifest(`${text.replace('rounds: 3', 'rounds: 2')}\ntiming: { heartbeatSeconds: 1 }\n`);
-    cluster = await startMemoryCluster(manifest, { baseDir: dir, node: { compute: 'ml', backend: 'wasm', consent: { kind: 'approve-all' }, log: createLog('node', 'warn') } });
+    const cluster = await clusters.start(manifest, { node: { compute: 'ml', backend: 'wasm', consent: { kind: 'approve-all' }, log: createLog('node', 'warn') } });
     const host = cluster.nodes.get('laptop')!;
     const accuracies: number[] = [];
     host.events.on('round:finished', (d) => accuracies.push(Number(d.values.accuracy)));
