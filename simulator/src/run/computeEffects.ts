@@ -1,6 +1,5 @@
 import type { Effect, Input, InputEntry } from '@canopy/core/protocol';
 import type { Rng } from '@canopy/core/util';
-import { endpoint } from '../engine/network.js';
 import type { Peer, Slot } from './peers.js';
 import type { ShellOptions, SimShell } from './simShell.js';
 import type { DataCounts, Maybe } from './trainer.js';
@@ -13,8 +12,6 @@ const INIT_MS = 50;
 const CONSENT_MS = 10;
 const LOAD_MS = 500;
 const PREPARE_MS = 1_000;
-/** Link capacity of a blob origin that is not a simulated member (none is, in practice). */
-const UNKNOWN_LINK = { upMbps: 100, downMbps: 100 };
 
 type WorkEffect = Extract<Effect, { type: 'fetchBlob' | 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'askConsent' | 'loadDataset' | 'prepareDataset' }>;
 
@@ -128,12 +125,12 @@ export class ComputeEffects {
     const body = this.o.store.body(e.inputs.hash);
     const entries = body?.kind === 'json' ? (body.value as InputEntry[]) : [];
     for (const entry of entries) {
+      // As fetchArrival: an input from this worker itself, or from no simulated node, costs no transfer.
       const origin = this.o.store.origin(entry.ref.hash);
-      if (origin === undefined || origin === peer.id) continue;
+      const from = origin === undefined ? undefined : this.o.peers.get(origin);
+      if (!from || from === peer) continue;
       const size = this.o.store.size(entry.ref.hash);
-      // Every blob is stored by a member; a fresh endpoint stands in for any other origin.
-      const from = this.o.peers.get(origin)?.link ?? endpoint(origin, UNKNOWN_LINK);
-      const at = this.o.network.deliverBlob(from, peer.link, size, now);
+      const at = this.o.network.deliverBlob(from.link, peer.link, size, now);
       this.o.observer.onBlob?.(e.job, size);
       if (at !== undefined) ready = Math.max(ready, at);
     }
