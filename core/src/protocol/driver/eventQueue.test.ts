@@ -9,7 +9,7 @@ describe('EventQueue', () => {
         const q = new EventQueue<number>();
         times.forEach((t, i) => q.push(t, i));
         const out: Array<[number, number]> = [];
-        for (let e = q.pop(); e; e = q.pop()) out.push([e.at, e.event]);
+        for (let at = q.peekTime(); at !== undefined; at = q.peekTime()) out.push([at, q.take()!]);
         const expected = times.map((t, i) => [t, i] as [number, number]).sort((a, b) => a[0] - b[0] || a[1] - b[1]);
         expect(out).toEqual(expected);
       }),

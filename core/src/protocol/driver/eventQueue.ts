@@ -1,13 +1,6 @@
 // A min-heap of timed events for the in-memory driver (and any discrete-event shell):
 // ordered by time, then by insertion, so equal-time events run in a deterministic order.
 
-/** An event scheduled at `at` (ms of virtual time). */
-export interface Scheduled<E> {
-  readonly at: number;
-  readonly order: number;
-  readonly event: E;
-}
-
 const INITIAL_CAPACITY = 1024;
 
 /**
@@ -62,18 +55,9 @@ export class EventQueue<E> {
     ev[i] = event;
   }
 
-  /** Removes and returns the earliest event. */
-  pop(): Scheduled<E> | undefined {
-    if (this.count === 0) return undefined;
-    const at = this.times[0]!;
-    const order = this.orders[0]!;
-    return { at, order, event: this.take()! };
-  }
-
   /**
-   * Removes the earliest event and returns it alone ({@link peekTime} tells its time first);
-   * undefined when empty. The allocation-free form of {@link pop}, for shells that run
-   * millions of events.
+   * Removes the earliest event and returns it ({@link peekTime} tells its time first), or
+   * undefined when empty. No entry object is made: shells run millions of events.
    */
   take(): E | undefined {
     if (this.count === 0) return undefined;

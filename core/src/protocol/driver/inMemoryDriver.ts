@@ -279,9 +279,9 @@ export function runInMemory(options: DriverOptions): DriverResult {
     }
   };
 
-  for (let ev = queue.pop(); ev && ev.at <= maxTime; ev = queue.pop()) {
-    now = ev.at;
-    const e = ev.event;
+  for (let at = queue.peekTime(); at !== undefined && at <= maxTime; at = queue.peekTime()) {
+    now = at;
+    const e = queue.take()!;
     const peer = peers.get(e.member)!;
     if (!peer.alive) continue;
     switch (e.kind) {
