@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { artifactResult, compileArtifact, phasesOf, parseYamlDocument, type ArtifactResult, type Phase } from '@canopy/core/artifacts/index';
 import { buildJobTree, type Manifest } from '@canopy/core/protocol';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
-import type { Announce, JobObserver } from '@canopy/core/node/runtime/index';
+import { isTerminal, type Announce, type JobObserver } from '@canopy/core/node/runtime/index';
 import { startClientPeer, peersFrom } from './commands/clientPeer.js';
 import { submitManifest } from './commands/job.js';
 import { fetchFinalModel, finalModelProviders } from './commands/localSummary.js';
@@ -86,11 +86,14 @@ export async function waitForArtifact(query: string, opts: ClusterOptions & { po
 export async function fetchArtifactResult(query: string, opts: ClusterOptions & { waitSeconds?: number } = {}): Promise<ArtifactResult & { rootId: string }> {
   const peer = await startClientPeer(peersFrom(opts.peer), { loopbackCluster: opts.loopbackCluster ?? false });
   try {
-    const { announce, from, opened } = await peer.observer.find(query, { signal: opts.signal ?? AbortSignal.timeout((opts.waitSeconds ?? 30) * 1000) }).catch(() => {
+    // A peer that has just joined may be offered an announcement from before the finish;
+    // wait a moment for the finished one before saying the artifact is still running.
+    const { announce, from, opened } = await peer.observer.find(query, { signal: opts.signal ?? AbortSignal.timeout((opts.waitSeconds ?? 30) * 1000), want: isTerminal }).catch(() => {
       throw new CanopyError(ErrorCode.Network, `no announcement of artifact ${query} reached this peer; check the name and that its root host is running`);
     });
     const manifest = opened.tree.manifest;
     if (!manifest.artifact) throw new CanopyError(ErrorCode.BadInput, `${query} is a training job, not an artifact; download its model with canopy job model`);
+    if (isTerminal(announce) && !announce.final) throw new CanopyError(ErrorCode.BadInput, `artifact ${query} ended without a result: ${announce.stopReason}`);
     if (announce.processStage !== 3 || !announce.final) throw new CanopyError(ErrorCode.BadInput, `artifact ${query} has not finished yet (round ${announce.round} of ${manifest.stop.rounds}); check it with canopy artifact status`);
     if (!announce.downloadable) {
       throw new CanopyError(

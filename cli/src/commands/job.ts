@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { parseManifest, type Manifest } from '@canopy/core/protocol';
 import { loadOrCreateIdentity } from '@canopy/core/net/identity';
-import { PeerMap, signSubmission, submitJob, multiaddr } from '@canopy/core/node/runtime/index';
+import { PeerMap, isTerminal, signSubmission, submitJob, multiaddr } from '@canopy/core/node/runtime/index';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { intArg } from '../args.js';
 import { fetchFinalModel, finalModelProviders } from './localSummary.js';
@@ -98,9 +98,10 @@ export function jobCommand(): Command {
       const out = createOutput({ json: flags.json });
       const peer = await startClientPeer(peersFrom(flags.peer));
       try {
-        const { announce, from, opened } = await peer.observer.find(query, { signal: AbortSignal.timeout(30_000) }).catch(() => {
+        const { announce, from, opened } = await peer.observer.find(query, { signal: AbortSignal.timeout(30_000), want: isTerminal }).catch(() => {
           throw new CanopyError(ErrorCode.Network, `no announcement of job ${query} reached this peer within 30 s`);
         });
+        if (isTerminal(announce) && !announce.final) throw new CanopyError(ErrorCode.BadInput, `job ${query} ended without a model: ${announce.stopReason}`);
         if (announce.processStage !== 3 || !announce.final) throw new CanopyError(ErrorCode.BadInput, `job ${query} has not finished yet (round ${announce.round}); wait for it with canopy job watch`);
         if (!announce.downloadable) throw new CanopyError(ErrorCode.BadInput, `job ${query} does not allow model downloads (allowModelDownload is false in its manifest)`);
         if (!(await fetchFinalModel(() => peer.blobs.fetch(announce.final!, [from, ...finalModelProviders(opened)], { maxBytes: 2 * 2 ** 30 })))) throw new CanopyError(ErrorCode.Network, 'neither the root host nor its workers delivered the final model intact');

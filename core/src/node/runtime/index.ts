@@ -15,6 +15,7 @@ export type { ComputeBackend, TrainOutcome, AggregateInput, PreparedChunk } from
 export { mlCompute } from './compute/mlCompute.js';
 export { syntheticCompute } from './compute/syntheticCompute.js';
 export { JobObserver, type ObservedState } from './observer.js';
+export { AnnounceBook, isAtLeastAsFar, isTerminal, type Heard, type WaitOptions } from './announceBook.js';
 // Re-exported so the CLI parses addresses with the same multiaddr library libp2p uses.
 export { multiaddr } from '@multiformats/multiaddr';
 export { planLocalCluster, type LocalClusterPlan, type LocalNodePlan } from './localCluster.js';

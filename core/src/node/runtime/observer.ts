@@ -5,9 +5,10 @@ import type { StatePayload } from '../../protocol/messages/index.js';
 import { validateMessage } from '../../protocol/validate/index.js';
 import type { Log } from '../../util/log.js';
 import { AbortedError } from '../../util/errors.js';
+import { AnnounceBook, type Heard, type WaitOptions } from './announceBook.js';
 import { openAnnounceChannel } from './announcer.js';
 import type { BlobPlane } from './blobPlane.js';
-import { MAX_SUBMISSION_BYTES, openSubmission, type Announce, type OpenedSubmission } from './submission.js';
+import { MAX_SUBMISSION_BYTES, openSubmission, type OpenedSubmission } from './submission.js';
 
 /** The latest snapshot a job's host published, as an observer saw it. */
 export interface ObservedState {
@@ -25,8 +26,7 @@ export interface ObservedState {
  * any member validates them). An observer publishes nothing.
  */
 export class JobObserver {
-  private readonly announces = new Map<string, { announce: Announce; from: string }>();
-  private readonly waiters = new Set<() => void>();
+  private readonly book = new AnnounceBook();
   private readonly channels: GossipChannel<unknown>[] = [];
   readonly states = new Map<string, ObservedState>();
 
@@ -39,37 +39,25 @@ export class JobObserver {
       openAnnounceChannel({
         libp2p,
         onAnnounce: (a, from) => {
-          this.announces.set(a.rootId, { announce: a, from });
-          for (const w of [...this.waiters]) w();
+          if (!this.book.add(a, from)) this.log.debug({ rootId: a.rootId, round: a.round, processStage: a.processStage }, 'older announcement arrived late; kept the newer one');
         },
       }) as GossipChannel<unknown>,
     );
   }
 
-  /** The newest announcement of a job, by root id or name. */
-  latest(query: string): { announce: Announce; from: string } | undefined {
-    const exact = this.announces.get(query);
-    if (exact) return exact;
-    return [...this.announces.values()].filter((x) => x.announce.name === query).at(-1);
+  /** The furthest announcement heard of a job, by root id or name. */
+  latest(query: string): Heard | undefined {
+    return this.book.latest(query);
   }
 
-  /** Waits for an announcement matching `query` (a root id or a job name). */
-  async find(query: string, { signal }: { signal?: AbortSignal } = {}): Promise<{ announce: Announce; from: string; opened: OpenedSubmission }> {
-    let found = this.latest(query);
-    while (!found) {
-      await new Promise<void>((resolve, reject) => {
-        const w = () => {
-          this.waiters.delete(w);
-          resolve();
-        };
-        this.waiters.add(w);
-        signal?.addEventListener('abort', () => {
-          this.waiters.delete(w);
-          reject(new AbortedError(`waiting for an announcement of job ${query}`));
-        }, { once: true });
-      });
-      found = this.latest(query);
-    }
+  /**
+   * Waits for an announcement matching `query` (a root id or a job name), and fetches and
+   * opens its submission. With `want`, waits a little longer for an announcement that
+   * satisfies it (see {@link WaitOptions}).
+   */
+  async find(query: string, opts: WaitOptions = {}): Promise<Heard & { opened: OpenedSubmission }> {
+    const { signal } = opts;
+    const found = await this.book.wait(query, opts);
     if (!(await this.blobs.fetch(found.announce.submission, [found.from], { maxBytes: MAX_SUBMISSION_BYTES, ...(signal ? { signal } : {}) }))) {
       throw new AbortedError(`could not fetch the submission of ${query} from its root host`);
     }
