@@ -14,6 +14,26 @@ describe('VirtualLoop', () => {
     expect(loop.now).toBe(20);
   });
 
+  it('runs object events (run()) in the same order as functions, and one object may be scheduled again once it ran', async () => {
+    const loop = new VirtualLoop();
+    const seen: string[] = [];
+    const reused = {
+      label: 'x1',
+      run() {
+        seen.push(this.label);
+        if (this.label === 'x1') {
+          this.label = 'x2';
+          loop.at(30, this);
+        }
+      },
+    };
+    loop.at(20, () => seen.push('f20'));
+    loop.at(10, reused);
+    loop.at(30, () => seen.push('f30'));
+    expect(await loop.run()).toBe('idle');
+    expect(seen).toEqual(['x1', 'f20', 'f30', 'x2']);
+  });
+
   it('waits for a held computation before passing its due time, however slowly it settles', async () => {
     for (const delayMs of [0, 30]) {
       const loop = new VirtualLoop();

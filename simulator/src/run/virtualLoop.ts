@@ -4,6 +4,12 @@ import { EventQueue } from '@canopy/core/protocol';
 /** Why {@link VirtualLoop.run} returned. */
 export type LoopEnd = 'idle' | 'until' | 'stopped';
 
+/**
+ * An event the loop runs: a function, or an object with `run` (which a caller can reuse, so
+ * scheduling it allocates nothing: the shell pools its deliveries this way).
+ */
+export type LoopEvent = (() => void) | { run(): void };
+
 interface Pending {
   readonly at: number;
   readonly promise: Promise<unknown>;
@@ -23,7 +29,7 @@ export class VirtualLoop {
    * false when there is none), instead of idling: the aggregation threads' queued tasks.
    */
   helper: (() => boolean) | undefined;
-  private readonly queue = new EventQueue<() => void>();
+  private readonly queue = new EventQueue<LoopEvent>();
   private readonly pending: Pending[] = [];
   private current = 0;
   private stopRequested = false;
@@ -36,7 +42,7 @@ export class VirtualLoop {
   }
 
   /** Runs `action` at virtual time `at` (not before now). */
-  at(at: number, action: () => void): void {
+  at(at: number, action: LoopEvent): void {
     this.queue.push(Math.max(at, this.current), action);
   }
 
@@ -93,7 +99,9 @@ export class VirtualLoop {
       // Synchronous unless a computation due by `t` is unsettled: no await per event.
       if (this.heldUntil(t)) await this.waitFor(t);
       this.current = t;
-      this.queue.take()!();
+      const e = this.queue.take()!;
+      if (typeof e === 'function') e();
+      else e.run();
       this.eventsRun++;
       if (++sinceBatch >= batch) {
         sinceBatch = 0;
