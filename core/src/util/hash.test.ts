@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, hashJson, nativeSha256, sha256Bytes, sha256Hex, sha256HexPortable, sha256Text } from './hash.js';
+import { canonicalJson, hashJson, nativeSha256, sha256Bytes, sha256Hex, sha256HexPortable, sha256Text, utf8Length } from './hash.js';
 
 describe('sha256Hex', () => {
   it.each([
@@ -42,5 +42,21 @@ describe('canonicalJson', () => {
   });
   it('refuses non-finite numbers', () => {
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(/no JSON form/);
+  });
+});
+
+describe('utf8Length', () => {
+  it('counts what TextEncoder writes, for any string, lone surrogates included (property)', () => {
+    const enc = new TextEncoder();
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: fc.integer({ min: 0xd7f0, max: 0xe010 }).map((c) => String.fromCharCode(c)) }), (a, b) => {
+        expect(utf8Length(a + b)).toBe(enc.encode(a + b).byteLength);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('counts one to four bytes per code point', () => {
+    expect([utf8Length(''), utf8Length('a'), utf8Length('é'), utf8Length('€'), utf8Length('😀'), utf8Length('\ud800x')]).toEqual([0, 1, 2, 3, 4, 4]);
   });
 });

@@ -34,6 +34,21 @@ export function sha256Text(text: string): string {
   return native ? native.createHash('sha256').update(text).digest('hex') : bytesToHex(sha256(new TextEncoder().encode(text)));
 }
 
+/** The length of a string's UTF-8 encoding, in bytes, without encoding it (lone surrogates count as U+FFFD, as TextEncoder writes them). */
+export function utf8Length(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
 /** Whether hashing runs on Node's native sha256 (false in a browser: pure JS). */
 export const nativeSha256 = native !== undefined;
 

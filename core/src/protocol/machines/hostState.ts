@@ -1,4 +1,4 @@
-import { canonicalJson, hashJson } from '../../util/hash.js';
+import { canonicalJson, sha256Text, utf8Length } from '../../util/hash.js';
 import type { Effect } from '../effects.js';
 import type { Ctx } from '../ctx.js';
 import { deriveJobSheet, derivedSheetHash, type JobSheet } from '../jobSheet.js';
@@ -126,8 +126,7 @@ const manifestRefs = new WeakMap<JobTree, BlobRef>();
 export function manifestBlob(tree: JobTree): { ref: BlobRef; value: unknown } {
   let ref = manifestRefs.get(tree);
   if (!ref) {
-    const text = canonicalJson(tree.manifest);
-    ref = { hash: hashJson(tree.manifest), size: new TextEncoder().encode(text).byteLength };
+    ref = jsonBlobRef(tree.manifest);
     manifestRefs.set(tree, ref);
   }
   return { ref: { ...ref }, value: tree.manifest };
@@ -136,7 +135,7 @@ export function manifestBlob(tree: JobTree): { ref: BlobRef; value: unknown } {
 /** A JSON value as a blob reference (hash of its canonical JSON). */
 export function jsonBlobRef(value: unknown): BlobRef {
   const text = canonicalJson(value);
-  return { hash: hashJson(value), size: new TextEncoder().encode(text).byteLength };
+  return { hash: sha256Text(text), size: utf8Length(text) };
 }
 
 function newGroup(ids: readonly { id: string; peer: string }[], now: number): MemberGroup {
