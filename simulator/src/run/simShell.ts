@@ -80,7 +80,7 @@ export class SimShell {
   private readonly o: ShellOptions;
   private readonly trees: Map<string, JobTree>;
   private readonly subscribers = new Map<string, Peer[]>();
-  private readonly audiences = new Map<string, Peer[]>();
+  private readonly audiences = new Map<string, Map<string, Map<string, Peer[]>>>();
   private readonly crashedByJob = new Map<string, Set<Peer>>();
   private readonly checkpoints = new Map<string, Map<string, unknown>>();
   private readonly compute: ComputeEffects;
@@ -157,9 +157,7 @@ export class SimShell {
       case 'setTimer': {
         const gen = (slot.timers.get(e.id) ?? 0) + 1;
         slot.timers.set(e.id, gen);
-        this.atPeer(peer, e.at, () => {
-          if (slot.timers.get(e.id) === gen) this.step(peer, slot, { type: 'timer', id: e.id });
-        }, 'defer');
+        this.o.loop.at(e.at, new TimerFire(this, peer, slot, e.id, gen));
         break;
       }
       case 'cancelTimer':
@@ -259,6 +257,18 @@ export class SimShell {
     this.o.loop.at(at, d);
   }
 
+  /** A timer's time came: as {@link atPeer} with `defer`, then the machine gets it unless it was re-armed or cancelled. */
+  fire(t: TimerFire): void {
+    const { peer, slot } = t;
+    if (peer.epoch !== t.epoch || peer.down) return;
+    const loop = this.o.loop;
+    if (peer.availability && !peer.availability.onlineAt(loop.now)) {
+      loop.at(peer.availability.nextOnline(loop.now), t);
+      return;
+    }
+    if (slot.timers.get(t.id) === t.gen) this.step(peer, slot, { type: 'timer', id: t.id });
+  }
+
   /** A pooled delivery's time came: hand it to the peer unless it crashed or sleeps, then free the delivery. */
   arrive(d: Delivery): void {
     const { peer, epoch, topic, input } = d;
@@ -279,12 +289,16 @@ export class SimShell {
 
   // Gossip shows a message to every subscriber; peers whose machines would drop it unread
   // are skipped, which keeps a 1,000-client leaf from costing a million heartbeat deliveries.
+  // Cached by topic, then type and job, in nested maps: a lookup per publish builds no key.
   private audience(topic: string, msg: Message): Peer[] {
-    const key = `${topic}|${msg.type}|${msg.job}`;
-    let list = this.audiences.get(key);
+    let byType = this.audiences.get(topic);
+    if (!byType) this.audiences.set(topic, (byType = new Map()));
+    let byJob = byType.get(msg.type);
+    if (!byJob) byType.set(msg.type, (byJob = new Map()));
+    let list = byJob.get(msg.job);
     if (!list) {
       list = (this.subscribers.get(topic) ?? []).filter((p) => p.slots.some((s) => s.machine.topics.includes(topic) && wantsMessage(s.machine, msg.type, msg.job)));
-      this.audiences.set(key, list);
+      byJob.set(msg.job, list);
     }
     return list;
   }
@@ -335,6 +349,25 @@ export class SimShell {
     this.atPeer(peer, now, () => {
       for (const s of peer.slots) this.step(peer, s, { type: 'start' });
     }, 'defer');
+  }
+}
+
+/** A machine's timer as a loop event: one object where a closure pair would be, as timers are a third of a run's events. */
+class TimerFire {
+  readonly epoch: number;
+
+  constructor(
+    private readonly shell: SimShell,
+    readonly peer: Peer,
+    readonly slot: Slot,
+    readonly id: string,
+    readonly gen: number,
+  ) {
+    this.epoch = peer.epoch;
+  }
+
+  run(): void {
+    this.shell.fire(this);
   }
 }
 
