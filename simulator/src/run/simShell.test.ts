@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Message } from '@canopy/core/protocol';
-import { sameBesidesSeq } from './simShell.js';
+import fc from 'fast-check';
+import { decimalDigits, sameBesidesSeq } from './simShell.js';
 
 // A repeat skips encoding only when its JSON would equal the last one's but for the seq.
 describe('sameBesidesSeq', () => {
@@ -19,5 +20,11 @@ describe('sameBesidesSeq', () => {
     ['an object where JSON has an array', variant({ payload: { status: 3, refs: { 0: { hash: 'a' } }, note: null } }), false],
   ])('%s', (_name, message, same) => {
     expect(sameBesidesSeq(message, decoded as unknown as Message)).toBe(same);
+  });
+});
+
+describe('decimalDigits', () => {
+  it('counts the digits JSON writes for any non-negative safe integer (property)', () => {
+    fc.assert(fc.property(fc.oneof(fc.nat(), fc.maxSafeNat(), fc.constantFrom(0, 9, 10, 99, 100, 999_999, 1_000_000, Number.MAX_SAFE_INTEGER)), (n) => decimalDigits(n) === JSON.stringify(n).length));
   });
 });

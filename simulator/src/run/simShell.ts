@@ -224,7 +224,7 @@ export class SimShell {
   private encode(peer: Peer, slot: Slot, topic: string, message: Message): { bytes: number; verdict: Verdict } {
     const last = slot.lastAccepted?.get(message.type);
     if (last && last.topic === topic && isPlainSeq(message.seq) && last.bytes < MAX_MESSAGE_BYTES - 32 && sameBesidesSeq(message, last.message)) {
-      const bytes = last.bytes - String(last.message.seq).length + String(message.seq).length;
+      const bytes = last.bytes - decimalDigits(last.message.seq) + decimalDigits(message.seq);
       return { bytes, verdict: { result: 'accept', reason: last.reason, message: { ...last.message, seq: message.seq } } };
     }
     const text = JSON.stringify(message);
@@ -383,6 +383,16 @@ class Delivery {
   run(): void {
     this.shell.arrive(this);
   }
+}
+
+/** How many digits JSON writes for a non-negative safe integer (String(n).length without the string). */
+export function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    d++;
+  }
+  return d;
 }
 
 // A seq whose JSON is its plain decimal digits.
