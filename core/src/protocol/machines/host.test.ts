@@ -459,6 +459,29 @@ describe('host: secondary jobs', () => {
     expect(s.round).toBe(0);
   });
 
+  it('a round it failed is tried again at the parent\'s next attempt of that round, once per attempt (§6.6)', () => {
+    const s = hostAfterSetup(T2, 'J#0', 2);
+    const parentAt = (seq: number, attempt: number) => input(stateMsg(T2, 'J', { datasetFlag: true, processStage: 1, attempt, global: fakeRef('g1'), sample: { seed: 1, threshold: 0xffffffff } }, { seq, round: 1 }));
+    run(s, [parentAt(10, 0)]);
+    // No client submits: every attempt's deadline passes, and the round fails.
+    for (let i = 0; i < MAX_ATTEMPTS; i++) run(s, [{ type: 'timer', id: `deadline:1:1:${i}` }]);
+    expect([s.processStage, s.parentRound, s.round]).toEqual([0, 1, 1]);
+    expect(s.stopReason).toMatch(/quorum not reached/);
+    // The parent's snapshots of the same attempt change nothing.
+    run(s, [parentAt(11, 0)]);
+    expect([s.processStage, s.round]).toEqual([0, 1]);
+    // Its next attempt samples this job again: a fresh local round series from the same global.
+    const e = run(s, [parentAt(12, 1)]);
+    expect([s.processStage, s.parentRound, s.parentAttempt, s.localRound, s.round, s.stopReason]).toEqual([1, 1, 1, 1, 2, null]);
+    expect(s.global).toEqual(fakeRef('g1'));
+    expect(publishedOf(e, 'state').at(-1)?.payload).toMatchObject({ processStage: 1, stopReason: null });
+    // While that series runs, the same attempt's snapshots do not restart it.
+    run(s, [parentAt(13, 1)]);
+    expect([s.round, s.localRound]).toEqual([2, 1]);
+    // The attempt it started from survives a restart from its checkpoint.
+    expect(restoreHostState(T2, JSON.parse(JSON.stringify(checkpointHost(s))), 2000).parentAttempt).toBe(1);
+  });
+
   it('ignores a stale parent snapshot', () => {
     const s = hostAfterSetup(T2, 'J#0', 2);
     run(s, [input(parentTraining(10))]);

@@ -160,9 +160,13 @@ function onParentState(s: HostState, msg: StateMessage, ctx: Ctx, effects: Effec
     const { round, ...payload } = up.pending;
     publishUp(s, ctx, effects, { type: 'submit', payload }, round);
   }
+  // §6.6: a round this job failed (stage 0 again, for the parent's current round) is tried
+  // anew when the parent retries that round and samples this job again; otherwise the
+  // parent's retries would wait for a job that waits for the parent's next round.
+  const retry = msg.round === s.parentRound && s.processStage === 0 && p.attempt > s.parentAttempt;
   if (
     p.processStage === 1 &&
-    msg.round > s.parentRound &&
+    (msg.round > s.parentRound || retry) &&
     p.global &&
     p.sample &&
     up.acked === 2 &&
@@ -170,6 +174,7 @@ function onParentState(s: HostState, msg: StateMessage, ctx: Ctx, effects: Effec
   ) {
     // A new parent round preempts whatever this job was still doing for an older one.
     s.parentRound = msg.round;
+    s.parentAttempt = p.attempt;
     s.parentGlobal = p.global;
     s.global = p.global;
     s.localRound = 0;

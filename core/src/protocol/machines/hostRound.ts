@@ -39,6 +39,7 @@ export function persist(s: HostState, effects: Effect[]): void {
 export function startRound(s: HostState, ctx: Ctx, effects: Effect[]): void {
   s.round++;
   s.attempt = 0;
+  s.stopReason = null; // a secondary job's reason its last round failed (§6.6) is history now
   if (s.upstream) s.localRound++;
   s.processStage = 1;
   s.submissions = new Map();

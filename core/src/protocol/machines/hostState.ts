@@ -81,6 +81,8 @@ export interface HostState {
   round: number;
   attempt: number;
   parentRound: number;
+  /** The parent's `attempt` when this job last started a round for it (§6.6: a failed round rejoins a later attempt). */
+  parentAttempt: number;
   localRound: number;
   global: BlobRef | null;
   /** The parent's global this local round series trains from (what upward submissions cite as base). */
@@ -166,6 +168,7 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     round: 0,
     attempt: 0,
     parentRound: 0,
+    parentAttempt: 0,
     localRound: 0,
     global: null,
     parentGlobal: null,
