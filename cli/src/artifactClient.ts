@@ -49,10 +49,10 @@ export async function loadArtifactFile(file: string): Promise<Manifest> {
 }
 
 /** Signs and submits an artifact (a document as parsed from YAML, or a file path) to its root host; `peer` is the address it went to. */
-export async function submitArtifact(artifact: unknown, opts: ClusterOptions = {}): Promise<{ rootId: string; name: string; submitter: string; resubmitted: boolean; peer: string }> {
+export async function submitArtifact(artifact: unknown, opts: ClusterOptions = {}): Promise<{ rootId: string; name: string; submitter: string; resubmitted: boolean; peer: string; warnings: readonly string[] }> {
   const manifest = typeof artifact === 'string' ? await loadArtifactFile(artifact) : compileArtifact(artifact, 'artifact');
   const r = await submitManifest(manifest, typeof artifact === 'string' ? artifact : 'artifact', { peer: [...peersFrom(opts.peer)], keyDir: opts.keyDir ?? DEFAULT_KEY_DIR, loopbackCluster: opts.loopbackCluster ?? false });
-  return { rootId: r.rootId, name: r.name, submitter: r.submitter, resubmitted: r.resubmitted, peer: r.peer };
+  return { rootId: r.rootId, name: r.name, submitter: r.submitter, resubmitted: r.resubmitted, peer: r.peer, warnings: r.warnings };
 }
 
 /** An artifact's status from its root host's announcement. */

@@ -22,6 +22,7 @@ export function artifactCommand(): Command {
     .action(async (file: string, flags: { peer?: string[]; keyDir?: string; wait: boolean; json: boolean }) => {
       const out = createOutput({ json: flags.json });
       const r = await submitArtifact(file, { ...(flags.peer ? { peer: flags.peer } : {}), ...(flags.keyDir ? { keyDir: flags.keyDir } : {}) });
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       out.say(`submitted artifact ${r.name} as ${r.rootId}${r.resubmitted ? ' (it was already running)' : ''}; check it with: canopy artifact status ${r.rootId}`);
       out.record({ rootId: r.rootId, name: r.name, submitter: r.submitter });
       if (!flags.wait) return;

@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { parseManifest, type Manifest } from '@canopy/core/protocol';
+import { buildJobTree, parseManifest, timingWarnings, type Manifest } from '@canopy/core/protocol';
 import { loadOrCreateIdentity } from '@canopy/core/net/identity';
 import { PeerMap, isTerminal, signSubmission, submitJob, multiaddr } from '@canopy/core/node/runtime/index';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
@@ -28,6 +28,7 @@ export function jobCommand(): Command {
     .action(async (file: string, flags: { peer?: string[]; keyDir: string; json: boolean }) => {
       const out = createOutput({ json: flags.json });
       const r = await submitManifestFile(file, flags);
+      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
       out.say(`submitted ${r.name} as ${r.rootId}${r.resubmitted ? ' (it was already running)' : ''}; follow it with: canopy job watch ${r.rootId} --peer ${r.peer}`);
       out.record({ rootId: r.rootId, name: r.name, submitter: r.submitter });
     });
@@ -117,15 +118,25 @@ export function jobCommand(): Command {
 }
 
 /** Signs and submits a manifest file; the root host comes from --peer or the manifest's peers entry. */
-export async function submitManifestFile(file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean }): Promise<{ rootId: string; name: string; submitter: string; resubmitted: boolean; peer: string }> {
+export async function submitManifestFile(file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean }): Promise<Submitted> {
   const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new CanopyError(ErrorCode.BadInput, `cannot read ${file}: ${err.code ?? err.message}`);
   });
   return submitManifest(parseManifest(text, file), file, flags);
 }
 
+/** What a submission came to; `warnings` are lines about the manifest's timing (core's timingWarnings), for the caller to show. */
+export interface Submitted {
+  readonly rootId: string;
+  readonly name: string;
+  readonly submitter: string;
+  readonly resubmitted: boolean;
+  readonly peer: string;
+  readonly warnings: readonly string[];
+}
+
 /** Signs and submits a validated manifest (a Job, or an Artifact compiled to one); `source` names it in errors. */
-export async function submitManifest(manifest: Manifest, file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean }): Promise<{ rootId: string; name: string; submitter: string; resubmitted: boolean; peer: string }> {
+export async function submitManifest(manifest: Manifest, file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean }): Promise<Submitted> {
   const peers = new PeerMap(manifest, file);
   const host = manifest.cluster.host;
   const target = peersFrom(flags.peer)[0] ?? peers.addresses(host).map((a) => `${a}/p2p/${peers.peerOf(host)}`)[0];
@@ -135,7 +146,7 @@ export async function submitManifest(manifest: Manifest, file: string, flags: { 
   const peer = await startClientPeer([target], { keyDir: flags.keyDir, loopbackCluster: flags.loopbackCluster ?? false, connectTimeoutMs: 60_000 });
   try {
     const reply = await submitJob(peer.libp2p, multiaddr(target), submission);
-    return { rootId: reply.rootId, name: reply.name, submitter: peerId, resubmitted: reply.resubmitted, peer: target };
+    return { rootId: reply.rootId, name: reply.name, submitter: peerId, resubmitted: reply.resubmitted, peer: target, warnings: timingWarnings(buildJobTree(manifest)) };
   } finally {
     await peer.stop();
   }

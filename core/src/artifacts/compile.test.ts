@@ -1,6 +1,9 @@
+import { readFileSync, readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildJobTree } from '../protocol/jobTree.js';
+import { timingWarnings } from '../protocol/timingAdvice.js';
 import { compileArtifact } from './compile.js';
+import { parseYamlDocument } from './schema.js';
 import { describePlan } from './plan.js';
 import { artifactDoc } from './testing.js';
 
@@ -59,4 +62,18 @@ describe('compileArtifact', () => {
       'artifact in job stats on this node\'s dataset "patients": keep rows where age >= 40; count rows; count, sum, mean, variance, min, max of bmi; histogram of bmi (6 bins over [15, 45]). Only partial answers leave the node; it refuses any query over fewer than 3 rows',
     );
   });
+});
+
+describe('examples/artifacts', () => {
+  const dir = new URL('../../../examples/artifacts/', import.meta.url);
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
+  it('ships the 2-level and sequential examples', () => {
+    expect(files).toEqual(expect.arrayContaining(['csv-stats.yaml', 'csv-stats-2level.yaml', 'csv-stats-sequential.yaml']));
+  });
+  for (const f of files) {
+    it(`${f} compiles, with each parent outlasting its sub-clusters' rounds`, () => {
+      const tree = buildJobTree(compileArtifact(parseYamlDocument(readFileSync(new URL(f, dir), 'utf8'), f), f));
+      expect(timingWarnings(tree), f).toEqual([]);
+    });
+  }
 });

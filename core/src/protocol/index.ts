@@ -21,4 +21,5 @@ export { createWorkerState, stepWorker, type WorkerState } from './machines/work
 export { createDistributorState, stepDistributor, type DistributorState } from './machines/distributor.js';
 export { runInMemory, type DriverOptions, type DriverResult, type NetworkProfile } from './driver/inMemoryDriver.js';
 export { EventQueue } from './driver/eventQueue.js';
+export { timingAdvice, timingWarnings, type TimingAdvice } from './timingAdvice.js';
 export * from './driver/standIns.js';

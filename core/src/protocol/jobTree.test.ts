@@ -4,6 +4,7 @@ import { parseManifest } from './manifest.js';
 import { allMembers, buildJobTree, jobTopic, rolesOf, type JobTree, type MemberRole } from './jobTree.js';
 import { deriveJobSheet, jobSheetsFor } from './jobSheet.js';
 import { treeManifest } from './test/fixtures.js';
+import { timingWarnings } from './timingAdvice.js';
 
 describe('job tree', () => {
   const t = buildJobTree(treeManifest([[2, 1], [3]], { workers: 2, timing: { quorum: 0.5 } }));
@@ -69,9 +70,10 @@ describe('example manifests', () => {
     expect(files.some((f) => f.includes('3level'))).toBe(true);
   });
   for (const f of files) {
-    it(`${f} validates and builds a tree`, () => {
+    it(`${f} validates and builds a tree, with each parent outlasting its sub-clusters' rounds`, () => {
       const m = parseManifest(readFileSync(new URL(f, dir), 'utf8'), f);
       expect(buildJobTree(m).jobs.size, f).toBeGreaterThan(0);
+      expect(timingWarnings(buildJobTree(m)), f).toEqual([]);
     });
   }
 });

@@ -1,5 +1,7 @@
 import { resourceUsage } from 'node:process';
 import type { ArtifactResult } from '@canopy/core/artifacts/index';
+import { buildJobTree, timingWarnings } from '@canopy/core/protocol';
+import { scenarioManifest } from '../scenario/scenarioManifest.js';
 import type { RoundRecord } from '../report/roundRecord.js';
 import { RunExporter } from '../report/runExporter.js';
 import type { RunSummary } from '../report/summary.js';
@@ -62,7 +64,7 @@ export interface SimulationResult {
   readonly messages: number;
   /** What carried the run; with `libp2p`, times are wall-clock seconds. */
   readonly transport: Transport;
-  /** What fidelity mode ignored of the scenario (empty on the modelled network). */
+  /** Timing that makes the tree fragile (core's timingWarnings), and what fidelity mode ignored of the scenario. */
   readonly warnings: readonly string[];
   readonly repetitions: readonly RepetitionResult[];
   /** An artifact scenario's result in repetition 0, the scenario as written (each repetition's is in `repetitions`). */
@@ -91,7 +93,7 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
   };
   const fidelity = scenario.transport === 'libp2p';
   if (fidelity && scenario.artifact) throw new ScenarioError(scenario.name, ['transport: artifact scenarios run on the modelled network only; fidelity mode (libp2p) runs jobs with synthetic compute']);
-  const warnings = fidelity ? assertFidelity(scenario).map((w) => `transport: libp2p ignores ${w}`) : [];
+  const warnings = [...timingWarnings(buildJobTree(scenarioManifest(scenario))), ...(fidelity ? assertFidelity(scenario).map((w) => `transport: libp2p ignores ${w}`) : [])];
   for (const w of warnings) options.onWarning?.(w);
   const described = scenarioRunMeta(scenario);
   const meta = fidelity ? { ...described, parameters: [...(described.parameters ?? []), { label: 'Transport', value: 'libp2p over @libp2p/memory (fidelity mode; times are wall-clock)' }] } : described;

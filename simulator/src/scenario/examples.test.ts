@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { buildJobTree, timingWarnings } from '@canopy/core/protocol';
 import { parseScenario } from './scenario.js';
 import { scenarioManifest } from './scenarioManifest.js';
 import { countCluster, describeScenario } from './describeScenario.js';
@@ -33,6 +34,8 @@ describe('examples/scenarios', () => {
       const scenario = parseScenario(readFileSync(dir + file, 'utf8'), file, { baseDir: dir });
       expect(scenario.name, file).toBe(file.replace(/\.yaml$/, ''));
       const manifest = scenarioManifest(scenario);
+      // Every shipped tree gives a sub-cluster time to retry a round before its parent gives up.
+      expect(timingWarnings(buildJobTree(manifest)), file).toEqual([]);
       const want = expected[file];
       if (!want) return;
       const counts = countCluster(manifest.cluster);
