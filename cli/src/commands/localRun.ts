@@ -64,6 +64,7 @@ export async function withLocalCluster<T>(
 
     const submitAt = Date.now();
     const submitted = await submitManifestFile(manifestPath, { peer: [plan.root.addr], keyDir: join(workDir, 'submitter'), loopbackCluster: true });
+    for (const w of submitted.warnings) process.stderr.write(`warning: ${w}\n`);
     opts.say(`submitted ${submitted.name} as ${submitted.rootId}`);
     const peer = await startClientPeer([plan.root.addr], { loopbackCluster: true, connectTimeoutMs: 60_000 });
     try {

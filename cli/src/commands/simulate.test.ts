@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, existsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,22 @@ describe('canopy simulate', () => {
     expect(last.messages).toBeGreaterThan(0);
     expect(existsSync(join(out, 'report.html'))).toBe(true);
     expect(existsSync(join(out, 'scenario.yaml'))).toBe(true);
+  });
+
+  it('warns, and still runs, when a parent waits no longer than its sub-clusters (the shipped scenario does not)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canopy-cli-sim-'));
+    const shipped = canopy('simulate', scenario, '--out', join(dir, 'a'), '--repetitions', '1', '--json');
+    expect(shipped.code, shipped.stderr).toBe(0);
+    expect(shipped.stderr).not.toMatch(/warning/);
+    // The same scenario without its per-level deadlines: every level inherits 60 s.
+    const text = readFileSync(scenario, 'utf8');
+    expect(text).toMatch(/\n {4}levelTiming: .*\n/);
+    const flat = join(dir, 'flat.yaml');
+    writeFileSync(flat, text.replace(/\n {4}levelTiming: .*\n/, '\n'));
+    const r = canopy('simulate', flat, '--out', join(dir, 'b'), '--repetitions', '1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^warning: timing: cluster small-synthetic waits 60 s per round, and 2 sub-clusters may take 60 s .* Give small-synthetic a roundDeadlineSeconds of 120 s or more/m);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ rounds: 8 });
   });
 
   it("adds an artifact's result to the summary line, and says it in words without --json", () => {
