@@ -80,7 +80,7 @@ export class SimShell {
   private readonly o: ShellOptions;
   private readonly trees: Map<string, JobTree>;
   private readonly subscribers = new Map<string, Peer[]>();
-  private readonly audiences = new Map<string, Map<string, Map<string, Peer[]>>>();
+  private readonly audiences = new Map<string, Map<Message['type'], Peer[]>>();
   private readonly crashedByJob = new Map<string, Set<Peer>>();
   private readonly checkpoints = new Map<string, Map<string, unknown>>();
   private readonly compute: ComputeEffects;
@@ -120,16 +120,23 @@ export class SimShell {
    */
   atPeer(peer: Peer, at: number, fn: () => void, asleep: 'defer' | 'drop'): void {
     const epoch = peer.epoch;
-    const loop = this.o.loop;
     const run = () => {
-      if (peer.epoch !== epoch || peer.down) return;
-      if (peer.availability && !peer.availability.onlineAt(loop.now)) {
-        if (asleep === 'defer') loop.at(peer.availability.nextOnline(loop.now), run);
-        return;
-      }
-      fn();
+      const wake = this.wakeOf(peer, epoch);
+      if (wake === undefined) fn();
+      else if (wake !== null && asleep === 'defer') this.o.loop.at(wake, run);
     };
-    loop.at(at, run);
+    this.o.loop.at(at, run);
+  }
+
+  /**
+   * Whether an event scheduled for `peer` in `epoch` runs now: undefined when the peer is up
+   * and awake; null when it crashed or restarted since (the event is void); else the virtual
+   * time its device wakes. atPeer, timers and deliveries all decide by it.
+   */
+  private wakeOf(peer: Peer, epoch: number): number | null | undefined {
+    if (peer.epoch !== epoch || peer.down) return null;
+    const now = this.o.loop.now;
+    return peer.availability && !peer.availability.onlineAt(now) ? peer.availability.nextOnline(now) : undefined;
   }
 
   /** Feeds an input to the peer's machine `key` (if it still has it). */
@@ -257,27 +264,22 @@ export class SimShell {
     this.o.loop.at(at, d);
   }
 
-  /** A timer's time came: as {@link atPeer} with `defer`, then the machine gets it unless it was re-armed or cancelled. */
+  /** A timer's time came: as {@link atPeer} with `defer`; the machine gets it unless it was re-armed or cancelled. */
   fire(t: TimerFire): void {
     const { peer, slot } = t;
-    if (peer.epoch !== t.epoch || peer.down) return;
-    const loop = this.o.loop;
-    if (peer.availability && !peer.availability.onlineAt(loop.now)) {
-      loop.at(peer.availability.nextOnline(loop.now), t);
-      return;
-    }
-    if (slot.timers.get(t.id) === t.gen) this.step(peer, slot, { type: 'timer', id: t.id });
+    const wake = this.wakeOf(peer, t.epoch);
+    if (wake === undefined) {
+      if (slot.timers.get(t.id) === t.gen) this.step(peer, slot, { type: 'timer', id: t.id });
+    } else if (wake !== null) this.o.loop.at(wake, t);
   }
 
-  /** A pooled delivery's time came: hand it to the peer unless it crashed or sleeps, then free the delivery. */
+  /** A pooled delivery's time came: free the delivery, and hand its message to the peer unless it crashed or sleeps (then it is lost). */
   arrive(d: Delivery): void {
     const { peer, epoch, topic, input } = d;
     d.peer = undefined;
     d.input = undefined;
     this.spareDeliveries.push(d);
-    if (!peer || !input || peer.epoch !== epoch || peer.down) return;
-    if (peer.availability && !peer.availability.onlineAt(this.o.loop.now)) return;
-    this.deliver(peer, topic, input);
+    if (peer && input && this.wakeOf(peer, epoch) === undefined) this.deliver(peer, topic, input);
   }
 
   private deliver(peer: Peer, topic: string, input: MessageInput): void {
@@ -289,16 +291,14 @@ export class SimShell {
 
   // Gossip shows a message to every subscriber; peers whose machines would drop it unread
   // are skipped, which keeps a 1,000-client leaf from costing a million heartbeat deliveries.
-  // Cached by topic, then type and job, in nested maps: a lookup per publish builds no key.
+  // Cached by topic, then type: an accepted message's job is its topic's (the envelope rule).
   private audience(topic: string, msg: Message): Peer[] {
     let byType = this.audiences.get(topic);
     if (!byType) this.audiences.set(topic, (byType = new Map()));
-    let byJob = byType.get(msg.type);
-    if (!byJob) byType.set(msg.type, (byJob = new Map()));
-    let list = byJob.get(msg.job);
+    let list = byType.get(msg.type);
     if (!list) {
       list = (this.subscribers.get(topic) ?? []).filter((p) => p.slots.some((s) => s.machine.topics.includes(topic) && wantsMessage(s.machine, msg.type, msg.job)));
-      byJob.set(msg.job, list);
+      byType.set(msg.type, list);
     }
     return list;
   }
