@@ -15,6 +15,11 @@ export interface Output {
   progress(label: string, total: number): Progress;
 }
 
+/** A warning on stderr, in every mode: the command goes on. */
+export function warn(text: string): void {
+  process.stderr.write(`warning: ${text}\n`);
+}
+
 /** A running progress indicator. */
 export interface Progress {
   update(done: number, info?: string): void;

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
 import { describeResult } from '@canopy/core/artifacts/index';
 import { intArg } from '../args.js';
-import { createOutput } from '../output.js';
+import { createOutput, warn } from '../output.js';
 import { artifactStatus, fetchArtifactResult, submitArtifact, waitForArtifact, type ArtifactStatus } from '../artifactClient.js';
 
 /** `canopy artifact`: submit artifacts (docs/ARTIFACTS.md), follow them, fetch their results. */
@@ -22,7 +22,7 @@ export function artifactCommand(): Command {
     .action(async (file: string, flags: { peer?: string[]; keyDir?: string; wait: boolean; json: boolean }) => {
       const out = createOutput({ json: flags.json });
       const r = await submitArtifact(file, { ...(flags.peer ? { peer: flags.peer } : {}), ...(flags.keyDir ? { keyDir: flags.keyDir } : {}) });
-      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      r.warnings.forEach(warn);
       out.say(`submitted artifact ${r.name} as ${r.rootId}${r.resubmitted ? ' (it was already running)' : ''}; check it with: canopy artifact status ${r.rootId}`);
       out.record({ rootId: r.rootId, name: r.name, submitter: r.submitter });
       if (!flags.wait) return;

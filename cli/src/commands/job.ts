@@ -8,7 +8,7 @@ import { PeerMap, isTerminal, signSubmission, submitJob, multiaddr } from '@cano
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { intArg } from '../args.js';
 import { fetchFinalModel, finalModelProviders } from './localSummary.js';
-import { createOutput } from '../output.js';
+import { createOutput, warn } from '../output.js';
 import { startClientPeer, peersFrom } from './clientPeer.js';
 import { describeTree, followJob } from './jobProgress.js';
 
@@ -28,7 +28,7 @@ export function jobCommand(): Command {
     .action(async (file: string, flags: { peer?: string[]; keyDir: string; json: boolean }) => {
       const out = createOutput({ json: flags.json });
       const r = await submitManifestFile(file, flags);
-      for (const w of r.warnings) process.stderr.write(`warning: ${w}\n`);
+      r.warnings.forEach(warn);
       out.say(`submitted ${r.name} as ${r.rootId}${r.resubmitted ? ' (it was already running)' : ''}; follow it with: canopy job watch ${r.rootId} --peer ${r.peer}`);
       out.record({ rootId: r.rootId, name: r.name, submitter: r.submitter });
     });

@@ -6,6 +6,7 @@ import { planLocalCluster, type Announce, type LocalClusterPlan, type OpenedSubm
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { startClientPeer, type ClientPeer } from './clientPeer.js';
 import { submitManifestFile } from './job.js';
+import { warn } from '../output.js';
 import { killNodesNow, spawnNode, stopNodes, type NodeProcess } from './localProcesses.js';
 
 /** The flags of `canopy local` that shape a run's lifecycle. */
@@ -64,7 +65,7 @@ export async function withLocalCluster<T>(
 
     const submitAt = Date.now();
     const submitted = await submitManifestFile(manifestPath, { peer: [plan.root.addr], keyDir: join(workDir, 'submitter'), loopbackCluster: true });
-    for (const w of submitted.warnings) process.stderr.write(`warning: ${w}\n`);
+    submitted.warnings.forEach(warn);
     opts.say(`submitted ${submitted.name} as ${submitted.rootId}`);
     const peer = await startClientPeer([plan.root.addr], { loopbackCluster: true, connectTimeoutMs: 60_000 });
     try {

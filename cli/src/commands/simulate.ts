@@ -5,7 +5,7 @@ import { parseScenario, simulate, type RoundRecord, type SimulationResult, type 
 import { BadInputError } from '@canopy/core/util';
 import { describeResult } from '@canopy/core/artifacts/index';
 import { intArg } from '../args.js';
-import { createOutput, type Progress } from '../output.js';
+import { createOutput, warn, type Progress } from '../output.js';
 
 interface SimulateFlags {
   out?: string;
@@ -82,7 +82,7 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
       ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
       ...(flags.transport !== undefined ? { transport: flags.transport } : {}),
       // On stderr, so --json output stays one JSON object per line.
-      onWarning: (w) => process.stderr.write(`warning: ${w}\n`),
+      onWarning: warn,
       signal: abort.signal,
       onProgress: (p) => {
         const info = `rep ${p.repetition + 1}/${p.repetitions} round ${p.round} · ${Math.round(p.virtualSeconds)} ${transport === 'libp2p' ? 'wall-clock' : 'virtual'} s${p.accuracy !== null ? ` · acc ${(p.accuracy * 100).toFixed(1)}%` : ''}`;
