@@ -73,16 +73,15 @@ export class AnnounceBook {
    */
   async wait(query: string, { signal, want, graceMs = 5000 }: WaitOptions = {}): Promise<Heard> {
     let found = this.latest(query);
-    let deadline = found ? Date.now() + graceMs : Infinity;
-    while (!found || (want && !want(found.announce) && Date.now() < deadline)) {
-      if (signal?.aborted) {
-        if (found) return found;
-        throw new AbortedError(`waiting for an announcement of job ${query}`);
-      }
-      await this.nextAdd(found ? deadline - Date.now() : Infinity, signal);
-      const had = found;
+    while (!found) {
+      if (signal?.aborted) throw new AbortedError(`waiting for an announcement of job ${query}`);
+      await this.nextAdd(Infinity, signal);
       found = this.latest(query);
-      if (!had && found) deadline = Date.now() + graceMs;
+    }
+    const deadline = Date.now() + graceMs;
+    while (want && !want(found.announce) && Date.now() < deadline && !signal?.aborted) {
+      await this.nextAdd(deadline - Date.now(), signal);
+      found = this.latest(query) ?? found;
     }
     return found;
   }
