@@ -7,7 +7,7 @@ const impureModules = [
   { group: ['libp2p', '@libp2p/*', '@chainsafe/*', '@multiformats/*'], message: 'core/src/protocol is pure: networking belongs in core/src/net or core/src/node.' },
   { group: ['@tensorflow/*'], message: 'core/src/protocol is pure: tfjs belongs in core/src/ml.' },
   { group: ['node:*', 'fs', 'net', 'os', 'path', 'child_process', 'worker_threads', 'crypto', 'http', 'https'], message: 'core/src/protocol is pure: no Node I/O; receive what you need through ctx or inputs.' },
-  { group: ['**/net/*', '**/node/*', '**/ml/*', '!**/ml/specs.js', '!**/ml/types.js'], message: 'core/src/protocol may import only the pure ML specs and types, not the ML engine, net or node.' },
+  { group: ['**/net/*', '**/node/*', '**/ml/*', '!**/ml/types.js', '**/compute/*', '**/storage/*', '**/artifacts/*'], message: 'core/src/protocol may import only the pure ML specs (core/src/spec), util and the ML types, not the ML engine, compute, storage, artifacts, net or node.' },
 ];
 
 export default tseslint.config(

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { artifactResult, compileArtifact, phasesOf, parseYamlDocument, type ArtifactResult, type Phase } from '@canopy/core/artifacts/index';
+import { artifactResult, compileArtifact, phasesOf, parseYamlDocument, type ArtifactResult, type Phase } from '@canopy/core/artifacts';
 import { buildJobTree, type Manifest } from '@canopy/core/protocol';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
-import { isTerminal, type Announce, type JobObserver } from '@canopy/core/node/runtime/index';
+import { isTerminal, type Announce, type JobObserver } from '@canopy/core/runtime';
 import { startClientPeer, peersFrom } from './commands/clientPeer.js';
 import { submitManifest } from './commands/job.js';
 import { fetchFinalModel, finalModelProviders } from './commands/localSummary.js';

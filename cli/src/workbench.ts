@@ -1,4 +1,4 @@
-import { validateArtifact, type ArtifactManifestInput, type Condition, type StatOp } from '@canopy/core/artifacts/index';
+import { validateArtifact, type ArtifactManifestInput, type Condition, type StatOp } from '@canopy/core/artifacts';
 import type { ModelSpec, TrainSpec } from '@canopy/core/ml';
 import { artifactStatus, fetchArtifactResult, submitArtifact, waitForArtifact, type ArtifactStatus, type ClusterOptions } from './artifactClient.js';
 
@@ -12,7 +12,7 @@ import { artifactStatus, fetchArtifactResult, submitArtifact, waitForArtifact, t
 //     steps: [step.filter(where('age', '>=', 40)), step.stats('bmi', ['mean', 'variance'])] }));
 
 export type { ArtifactStatus, ClusterOptions } from './artifactClient.js';
-export type { ArtifactManifestInput, ArtifactResult, StepResult, Condition } from '@canopy/core/artifacts/index';
+export type { ArtifactManifestInput, ArtifactResult, StepResult, Condition } from '@canopy/core/artifacts';
 
 /** A filter condition: `column op value`. */
 export function where(column: string, op: Condition['op'], value: Condition['value']): Condition {

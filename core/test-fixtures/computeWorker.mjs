@@ -1,6 +1,6 @@
 // A worker script for the WorkerPool tests: real threads, trivial tasks. It uses the
 // compiled serveTasks (run `npm run build` first; `npm test` does).
-import { serveTasks } from '../dist/node/compute/serveTasks.js';
+import { serveTasks } from '../dist/compute/serveTasks.js';
 
 serveTasks({
   square: (x) => ({ result: x * x }),

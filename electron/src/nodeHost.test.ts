@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
-import { ServerFrame } from '@canopy/core/node/appApi/rpcMessages';
+import { ServerFrame } from '@canopy/core/app/contract';
 import { hostNode, type HostedNode } from './nodeHost.js';
 
 // The utility process's side of the app: a real node behind the parent port, as Electron's

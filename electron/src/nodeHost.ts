@@ -1,12 +1,12 @@
 import { join } from 'node:path';
-import { CanopyNode } from '@canopy/core/node/runtime/canopyNode';
-import { AppApi } from '@canopy/core/node/appApi/appApi';
-import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
-import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
-import { loadAppSettings, saveAppSettings, startupBackend, type AppSettings } from '@canopy/core/node/appApi/appSettings';
-import { serveApi } from '@canopy/core/node/appApi/serveApi';
-import { CallFrame } from '@canopy/core/node/appApi/rpcMessages';
-import { mlCompute } from '@canopy/core/node/runtime/compute/mlCompute';
+import { CanopyNode } from '@canopy/core/runtime';
+import { AppApi } from '@canopy/core/app';
+import { canopyNodePort, createAppLog } from '@canopy/core/app';
+import { createOwnerRelay } from '@canopy/core/app';
+import { loadAppSettings, saveAppSettings, startupBackend, type AppSettings } from '@canopy/core/app';
+import { serveApi } from '@canopy/core/app';
+import { CallFrame } from '@canopy/core/app/contract';
+import { mlCompute } from '@canopy/core/compute';
 import { connectGpuWindow, type GpuParentPort } from './gpu/connectGpuWindow.js';
 import { followOwnerActivity } from './idle/followOwnerActivity.js';
 

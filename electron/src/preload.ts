@@ -1,6 +1,6 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { eventChannel, methodChannel } from '@canopy/core/node/appApi/channels';
-import type { CanopyApi, EventName, EventPayload, MethodArg, MethodName, MethodResult } from '@canopy/core/node/appApi/contract';
+import { eventChannel, methodChannel } from '@canopy/core/app/contract';
+import type { CanopyApi, EventName, EventPayload, MethodArg, MethodName, MethodResult } from '@canopy/core/app/contract';
 
 // The renderer's only door to the node. Sandboxed and context-isolated: it exposes one
 // named function per contract channel, never a generic `send(channel)`, so a compromised

@@ -1,5 +1,5 @@
 import type { BrowserWindowConstructorOptions, Session, WebContents } from 'electron';
-import { contentSecurityPolicy } from '@canopy/core/node/appApi/staticFiles';
+import { contentSecurityPolicy } from '@canopy/core/app';
 
 /** The window's web preferences: isolated, sandboxed, no Node in the page, only our preload. */
 export function secureWebPreferences(preload: string): NonNullable<BrowserWindowConstructorOptions['webPreferences']> {

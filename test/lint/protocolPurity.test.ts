@@ -26,7 +26,7 @@ describe('protocol purity lint rule', () => {
   });
 
   it.each([
-    ["import { ModelSpec } from '../ml/specs.js';"],
+    ["import { ModelSpec } from '../spec/ml.js';"],
     ["import type { LabeledData } from '../ml/types.js';"],
     ["import { z } from 'zod';"],
   ])('allows `%s` in core/src/protocol', async (code) => {

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import type { TaskPort } from '@canopy/core/node/runtime/compute/portCompute';
+import type { TaskPort } from '@canopy/core/compute';
 
 // Opens the built GPU window page (renderer/dist/gpu.html) in Chromium and gives Node the
 // node's end of its MessagePort. The page is served over HTTP from 127.0.0.1 (a secure

@@ -3,10 +3,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { decodeParams, type ModelSpec, type TrainSpec } from '@canopy/core/ml';
-import type { ComputeBackend } from '@canopy/core/node/runtime/compute/computeBackend';
-import { mlCompute } from '@canopy/core/node/runtime/compute/mlCompute';
-import { portCompute, type PortCompute } from '@canopy/core/node/runtime/compute/portCompute';
-import type { PortReady } from '@canopy/core/node/runtime/compute/portMessages';
+import type { ComputeBackend } from '@canopy/core/compute';
+import { mlCompute } from '@canopy/core/compute';
+import { portCompute, type PortCompute } from '@canopy/core/compute';
+import type { PortReady } from '@canopy/core/compute';
 import { openGpuTrainer, serveDir, type GpuTrainerPage } from './gpuPage.js';
 
 // The desktop app's GPU window, end to end: Debian's Chromium opens the built gpu.html, and

@@ -4,13 +4,13 @@ import { join } from 'node:path';
 import { multiaddr } from '@multiformats/multiaddr';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { CanopyNode } from '@canopy/core/node/runtime/canopyNode';
-import { signSubmission } from '@canopy/core/node/runtime/submission';
+import { CanopyNode } from '@canopy/core/runtime';
+import { signSubmission } from '@canopy/core/runtime';
 import { validateManifest, type ManifestInput } from '@canopy/core/protocol';
 import { createLog } from '@canopy/core/util';
-import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
-import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
-import { startUiServer, type UiServer } from '@canopy/core/node/appApi/uiServer';
+import { canopyNodePort, createAppLog } from '@canopy/core/app';
+import { createOwnerRelay } from '@canopy/core/app';
+import { startUiServer, type UiServer } from '@canopy/core/app';
 
 /** A real job tree among real nodes on 127.0.0.1 (TCP), one of which serves the UI. */
 export interface LoopbackJob {

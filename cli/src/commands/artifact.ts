@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command } from 'commander';
-import { describeResult } from '@canopy/core/artifacts/index';
+import { describeResult } from '@canopy/core/artifacts';
 import { intArg } from '../args.js';
 import { createOutput, warn } from '../output.js';
 import { artifactStatus, fetchArtifactResult, submitArtifact, waitForArtifact, type ArtifactStatus } from '../artifactClient.js';

@@ -1,6 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import { artifactResult, compileValidArtifact, decodeResource, describeResult, validateArtifact, type ArtifactResult } from '@canopy/core/artifacts/index';
-import type { LocalClusterPlan } from '@canopy/core/node/runtime/index';
+import { artifactResult, compileValidArtifact, decodeResource, describeResult, validateArtifact, type ArtifactResult } from '@canopy/core/artifacts';
+import type { LocalClusterPlan } from '@canopy/core/runtime';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { createOutput } from '../output.js';
 import { followJob } from './jobProgress.js';

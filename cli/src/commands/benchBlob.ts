@@ -3,9 +3,9 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { createCanopyNode } from '@canopy/core/net/createNode';
-import { fetchBlob, serveBlobs } from '@canopy/core/net/blobExchange';
-import { BlobStore } from '@canopy/core/node/storage/blobStore';
+import { createCanopyNode } from '@canopy/core/net';
+import { fetchBlob, serveBlobs } from '@canopy/core/net';
+import { BlobStore } from '@canopy/core/storage';
 import { intArg } from '../args.js';
 import { createOutput } from '../output.js';
 

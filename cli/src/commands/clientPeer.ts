@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCanopyNode, type CanopyLibp2p } from '@canopy/core/net/createNode';
-import { loadOrCreateIdentity } from '@canopy/core/net/identity';
-import { BlobPlane, JobObserver, multiaddr } from '@canopy/core/node/runtime/index';
-import { BlobStore } from '@canopy/core/node/storage/blobStore';
+import { createCanopyNode, type CanopyLibp2p } from '@canopy/core/net';
+import { loadOrCreateIdentity } from '@canopy/core/net';
+import { BlobPlane, JobObserver, multiaddr } from '@canopy/core/runtime';
+import { BlobStore } from '@canopy/core/storage';
 import { CanopyError, ErrorCode, createLog, type Log } from '@canopy/core/util';
 
 /** A short-lived peer the CLI uses to talk to a cluster: submit, observe, download. */

@@ -1,4 +1,4 @@
-import type { ObservedState, OpenedSubmission, JobObserver } from '@canopy/core/node/runtime/index';
+import type { ObservedState, OpenedSubmission, JobObserver } from '@canopy/core/runtime';
 import { AbortedError } from '@canopy/core/util';
 import type { Output, Progress } from '../output.js';
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { parseManifest } from '@canopy/core/protocol';
-import { isArtifactDocument, parseYamlDocument } from '@canopy/core/artifacts/index';
+import { isArtifactDocument, parseYamlDocument } from '@canopy/core/artifacts';
 import { runArtifactLocal } from './artifactLocal.js';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { intArg } from '../args.js';

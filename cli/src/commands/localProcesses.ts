@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { LocalNodePlan } from '@canopy/core/node/runtime/index';
+import type { LocalNodePlan } from '@canopy/core/runtime';
 
 /** The `canopy` executable, so children run the same build as the parent. */
 export const CANOPY_BIN = fileURLToPath(new URL('../../bin/canopy.js', import.meta.url));

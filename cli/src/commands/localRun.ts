@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Manifest } from '@canopy/core/protocol';
-import { planLocalCluster, type Announce, type LocalClusterPlan, type OpenedSubmission } from '@canopy/core/node/runtime/index';
+import { planLocalCluster, type Announce, type LocalClusterPlan, type OpenedSubmission } from '@canopy/core/runtime';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { startClientPeer, type ClientPeer } from './clientPeer.js';
 import { submitManifestFile } from './job.js';

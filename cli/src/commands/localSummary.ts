@@ -1,6 +1,6 @@
 import type { Manifest } from '@canopy/core/protocol';
-import type { OpenedSubmission } from '@canopy/core/node/runtime/index';
-import { ComputePool } from '@canopy/core/node/compute/computePool';
+import type { OpenedSubmission } from '@canopy/core/runtime';
+import { ComputePool } from '@canopy/core/compute';
 import type { FollowResult } from './jobProgress.js';
 import type { NodeProcess } from './localProcesses.js';
 

@@ -1,11 +1,11 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { CanopyNode } from '@canopy/core/node/runtime/index';
+import { CanopyNode } from '@canopy/core/runtime';
 import { createLog } from '@canopy/core/util';
-import { startUiServer, type UiServer } from '@canopy/core/node/appApi/index';
-import { canopyNodePort, createAppLog } from '@canopy/core/node/appApi/canopyNodePort';
-import { createOwnerRelay } from '@canopy/core/node/appApi/ownerRelay';
+import { startUiServer, type UiServer } from '@canopy/core/app';
+import { canopyNodePort, createAppLog } from '@canopy/core/app';
+import { createOwnerRelay } from '@canopy/core/app';
 import { intArg } from '../args.js';
 import { consentFromFlags, datasetsFromFlags, localDatasetFromFlag } from './nodeOptions.js';
 

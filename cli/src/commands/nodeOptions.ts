@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { DatasetSpec } from '@canopy/core/ml';
 import { ManifestError, BadInputError } from '@canopy/core/util';
-import { loadConsentPolicy, type ConsentMode } from '@canopy/core/node/consent';
+import { loadConsentPolicy, type ConsentMode } from '@canopy/core/runtime';
 
 // Flag handling shared by `canopy node` and `canopy local`.
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseScenario, simulate, type RoundRecord, type SimulationResult, type Transport } from '@canopy/simulator';
 import { BadInputError } from '@canopy/core/util';
-import { describeResult } from '@canopy/core/artifacts/index';
+import { describeResult } from '@canopy/core/artifacts';
 import { intArg } from '../args.js';
 import { createOutput, warn, type Progress } from '../output.js';
 

@@ -1,7 +1,8 @@
 import { validateManifest, type ClusterSpec, type Manifest, type ManifestInput } from '../protocol/manifest.js';
-import type { ModelSpec, TrainSpec } from '../ml/specs.js';
+import type { ModelSpec, TrainSpec } from '../spec/ml.js';
 import { totalRounds } from './execute.js';
-import { phasesOf, type ArtifactPlan } from './plan.js';
+import { phasesOf } from './plan.js';
+import type { ArtifactPlan } from '../spec/artifactPlan.js';
 import { validateArtifact, type ArtifactManifest } from './schema.js';
 
 // Compiles an Artifact into an ordinary job manifest (docs/ARTIFACTS.md, "How an artifact

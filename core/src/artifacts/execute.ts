@@ -1,5 +1,6 @@
 import { emptyPartial, mergePartials, partialOf, refusalPartial, sampleVariance, binEdges, type QueryPartial } from './partial.js';
-import { phasesOf, type ArtifactPlan, type Phase, type PlannedQuery } from './plan.js';
+import { phasesOf, type Phase, type PlannedQuery } from './plan.js';
+import type { ArtifactPlan } from '../spec/artifactPlan.js';
 import { addNoise, clip, groupSizeRefusal, type Uniform } from './privacy.js';
 import type { PhasePartial, ResourceHeader, StepResult } from './resource.js';
 import { applyWhere, ColumnError, fullView, numericValues, type Table } from './table.js';

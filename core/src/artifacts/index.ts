@@ -1,6 +1,9 @@
 // Artifacts (docs/ARTIFACTS.md): ordered steps of federated analytics and training, run over
 // the job protocol. Everything here is pure: no libp2p, no tfjs, no file I/O.
-export * from './steps.js';
+// The step and plan schemas live in the spec layer (the protocol carries them); re-exported
+// so an artifact's author finds its whole vocabulary here.
+export * from '../spec/artifactSteps.js';
+export * from '../spec/artifactPlan.js';
 export * from './plan.js';
 export * from './schema.js';
 export * from './compile.js';

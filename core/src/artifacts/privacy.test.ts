@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng } from '../util/rng.js';
 import { addNoise, groupSizeRefusal, laplace } from './privacy.js';
 import { partialOf } from './partial.js';
-import type { PrivacySpec } from './plan.js';
+import type { PrivacySpec } from '../spec/artifactPlan.js';
 
 describe('groupSizeRefusal', () => {
   const privacy: PrivacySpec = { minGroupSize: 10 };

@@ -1,6 +1,6 @@
-import type { PrivacySpec } from './plan.js';
+import type { PrivacySpec } from '../spec/artifactPlan.js';
 import type { QueryPartial } from './partial.js';
-import type { QueryStep } from './steps.js';
+import type { QueryStep } from '../spec/artifactSteps.js';
 
 // The guards a node applies to its own answer before it leaves the node (docs/ARTIFACTS.md,
 // "Privacy"): a minimum group size, and optional Laplace noise (local differential privacy).

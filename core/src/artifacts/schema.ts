@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
-import { DatasetSpec, PartitionSpec } from '../ml/specs.js';
+import { DatasetSpec, PartitionSpec } from '../spec/ml.js';
 import { ClusterSpec, ConsensusRule, MemberId, PeerSpec, TimingSpec, formatZodIssues } from '../protocol/manifest.js';
 import { ManifestError } from '../util/errors.js';
-import { PrivacySpec } from './plan.js';
-import { STEP_KINDS, Step } from './steps.js';
+import { PrivacySpec } from '../spec/artifactPlan.js';
+import { STEP_KINDS, Step } from '../spec/artifactSteps.js';
 
 // The Artifact manifest a submitter writes (docs/ARTIFACTS.md): steps, privacy, data, and
 // the same cluster tree, timing, consensus and peers as a Job. It is validated here and

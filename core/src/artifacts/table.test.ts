@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DataFileError } from '../util/errors.js';
 import { applyWhere, ColumnError, decodeTable, fullView, numericValues } from './table.js';
-import type { Condition } from './steps.js';
+import type { Condition } from '../spec/artifactSteps.js';
 
 const csv = 'age,sex,bmi\n30,F,22.5\n45,M,\n60,F,31\n52,,27\n';
 

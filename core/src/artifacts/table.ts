@@ -1,6 +1,6 @@
 import { CsvError, parse } from 'csv-parse/sync';
 import { DataFileError } from '../util/errors.js';
-import type { Condition } from './steps.js';
+import type { Condition } from '../spec/artifactSteps.js';
 
 // A node's tabular data, decoded from CSV text already in memory (reading the file is the
 // runtime's job), and the views that filters make of it. Pure.

@@ -1,4 +1,4 @@
-import type { PartitionSpec } from './specs.js';
+import type { PartitionSpec } from '../spec/ml.js';
 import type { DataSplit, LabeledData } from './types.js';
 import { partition } from './data/partition.js';
 import { subset, sampleSize } from './data/subset.js';

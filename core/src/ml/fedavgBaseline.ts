@@ -1,4 +1,4 @@
-import type { AggregatorSpec, DatasetSpec, ModelKind, ModelSpec, PartitionSpec, TrainSpec } from './specs.js';
+import type { AggregatorSpec, DatasetSpec, ModelKind, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
 import type { DataSplit, EvalResult } from './types.js';
 import { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 import { createModel, getParams, setParams, initialParams } from './models.js';

@@ -1,7 +1,7 @@
 // The ML engine: models from serialisable specs, local training and evaluation on the
 // best available tfjs backend, parameter vectors and their encoding, deterministic
 // aggregators, datasets and partitioners, and the in-process FedAvg reference.
-export * from './specs.js';
+export * from '../spec/ml.js';
 export * from './types.js';
 export { architecture, layerParams, paramLayout, paramCount, shapeSize, type ParamShape, type Activation, type LayerDef, type Architecture } from './layout.js';
 export { initBackend, type BackendInfo, type BackendPreference } from './backend.js';

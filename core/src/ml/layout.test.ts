@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UnsupportedError } from '../util/errors.js';
 import { architecture, paramCount, paramLayout } from './layout.js';
-import type { ModelSpec } from './specs.js';
+import type { ModelSpec } from '../spec/ml.js';
 
 const digits = (kind: ModelSpec['kind'], inputShape: number[] = [28, 28, 1], extra: Partial<ModelSpec> = {}): ModelSpec => ({
   kind,

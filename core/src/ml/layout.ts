@@ -1,5 +1,5 @@
 import { UnsupportedError } from '../util/errors.js';
-import type { ModelSpec } from './specs.js';
+import type { ModelSpec } from '../spec/ml.js';
 
 // The architecture of every model kind, and the flat parameter layout derived from it.
 // Pure (no tfjs) so that the protocol core, the simulator and manifest validation can size

@@ -4,7 +4,7 @@ import { architecture, paramLayout, shapeSize, type Architecture, type ParamShap
 import { convPool } from './models/convPool.js';
 import { conv2d, dense, maxPool2x2 } from './models/layers.js';
 import { initialParams } from './models/init.js';
-import type { ModelSpec } from './specs.js';
+import type { ModelSpec } from '../spec/ml.js';
 
 export { initialParams } from './models/init.js';
 

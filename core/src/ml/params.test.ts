@@ -4,7 +4,7 @@ import { ParameterError } from '../util/errors.js';
 import { Rng } from '../util/rng.js';
 import { paramCount } from './layout.js';
 import { decodeParams, encodeParams, paramsHash } from './params.js';
-import type { ModelSpec } from './specs.js';
+import type { ModelSpec } from '../spec/ml.js';
 
 const spec: ModelSpec = { kind: 'logreg', inputShape: [5], numClasses: 3 };
 const other: ModelSpec = { kind: 'logreg', inputShape: [5], numClasses: 4 };

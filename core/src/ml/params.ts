@@ -1,7 +1,7 @@
 import { ParameterError } from '../util/errors.js';
 import { hashJson, sha256Bytes, sha256Hex } from '../util/hash.js';
 import { paramLayout, shapeSize } from './layout.js';
-import type { ModelSpec } from './specs.js';
+import type { ModelSpec } from '../spec/ml.js';
 
 // Wire format of a parameter vector (all integers little-endian):
 //

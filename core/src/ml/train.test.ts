@@ -5,7 +5,7 @@ import { Rng } from '../util/rng.js';
 import { initBackend } from './backend.js';
 import { createModel, getParams, setParams } from './models.js';
 import { paramsHash } from './params.js';
-import type { ModelSpec, TrainSpec } from './specs.js';
+import type { ModelSpec, TrainSpec } from '../spec/ml.js';
 import { evaluate, shuffledIndices, trainLocal } from './train.js';
 import type { BatchProgress, LabeledData } from './types.js';
 

@@ -3,7 +3,7 @@ import { BadInputError, ParameterError, throwIfAborted } from '../util/errors.js
 import { Rng } from '../util/rng.js';
 import type { Model } from './models.js';
 import { softmaxCrossEntropy } from './models/loss.js';
-import type { OptimizerSpec, TrainSpec } from './specs.js';
+import type { OptimizerSpec, TrainSpec } from '../spec/ml.js';
 import type { BatchProgress, EvalResult, LabeledData, TrainResult } from './types.js';
 
 /** Options of {@link trainLocal}. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createCanopyNode, type CanopyLibp2p } from './createNode.js';
 import { fetchBlob, serveBlobs, BlobFetchError, BLOB_WINDOW_BYTES } from './blobExchange.js';
-import { BlobStore, blobHash } from '../node/storage/blobStore.js';
+import { BlobStore, blobHash } from '../storage/blobStore.js';
 import { CanopyError } from '../util/errors.js';
 
 // Real libp2p nodes over TCP on 127.0.0.1, in one process.

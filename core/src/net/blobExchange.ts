@@ -2,8 +2,8 @@ import './polyfill.js';
 import { z } from 'zod';
 import { lpStream } from '@libp2p/utils';
 import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface';
-import type { BlobRef, BlobStore, PartialBlob } from '../node/storage/blobStore.js';
-import { assertBlobHash } from '../node/storage/blobStore.js';
+import type { BlobRef, BlobStore, PartialBlob } from '../storage/blobStore.js';
+import { assertBlobHash } from '../storage/blobStore.js';
 import { CanopyError, ErrorCode, throwIfAborted } from '../util/errors.js';
 
 /** The data-plane protocol: content-addressed blobs streamed in chunks. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
-import { writeFileAtomic } from '../node/storage/atomicFile.js';
+import { writeFileAtomic } from '../storage/atomicFile.js';
 import { CanopyError, ErrorCode } from '../util/errors.js';
 
 /** Name of the key file inside a node's data directory. */

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConsentLedger, decideConsent, loadConsentPolicy, type ConsentMode, type ConsentRequest } from './consent.js';
-import { NodeStore } from './storage/nodeStore.js';
+import { NodeStore } from '../storage/nodeStore.js';
 
 const HASH = 'a'.repeat(64);
 const request: ConsentRequest = {

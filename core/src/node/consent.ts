@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { ManifestError } from '../util/errors.js';
 import { formatZodIssues } from '../protocol/manifest.js';
-import type { NodeStore } from './storage/nodeStore.js';
-import type { DatasetSpec } from '../ml/specs.js';
+import type { NodeStore } from '../storage/nodeStore.js';
+import type { DatasetSpec } from '../spec/ml.js';
 
 // Data enters or leaves a machine only with its owner's consent (DESIGN.md, step 4). The
 // desktop app asks the owner; a headless node decides by a policy file or a flag. Either

@@ -1,4 +1,4 @@
-import type { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../ml/specs.js';
+import type { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
 import type { MemberId } from './manifest.js';
 import type { BlobRef, Message } from './messages/index.js';
 import type { Role } from './jobSheet.js';

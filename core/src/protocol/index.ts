@@ -19,7 +19,5 @@ export type { InputEntry } from './machines/hostRound.js';
 export { createClientState, stepClient, type ClientState } from './machines/client.js';
 export { createWorkerState, stepWorker, type WorkerState } from './machines/worker.js';
 export { createDistributorState, stepDistributor, type DistributorState } from './machines/distributor.js';
-export { runInMemory, type DriverOptions, type DriverResult, type NetworkProfile } from './driver/inMemoryDriver.js';
 export { EventQueue } from './driver/eventQueue.js';
 export { timingAdvice, timingWarnings, type TimingAdvice } from './timingAdvice.js';
-export * from './driver/standIns.js';

@@ -1,4 +1,4 @@
-import type { AggregatorSpec, ModelSpec, PartitionSpec, TrainSpec, DatasetSpec } from '../ml/specs.js';
+import type { AggregatorSpec, ModelSpec, PartitionSpec, TrainSpec, DatasetSpec } from '../spec/ml.js';
 import { hashJson } from '../util/hash.js';
 import type { ConsensusRule, MemberId, StopSpec, TimingSpec } from './manifest.js';
 import { jobOf, jobTopic, type JobTree } from './jobTree.js';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { parseDocument } from 'yaml';
-import { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../ml/specs.js';
+import { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
 import { ManifestError } from '../util/errors.js';
-import { ArtifactPlan } from '../artifacts/plan.js';
+import { ArtifactPlan } from '../spec/artifactPlan.js';
 
 // The job manifest: what a submitter writes to start a job (DESIGN.md, protocol step 1).
 // It is YAML, validated by this schema; errors name the field, what was expected and what

@@ -1,9 +1,9 @@
 import type { MessagePortMain } from 'electron';
-import type { AppSettings } from '@canopy/core/node/appApi/appSettings';
-import { probeBackends, type GpuWindowReport } from '@canopy/core/node/appApi/probeBackends';
-import { selectBackend } from '@canopy/core/node/appApi/selectBackend';
-import type { ComputeBackend } from '@canopy/core/node/runtime/compute/computeBackend';
-import { portCompute, type PortCompute, type TaskPort } from '@canopy/core/node/runtime/compute/portCompute';
+import type { AppSettings } from '@canopy/core/app';
+import { probeBackends, type GpuWindowReport } from '@canopy/core/app';
+import { selectBackend } from '@canopy/core/app';
+import type { ComputeBackend } from '@canopy/core/compute';
+import { portCompute, type PortCompute, type TaskPort } from '@canopy/core/compute';
 import { GpuWindowAnswer, type GpuWindowBackend, type GpuWindowRequest } from './gpuMessages.js';
 
 /** The utility process's parent port, as the GPU hand-shake uses it. */

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
-import { probeBackends } from '@canopy/core/node/appApi/probeBackends';
-import { mlCompute } from '@canopy/core/node/runtime/compute/mlCompute';
-import type { PortReady } from '@canopy/core/node/runtime/compute/portMessages';
+import { probeBackends } from '@canopy/core/app';
+import { mlCompute } from '@canopy/core/compute';
+import type { PortReady } from '@canopy/core/compute';
 import { GPU_PORT_CHANNEL } from './gpuMessages.js';
 import { relayGpuWindow, type GpuElectron } from './gpuWindow.js';
 import { connectGpuWindow, type GpuParentPort } from './connectGpuWindow.js';

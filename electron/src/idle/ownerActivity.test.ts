@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { IdleGate } from '@canopy/core/node/runtime/compute/idleGate';
-import { syntheticCompute } from '@canopy/core/node/runtime/compute/syntheticCompute';
+import { IdleGate } from '@canopy/core/compute';
+import { syntheticCompute } from '@canopy/core/compute';
 import { followOwnerActivity } from './followOwnerActivity.js';
 import { watchOwnerActivity } from './watchOwnerActivity.js';
 

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventEmitter } from 'node:events';
-import { apiEvents, apiMethods } from '@canopy/core/node/appApi/contract';
-import { eventChannel, methodChannel } from '@canopy/core/node/appApi/channels';
+import { apiEvents, apiMethods } from '@canopy/core/app/contract';
+import { eventChannel, methodChannel } from '@canopy/core/app/contract';
 
 // Only the `electron` module is stood in: ipcMain, ipcRenderer and contextBridge record what
 // our code registers, and the rest of the wiring runs for real.

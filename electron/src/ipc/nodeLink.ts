@@ -1,5 +1,5 @@
-import { ServerFrame, type CallFrame } from '@canopy/core/node/appApi/rpcMessages';
-import type { EventName, MethodName } from '@canopy/core/node/appApi/contract';
+import { ServerFrame, type CallFrame } from '@canopy/core/app/contract';
+import type { EventName, MethodName } from '@canopy/core/app/contract';
 
 /** The message port of Electron's utility process, as main sees it (a structural subset). */
 export interface UtilityPort {

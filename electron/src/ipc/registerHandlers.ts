@@ -1,7 +1,7 @@
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { apiEvents, apiMethods, type EventName, type MethodName } from '@canopy/core/node/appApi/contract';
-import { eventChannel, methodChannel } from '@canopy/core/node/appApi/channels';
-import { decodeArg } from '@canopy/core/node/appApi/serveApi';
+import { apiEvents, apiMethods, type EventName, type MethodName } from '@canopy/core/app/contract';
+import { eventChannel, methodChannel } from '@canopy/core/app/contract';
+import { decodeArg } from '@canopy/core/app';
 import { NodeCallError } from './nodeLink.js';
 
 /** Where calls go once validated: the node link. */

@@ -1,6 +1,6 @@
-import { apiEvents, apiMethods, type EventName, type MethodName } from '@canopy/core/node/appApi/contract';
-import { subscriberName } from '@canopy/core/node/appApi/channels';
-import { ServerFrame, type ApiErrorBody } from '@canopy/core/node/appApi/rpcMessages';
+import { apiEvents, apiMethods, type EventName, type MethodName } from '@canopy/core/app/contract';
+import { subscriberName } from '@canopy/core/app/contract';
+import { ServerFrame, type ApiErrorBody } from '@canopy/core/app/contract';
 import type { Api } from './types';
 
 /** An error the node returned for a request; `code` is one of Canopy's stable error codes. */

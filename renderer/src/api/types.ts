@@ -1,4 +1,4 @@
-import type { CanopyApi } from '@canopy/core/node/appApi/contract';
+import type { CanopyApi } from '@canopy/core/app/contract';
 
 // The renderer sees the node only through this type. In Electron the preload provides it as
 // `window.api`; in a browser the WebSocket bridge does. Both are checked against the contract.
@@ -24,4 +24,4 @@ export type {
   TrainingJob,
   EventName,
   EventPayload,
-} from '@canopy/core/node/appApi/contract';
+} from '@canopy/core/app/contract';

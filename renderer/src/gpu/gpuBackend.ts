@@ -6,9 +6,9 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendInfo } from '@canopy/core/ml';
-import { createModel } from '@canopy/core/ml/models';
-import { trainLocal } from '@canopy/core/ml/train';
-import type { GpuAvailability, PortReady } from '@canopy/core/node/runtime/compute/portMessages';
+import { createModel } from '@canopy/core/ml';
+import { trainLocal } from '@canopy/core/ml';
+import type { GpuAvailability, PortReady } from '@canopy/core/compute/port';
 
 /** What the GPU window may be asked to train on; 'auto' takes the first that works. */
 export const gpuPreferences = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'] as const;

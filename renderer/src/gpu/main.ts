@@ -1,6 +1,6 @@
 import { gpuPreferences, selectGpuBackend, type GpuPreference } from './gpuBackend.js';
 import { serveGpuTasks } from './serveGpuTasks.js';
-import type { PortReady } from '@canopy/core/node/runtime/compute/portMessages';
+import type { PortReady } from '@canopy/core/compute/port';
 
 // The desktop app's hidden GPU window: it starts tfjs on WebGPU or WebGL (else wasm, else
 // cpu), then trains for the node over the MessagePort that main hands its preload. The

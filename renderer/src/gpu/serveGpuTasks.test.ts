@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { initBackend } from '@canopy/core/ml';
-import type { PortReady } from '@canopy/core/node/runtime/compute/portMessages';
+import type { PortReady } from '@canopy/core/compute/port';
 import { serveGpuTasks } from './serveGpuTasks.js';
 
 // The GPU window's task loop in Node, on tfjs's cpu backend: every malformed request gets an

@@ -1,5 +1,5 @@
-import { trainTaskHandlers } from '@canopy/core/node/compute/trainTasks';
-import { describeIssues, PortTaskRequest, type PortReady, type PortTaskResponse } from '@canopy/core/node/runtime/compute/portMessages';
+import { trainTaskHandlers } from '@canopy/core/compute/port';
+import { describeIssues, PortTaskRequest, type PortReady, type PortTaskResponse } from '@canopy/core/compute/port';
 import type { BackendInfo } from '@canopy/core/ml';
 
 /** The window's end of the node's port (a DOM MessagePort, or a stand-in in tests). */

@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { encodeSyntheticParams, syntheticInit } from '@canopy/core/ml/synthetic';
+import { encodeSyntheticParams, syntheticInit } from '@canopy/core/ml';
 import { sha256Hex } from '@canopy/core/util';
 import type { RoundRecord } from '../report/roundRecord.js';
 import { simulate } from '../run/simulate.js';

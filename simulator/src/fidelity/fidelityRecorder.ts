@@ -1,5 +1,5 @@
 import type { HostState, JobTree } from '@canopy/core/protocol';
-import type { CanopyNode, CanopyNodeEvents } from '@canopy/core/node/runtime/index';
+import type { CanopyNode, CanopyNodeEvents } from '@canopy/core/runtime';
 import type { RoundRecord } from '../report/roundRecord.js';
 import { RoundTimes, roundEvents, scores } from '../run/roundTimes.js';
 

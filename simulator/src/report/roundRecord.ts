@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { StepResult } from '@canopy/core/artifacts/index';
+import { StepResult } from '@canopy/core/artifacts';
 
 // What a run records per round and per repetition (issue #5, "Export"). The schemas decode
 // a run folder's JSONL when a report is rebuilt from it; the runner builds these objects

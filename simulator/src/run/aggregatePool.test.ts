@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { wasmBackendAvailable, type AggregatorSpec } from '@canopy/core/ml';
-import { decodeSyntheticParams, encodeSyntheticParams, syntheticInit, syntheticTrain, syntheticTrainInto, type SyntheticSpec } from '@canopy/core/ml/synthetic';
+import { decodeSyntheticParams, encodeSyntheticParams, syntheticInit, syntheticTrain, syntheticTrainInto, type SyntheticSpec } from '@canopy/core/ml';
 import { AGGREGATE_THREAD_MIN_PARAMS, AggregatePool, aggregateThreadCount, type AggregateRequest } from './aggregatePool.js';
 import type { ThreadInput } from './aggregateTasks.js';
 import { streamAggregate } from './streamAggregate.js';

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { WorkerPool, threadScript } from '@canopy/core/node/compute/workerPool';
+import { WorkerPool, threadScript } from '@canopy/core/compute';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import {
   AGGREGATE_TASK,

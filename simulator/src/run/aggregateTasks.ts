@@ -1,7 +1,7 @@
 import type { AggregatorSpec } from '@canopy/core/ml';
-import { decodeSyntheticParams, encodeSyntheticParams, syntheticTrainInto, type SyntheticSpec } from '@canopy/core/ml/synthetic';
-import type { TaskHandler } from '@canopy/core/node/compute/serveTasks';
-import { BadInputError } from '@canopy/core/util/errors';
+import { decodeSyntheticParams, encodeSyntheticParams, syntheticTrainInto, type SyntheticSpec } from '@canopy/core/ml';
+import type { TaskHandler } from '@canopy/core/compute/thread';
+import { BadInputError } from '@canopy/core/util';
 import { streamAggregate } from './streamAggregate.js';
 
 // The synthetic mode's aggregation as a task for a thread (see aggregatePool.ts). The main

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { answerPhase, artifactContext, decodeTable, encodeResource, initialHeader, mergeAt, type StepResult } from '@canopy/core/artifacts/index';
+import { answerPhase, artifactContext, decodeTable, encodeResource, initialHeader, mergeAt, type StepResult } from '@canopy/core/artifacts';
 import { sha256Hex } from '@canopy/core/util';
 import { loadScenario, validateScenario, type Scenario } from '../scenario/scenario.js';
 import { leafClients, splitRows, sourceRowsOf } from '../scenario/index.js';

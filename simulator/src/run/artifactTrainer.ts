@@ -1,8 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { paramCount } from '@canopy/core/ml';
-import { artifactCompute } from '@canopy/core/node/runtime/compute/artifactCompute';
-import type { AggregateInput, ComputeBackend } from '@canopy/core/node/runtime/compute/computeBackend';
-import { mlCompute } from '@canopy/core/node/runtime/compute/mlCompute';
+import { artifactCompute } from '@canopy/core/compute';
+import type { AggregateInput, ComputeBackend } from '@canopy/core/compute';
+import { mlCompute } from '@canopy/core/compute';
 import type { AggregateEffect, BlobRef, EvalMetrics, EvaluateEffect, InitParamsEffect, InputEntry, JobTree, LoadDatasetEffect, TrainEffect } from '@canopy/core/protocol';
 import { Rng } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';
@@ -34,7 +34,7 @@ export interface ArtifactTrainerOptions {
 
 /**
  * The ML half of the shell for an artifact scenario: every virtual node computes with the
- * runtime's own ArtifactCompute (core/src/node/runtime/compute/artifactCompute.ts), over the
+ * runtime's own ArtifactCompute (core/src/compute/artifactCompute.ts), over the
  * runtime's ML backend for train steps, so a resource the simulator makes is the resource a
  * real node makes from the same inputs, byte for byte (noise aside, which is random). Each
  * leaf client's table is its share of the scenario's CSV rows, decoded as a node decodes

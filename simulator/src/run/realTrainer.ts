@@ -13,7 +13,7 @@ import {
   type ModelSpec,
   type PartitionSpec,
 } from '@canopy/core/ml';
-import { ComputePool } from '@canopy/core/node/compute/computePool';
+import { ComputePool } from '@canopy/core/compute';
 import type { AggregateEffect, BlobRef, EvalMetrics, EvaluateEffect, InitParamsEffect, LoadDatasetEffect, PrepareDatasetEffect, TrainEffect } from '@canopy/core/protocol';
 import { canonicalJson } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';

@@ -1,6 +1,6 @@
 import { buildJobTree, FINISHED_LINGER_BEATS, MAX_ATTEMPTS, type FinishedEffect, type JobTree, type MachineState, type Manifest, type Message } from '@canopy/core/protocol';
 import { Rng } from '@canopy/core/util';
-import { artifactResult, type ArtifactResult } from '@canopy/core/artifacts/index';
+import { artifactResult, type ArtifactResult } from '@canopy/core/artifacts';
 import { NetworkModel } from '../engine/network.js';
 import type { RepetitionStopReason, RoundRecord } from '../report/roundRecord.js';
 import { lyingWorkers } from '../scenario/faults.js';
@@ -14,7 +14,7 @@ import { createPeers, type Peer } from './peers.js';
 import { RealTrainer } from './realTrainer.js';
 import { RoundRecorder } from './roundRecorder.js';
 import { SimShell, type ShellObserver } from './simShell.js';
-import { SYNTHETIC_HETEROGENEITY } from '@canopy/core/ml/synthetic';
+import { SYNTHETIC_HETEROGENEITY } from '@canopy/core/ml';
 import { SyntheticTrainer } from './syntheticTrainer.js';
 import type { Trainer } from './trainer.js';
 import { VirtualLoop } from './virtualLoop.js';

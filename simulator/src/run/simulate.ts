@@ -1,5 +1,5 @@
 import { resourceUsage } from 'node:process';
-import type { ArtifactResult } from '@canopy/core/artifacts/index';
+import type { ArtifactResult } from '@canopy/core/artifacts';
 import { buildJobTree, timingWarnings } from '@canopy/core/protocol';
 import { scenarioManifest } from '../scenario/scenarioManifest.js';
 import type { RoundRecord } from '../report/roundRecord.js';

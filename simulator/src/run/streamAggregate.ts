@@ -1,6 +1,6 @@
 // Imported by the aggregation thread too: take core's aggregator from its own module, not
 // from `@canopy/core/ml`, whose index also loads tfjs.
-import { createAggregator } from '@canopy/core/ml/aggregate/createAggregator';
+import { createAggregator } from '@canopy/core/ml';
 import type { AggregationResult, AggregatorContext, AggregatorSpec } from '@canopy/core/ml';
 
 /** One input of an aggregation: who sent it and its weight (the samples underneath). */

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AggregatorSpec } from '@canopy/core/ml';
-import { encodeSyntheticParams, type SyntheticSpec } from '@canopy/core/ml/synthetic';
+import { encodeSyntheticParams, type SyntheticSpec } from '@canopy/core/ml';
 import type { AggregateEffect, BlobRef, InputEntry } from '@canopy/core/protocol';
 import { canonicalJson } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';

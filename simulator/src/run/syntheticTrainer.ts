@@ -11,7 +11,7 @@ import {
   syntheticTrainInto,
   syntheticTrainLoss,
   type SyntheticSpec,
-} from '@canopy/core/ml/synthetic';
+} from '@canopy/core/ml';
 import { AggregatePool } from './aggregatePool.js';
 import type { ThreadInput } from './aggregateTasks.js';
 import { AggregateRunner, type DataCounts, type Maybe, type TrainOutcome, type Trainer } from './trainer.js';

@@ -3,7 +3,7 @@ import { canonicalJson } from '@canopy/core/util';
 import type { AggregateEffect, BlobRef, EvalMetrics, InitParamsEffect, InputEntry, LoadDatasetEffect, PrepareDatasetEffect, EvaluateEffect, TrainEffect } from '@canopy/core/protocol';
 import type { LieKind } from '../scenario/faults.js';
 import type { BlobStore } from './blobStore.js';
-import { applyLie } from '@canopy/core/ml/synthetic';
+import { applyLie } from '@canopy/core/ml';
 import { streamAggregate } from './streamAggregate.js';
 
 // What a training mode gives the shell: the ML side of the core's effects. The shell

@@ -11,7 +11,7 @@ import { TreeSpec } from './tree.js';
 import { checkScenario } from './scenarioManifest.js';
 import { compileScenarioArtifact, keepSourceRows, ScenarioArtifact } from './scenarioArtifact.js';
 import { ScenarioData } from './scenarioTable.js';
-import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml/synthetic';
+import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml';
 
 // A scenario file (issue #5) is a job manifest plus what the simulator needs to play it:
 //

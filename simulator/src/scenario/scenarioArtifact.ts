@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ArtifactManifest, compileArtifact } from '@canopy/core/artifacts/index';
+import { ArtifactManifest, compileArtifact } from '@canopy/core/artifacts';
 import { ClusterSpec, type Manifest } from '@canopy/core/protocol';
 import type { RunParameter } from '../report/roundRecord.js';
 import type { Scenario } from './scenario.js';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { z } from 'zod';
-import { decodeTable, type Table } from '@canopy/core/artifacts/index';
+import { decodeTable, type Table } from '@canopy/core/artifacts';
 import type { ClusterSpec } from '@canopy/core/protocol';
 import { DataFileError, Rng } from '@canopy/core/util';
 

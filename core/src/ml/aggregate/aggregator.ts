@@ -1,5 +1,5 @@
 import type { AggregationInput } from '../types.js';
-import type { AggregatorKind } from '../specs.js';
+import type { AggregatorKind } from '../../spec/ml.js';
 import type { ServerState } from './serverState.js';
 
 /**

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
-import { AggregatorSpec } from '../specs.js';
+import { AggregatorSpec } from '../../spec/ml.js';
 import type { AggregationInput } from '../types.js';
 import { aggregate, createAggregator } from './createAggregator.js';
 import { bits, randomInputs } from './testing.js';

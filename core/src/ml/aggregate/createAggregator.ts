@@ -1,6 +1,6 @@
 import { BadInputError, UnsupportedError } from '../../util/errors.js';
 import type { AggregationInput } from '../types.js';
-import type { AggregatorSpec } from '../specs.js';
+import type { AggregatorSpec } from '../../spec/ml.js';
 import type { Aggregator, AggregationResult, AggregatorContext } from './aggregator.js';
 import { compareMemberIds } from './inputOrder.js';
 import { RobustAggregator } from './robustAggregator.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../util/rng.js';
-import { AggregatorSpec } from '../specs.js';
+import { AggregatorSpec } from '../../spec/ml.js';
 import type { AggregationInput } from '../types.js';
 import { aggregate } from './createAggregator.js';
 import { krumSelect } from './krum.js';

@@ -1,6 +1,6 @@
 import { BadInputError } from '../../util/errors.js';
 import type { AggregationInput } from '../types.js';
-import type { AggregatorSpec } from '../specs.js';
+import type { AggregatorSpec } from '../../spec/ml.js';
 import type { Aggregator, AggregationResult, AggregatorContext, RejectedInput } from './aggregator.js';
 import { firstNonFinite } from './arithmetic.js';
 import { InputOrder } from './inputOrder.js';

@@ -1,5 +1,5 @@
 import { ParameterError } from '../../util/errors.js';
-import type { AggregatorSpec } from '../specs.js';
+import type { AggregatorSpec } from '../../spec/ml.js';
 import { serverStateVectors, type ServerOptimizerKind, type ServerState } from './serverState.js';
 
 /** The spec of a stateful server optimiser. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AggregatorSpec } from '../specs.js';
+import { AggregatorSpec } from '../../spec/ml.js';
 import type { AggregationInput } from '../types.js';
 import { aggregate } from './createAggregator.js';
 import type { ServerState } from './serverState.js';

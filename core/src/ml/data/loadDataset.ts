@@ -1,4 +1,4 @@
-import type { DatasetSpec } from '../specs.js';
+import type { DatasetSpec } from '../../spec/ml.js';
 import type { DataSplit } from '../types.js';
 import { loadCsv } from './loadCsv.js';
 import { loadFashionMnist } from './loadFashionMnist.js';

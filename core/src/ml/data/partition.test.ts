@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BadInputError, Rng } from '../../util/index.js';
-import type { PartitionSpec } from '../specs.js';
+import type { PartitionSpec } from '../../spec/ml.js';
 import { partition } from './partition.js';
 import { partitionStats } from './partitionStats.js';
 

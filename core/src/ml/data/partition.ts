@@ -1,5 +1,5 @@
 import { BadInputError, Rng } from '../../util/index.js';
-import type { PartitionSpec } from '../specs.js';
+import type { PartitionSpec } from '../../spec/ml.js';
 import { partitionDirichlet } from './partitionDirichlet.js';
 import { partitionIid } from './partitionIid.js';
 import { partitionQuantity } from './partitionQuantity.js';

@@ -1,5 +1,5 @@
 import { Rng } from '../../util/rng.js';
-import type { ModelSpec } from '../specs.js';
+import type { ModelSpec } from '../../spec/ml.js';
 import { architecture, layerParams, shapeSize } from '../layout.js';
 
 /**

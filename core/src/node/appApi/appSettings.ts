@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { BackendPreference } from '../../ml/backend.js';
-import { writeFileAtomic } from '../storage/atomicFile.js';
+import { writeFileAtomic } from '../../storage/atomicFile.js';
 import { BackendChoice, Limits, Roles } from './contract.js';
 
 /** What the owner set in the app, kept in the node's data directory across restarts. */

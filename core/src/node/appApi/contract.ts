@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DatasetSpec, ModelSpec, PartitionSpec } from '../../ml/specs.js';
+import { DatasetSpec, ModelSpec, PartitionSpec } from '../../spec/ml.js';
 import type { Subscriber } from './channels.js';
 
 // The one contract between the Canopy UI and a node. Electron's main process registers its

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { BackendCandidate } from './contract.js';
-import type { GpuAvailability } from '../runtime/compute/portMessages.js';
+import type { GpuAvailability } from '../../compute/portMessages.js';
 
 /** What the desktop app's GPU window found (its ready message), or why there is none. */
 export type GpuWindowReport = { readonly webgpu: GpuAvailability; readonly webgl: GpuAvailability } | { readonly missing: string };

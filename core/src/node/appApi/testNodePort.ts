@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConsentLedger, type ConsentRequest } from '../consent.js';
-import { NodeStore } from '../storage/nodeStore.js';
+import { NodeStore } from '../../storage/nodeStore.js';
 import type { BackendChoice, BackendStatus, Limits } from './contract.js';
 import type { ConsentAnswer, JobOffer, NodePort, NodePortEvents } from './nodePort.js';
 

@@ -5,7 +5,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { createCanopyNode, type CanopyLibp2p } from '../../net/createNode.js';
 import { fetchBlob } from '../../net/blobExchange.js';
 import { validateManifest } from '../../protocol/manifest.js';
-import { BlobStore } from '../storage/blobStore.js';
+import { BlobStore } from '../../storage/blobStore.js';
 import { createLog } from '../../util/log.js';
 import { RUNTIME_RECORD, type RuntimeRecord } from './jobRunner.js';
 import type { MemoryCluster } from './memoryCluster.js';

@@ -1,11 +1,11 @@
-import type { DatasetSpec } from '../../ml/specs.js';
+import type { DatasetSpec } from '../../spec/ml.js';
 import type { JobTree } from '../../protocol/jobTree.js';
 import type { BlobRef } from '../../protocol/messages/common.js';
 import type { MemberId } from '../../protocol/manifest.js';
 import type { Log } from '../../util/log.js';
 import type { ConsentLedger, ConsentMode } from '../consent.js';
 import type { BlobPlane } from './blobPlane.js';
-import type { ComputeBackend } from './compute/computeBackend.js';
+import type { ComputeBackend } from '../../compute/computeBackend.js';
 import type { CanopyNodeEvents, TypedEmitter } from './events.js';
 import type { PeerMap } from './peerMap.js';
 

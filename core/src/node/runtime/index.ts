@@ -11,12 +11,10 @@ export { submitJob, type SubmitReply } from './submitProtocol.js';
 export { openAnnounceChannel } from './announcer.js';
 export { BlobPlane } from './blobPlane.js';
 export { startMemoryCluster, type MemoryCluster, type MemoryClusterInit } from './memoryCluster.js';
-export type { ComputeBackend, TrainOutcome, AggregateInput, PreparedChunk } from './compute/computeBackend.js';
-export { mlCompute } from './compute/mlCompute.js';
-export { syntheticCompute } from './compute/syntheticCompute.js';
 export { JobObserver, type ObservedState } from './observer.js';
 export { AnnounceBook, isAtLeastAsFar, isTerminal, type Heard, type WaitOptions } from './announceBook.js';
 // Re-exported so the CLI parses addresses with the same multiaddr library libp2p uses.
 export { multiaddr } from '@multiformats/multiaddr';
 export { planLocalCluster, type LocalClusterPlan, type LocalNodePlan } from './localCluster.js';
 export { scoreJobTopic } from './topicScore.js';
+export { loadConsentPolicy, decideConsent, ConsentPolicy, ConsentLedger, type ConsentRequest, type ConsentReceipt, type OwnerDecision, type ConsentAsker, type ConsentMode } from '../consent.js';

@@ -11,14 +11,14 @@ import { GossipChannel } from '../../net/gossipChannel.js';
 import type { CanopyLibp2p } from '../../net/createNode.js';
 import { Rng } from '../../util/rng.js';
 import type { Log } from '../../util/log.js';
-import type { NodeStore } from '../storage/nodeStore.js';
+import type { NodeStore } from '../../storage/nodeStore.js';
 import { runAskConsent, runLoadDataset, runPrepareDataset } from './dataEffects.js';
 import type { EffectEnv } from './effectEnv.js';
 import type { OpenedSubmission } from './submission.js';
 import { fetchGlobal, runAggregate, runEvaluate, runInitParams, runTrain } from './taskEffects.js';
 import { globalProviders } from './providers.js';
 import { scoreJobTopic } from './topicScore.js';
-import { artifactCompute } from './compute/artifactCompute.js';
+import { artifactCompute } from '../../compute/artifactCompute.js';
 
 /** Traffic a node sent, summed over its jobs. */
 export interface TrafficCounters {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AggregateEffect, EvaluateEffect, FetchBlobEffect, InitParamsEffect, TrainEffect } from '../../protocol/effects.js';
 import type { Input } from '../../protocol/inputs.js';
 import { BlobRef } from '../../protocol/messages/common.js';
-import type { AggregateInput, TrainProgress } from './compute/computeBackend.js';
+import type { AggregateInput, TrainProgress } from '../../compute/computeBackend.js';
 import { MAX_JSON_BLOB_BYTES, type EffectEnv } from './effectEnv.js';
 import { globalProviders, inputProviders } from './providers.js';
 

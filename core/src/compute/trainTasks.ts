@@ -1,12 +1,12 @@
-import type { BackendInfo } from '../../ml/backend.js';
-import { decodeDataChunk } from '../../ml/dataChunk.js';
-import { createModel, getParams, initialParams, setParams, type Model } from '../../ml/models.js';
-import { decodeParams, encodeParams } from '../../ml/params.js';
-import type { ModelSpec } from '../../ml/specs.js';
-import { evaluate, trainLocal } from '../../ml/train.js';
-import type { DataSplit } from '../../ml/types.js';
-import { hashJson } from '../../util/hash.js';
-import { BadInputError } from '../../util/errors.js';
+import type { BackendInfo } from '../ml/backend.js';
+import { decodeDataChunk } from '../ml/dataChunk.js';
+import { createModel, getParams, initialParams, setParams, type Model } from '../ml/models.js';
+import { decodeParams, encodeParams } from '../ml/params.js';
+import type { ModelSpec } from '../spec/ml.js';
+import { evaluate, trainLocal } from '../ml/train.js';
+import type { DataSplit } from '../ml/types.js';
+import { hashJson } from '../util/hash.js';
+import { BadInputError } from '../util/errors.js';
 import type { DataSource, MlTasks } from './mlTasks.js';
 import type { TaskHandler } from './serveTasks.js';
 

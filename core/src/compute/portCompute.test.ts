@@ -3,9 +3,9 @@ import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { mlCompute } from './mlCompute.js';
 import { portCompute, type PortCompute, type TaskPort } from './portCompute.js';
 import type { PortReady } from './portMessages.js';
-import { encodeDataChunk } from '../../../ml/dataChunk.js';
-import { syntheticDigits } from '../../../ml/trainBench.js';
-import type { ModelSpec, TrainSpec } from '../../../ml/specs.js';
+import { encodeDataChunk } from '../ml/dataChunk.js';
+import { syntheticDigits } from '../ml/trainBench.js';
+import type { ModelSpec, TrainSpec } from '../spec/ml.js';
 
 // The node's side of the GPU window's port. The far end here is a scripted window that
 // answers each task the way a test needs (well, malformed, or by dying); the real window

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { CanopyError, ErrorCode, AbortedError, UnsupportedError } from '../../util/errors.js';
+import { CanopyError, ErrorCode, AbortedError, UnsupportedError } from '../util/errors.js';
 
 /**
  * The compiled thread entry `file` next to the module at `moduleUrl`. When that module runs

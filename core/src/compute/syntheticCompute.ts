@@ -1,4 +1,4 @@
-import { createAggregator, type ServerState } from '../../../ml/aggregate/index.js';
+import { createAggregator, type ServerState } from '../ml/aggregate/index.js';
 import {
   SYNTHETIC_DEFAULTS,
   SYNTHETIC_HETEROGENEITY,
@@ -10,9 +10,9 @@ import {
   syntheticTrain,
   syntheticTrainLoss,
   type SyntheticSpec,
-} from '../../../ml/synthetic.js';
-import type { TrainSpec } from '../../../ml/specs.js';
-import { BadInputError } from '../../../util/errors.js';
+} from '../ml/synthetic.js';
+import type { TrainSpec } from '../spec/ml.js';
+import { BadInputError } from '../util/errors.js';
 import type { ComputeBackend } from './computeBackend.js';
 
 // Synthetic compute for runs where the protocol, not learning, is under test: the same pure

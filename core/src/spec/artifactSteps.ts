@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AggregatorSpec, ModelSpec, TrainSpec } from '../ml/specs.js';
+import { AggregatorSpec, ModelSpec, TrainSpec } from './ml.js';
 
 // The step vocabulary of an artifact (docs/ARTIFACTS.md, "Steps"). A step either works on
 // a node's data alone (`filter`) or makes every node answer and the answers be merged

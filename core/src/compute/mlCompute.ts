@@ -1,9 +1,9 @@
-import type { BackendPreference } from '../../../ml/backend.js';
-import { encodeDataChunk, splitForMembers } from '../../../ml/dataChunk.js';
-import { loadDataset } from '../../../ml/data/loadDataset.js';
-import { paramCount } from '../../../ml/layout.js';
-import type { ModelSpec } from '../../../ml/specs.js';
-import { ComputePool } from '../../compute/computePool.js';
+import type { BackendPreference } from '../ml/backend.js';
+import { encodeDataChunk, splitForMembers } from '../ml/dataChunk.js';
+import { loadDataset } from '../ml/data/loadDataset.js';
+import { paramCount } from '../ml/layout.js';
+import type { ModelSpec } from '../spec/ml.js';
+import { ComputePool } from './computePool.js';
 import type { ComputeBackend, TrainProgress } from './computeBackend.js';
 
 /**

@@ -2,10 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { WorkerPool, WorkerTaskError } from './workerPool.js';
-import { AbortedError } from '../../util/errors.js';
+import { AbortedError } from '../util/errors.js';
 
-const script = new URL('../../../test-fixtures/computeWorker.mjs', import.meta.url);
-if (!existsSync(fileURLToPath(new URL('../../../dist/node/compute/serveTasks.js', import.meta.url)))) {
+const script = new URL('../../test-fixtures/computeWorker.mjs', import.meta.url);
+if (!existsSync(fileURLToPath(new URL('../../dist/compute/serveTasks.js', import.meta.url)))) {
   throw new Error('core/dist is missing: run `npm run build` (npm test does) before these tests');
 }
 

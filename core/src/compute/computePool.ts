@@ -1,4 +1,4 @@
-import type { BackendPreference } from '../../ml/index.js';
+import type { BackendPreference } from '../ml/index.js';
 import { WorkerPool, threadScript, type RunOptions } from './workerPool.js';
 import type { MlTasks } from './mlTasks.js';
 

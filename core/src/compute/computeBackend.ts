@@ -1,5 +1,5 @@
-import type { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../../../ml/specs.js';
-import type { DataSource } from '../../compute/mlTasks.js';
+import type { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
+import type { DataSource } from './mlTasks.js';
 
 export type { DataSource };
 

@@ -1,6 +1,6 @@
-import type { AggregatorSpec, BackendInfo, BackendPreference, DataSplit, ModelSpec, TrainSpec } from '../../ml/index.js';
-import { createAggregator, decodeParams, encodeParams, initBackend, loadDataset, splitForMembers, type DatasetSpec, type PartitionSpec, type RejectedInput, type ServerState } from '../../ml/index.js';
-import { BadInputError } from '../../util/errors.js';
+import type { AggregatorSpec, BackendInfo, BackendPreference, DataSplit, ModelSpec, TrainSpec } from '../ml/index.js';
+import { createAggregator, decodeParams, encodeParams, initBackend, loadDataset, splitForMembers, type DatasetSpec, type PartitionSpec, type RejectedInput, type ServerState } from '../ml/index.js';
+import { BadInputError } from '../util/errors.js';
 import type { TaskHandler } from './serveTasks.js';
 import { trainTaskHandlers } from './trainTasks.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { ModelSpec, TrainSpec } from '../../../ml/specs.js';
-import { sha256Hex } from '../../../util/hash.js';
+import type { ModelSpec, TrainSpec } from '../spec/ml.js';
+import { sha256Hex } from '../util/hash.js';
 import { IdleGate, IdleGateStoppedError, type IdleGateState } from './idleGate.js';
 import { syntheticCompute } from './syntheticCompute.js';
 

@@ -1,4 +1,4 @@
-import { CanopyError, ErrorCode } from '../../../util/errors.js';
+import { CanopyError, ErrorCode } from '../util/errors.js';
 import type { ComputeBackend, DataSource, TrainOutcome, TrainProgress } from './computeBackend.js';
 import { describeIssues, PortReady, PortTaskResult, PortTaskResponse, type PortTaskKind, type PortTaskRequest } from './portMessages.js';
 

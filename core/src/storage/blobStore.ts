@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, syncDir } from './atomicFile.js';
-import { BadInputError } from '../../util/errors.js';
+import { BadInputError } from '../util/errors.js';
 
 /** A content address: sha256 of the bytes (lowercase hex) and their length. */
 export interface BlobRef {

@@ -16,11 +16,11 @@ import {
   type Phase,
   type Resource,
   type Table,
-} from '../../../artifacts/index.js';
-import { encodeDataChunk } from '../../../ml/dataChunk.js';
-import type { LabeledData } from '../../../ml/types.js';
-import type { JobTree } from '../../../protocol/jobTree.js';
-import { BadInputError, DataFileError } from '../../../util/errors.js';
+} from '../artifacts/index.js';
+import { encodeDataChunk } from '../ml/dataChunk.js';
+import type { LabeledData } from '../ml/types.js';
+import type { JobTree } from '../protocol/jobTree.js';
+import { BadInputError, DataFileError } from '../util/errors.js';
 import type { ComputeBackend, DataOwner, DataSource } from './computeBackend.js';
 
 // The compute backend of an artifact job (docs/ARTIFACTS.md, "How an artifact runs"). The

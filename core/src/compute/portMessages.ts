@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ModelSpec, TrainSpec } from '../../../ml/specs.js';
+import { ModelSpec, TrainSpec } from '../spec/ml.js';
 
 // The messages between a node and a compute target behind a MessagePort (the desktop app's
 // GPU window). Requests and answers have the shapes the compute threads use (workerPool's

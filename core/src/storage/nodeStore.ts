@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './atomicFile.js';
 import { BlobStore } from './blobStore.js';
-import { BadInputError } from '../../util/errors.js';
+import { BadInputError } from '../util/errors.js';
 
 /**
  * Everything a node keeps under its data directory:

@@ -2,15 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { artifactResult, compileArtifact, decodeResource, encodeResource, initialHeader } from '../../../artifacts/index.js';
-import { artifactDoc } from '../../../artifacts/testing.js';
-import { aggregate } from '../../../ml/aggregate/index.js';
-import { axpyReference, divideReference } from '../../../ml/aggregate/arithmetic.js';
-import { buildJobTree } from '../../../protocol/jobTree.js';
+import { artifactResult, compileArtifact, decodeResource, encodeResource, initialHeader } from '../artifacts/index.js';
+import { artifactDoc } from '../artifacts/testing.js';
+import { aggregate } from '../ml/aggregate/index.js';
+import { axpyReference, divideReference } from '../ml/aggregate/arithmetic.js';
+import { buildJobTree } from '../protocol/jobTree.js';
 import { artifactCompute } from './artifactCompute.js';
 import { syntheticCompute } from './syntheticCompute.js';
 import { mlCompute } from './mlCompute.js';
-import { Rng } from '../../../util/rng.js';
+import { Rng } from '../util/rng.js';
 
 // ArtifactCompute as the runtime drives it (loadData, train, aggregate by job key), with the
 // synthetic backend underneath for train steps.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { syntheticCompute } from './syntheticCompute.js';
-import { aggregate } from '../../../ml/aggregate/index.js';
-import { SYNTHETIC_HETEROGENEITY, decodeSyntheticParams, encodeSyntheticParams, syntheticInit, syntheticTrain } from '../../../ml/synthetic.js';
-import type { ModelSpec, TrainSpec } from '../../../ml/specs.js';
-import { sha256Hex } from '../../../util/hash.js';
+import { aggregate } from '../ml/aggregate/index.js';
+import { SYNTHETIC_HETEROGENEITY, decodeSyntheticParams, encodeSyntheticParams, syntheticInit, syntheticTrain } from '../ml/synthetic.js';
+import type { ModelSpec, TrainSpec } from '../spec/ml.js';
+import { sha256Hex } from '../util/hash.js';
 
 const model: ModelSpec = { kind: 'logreg', inputShape: [784], numClasses: 10 };
 const train: TrainSpec = { optimizer: { kind: 'sgd', lr: 0.1, momentum: 0 }, epochs: 2, batchSize: 32, mu: 0, seed: 5 };

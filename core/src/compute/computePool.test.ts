@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ComputePool } from './computePool.js';
-import { aggregate, decodeParams, encodeDataChunk, encodeParams, loadMnist, paramsHash, splitForMembers, type ModelSpec, type TrainSpec } from '../../ml/index.js';
-import { sha256Hex } from '../../util/hash.js';
+import { aggregate, decodeParams, encodeDataChunk, encodeParams, loadMnist, paramsHash, splitForMembers, type ModelSpec, type TrainSpec } from '../ml/index.js';
+import { sha256Hex } from '../util/hash.js';
 
 // Real threads, real tfjs (wasm) training on the real embedded MNIST digits.
 const model: ModelSpec = { kind: 'mlp', inputShape: [28, 28, 1], numClasses: 10 };

@@ -1,4 +1,4 @@
-import { CanopyError, ErrorCode } from '../../../util/errors.js';
+import { CanopyError, ErrorCode } from '../util/errors.js';
 import type { ComputeBackend } from './computeBackend.js';
 
 // The desktop app's "only while idle" limit. While the owner uses the computer the gate is

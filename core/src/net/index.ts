@@ -1,0 +1,15 @@
+// The transport: libp2p nodes, gossip channels, blob exchange and the node's identity key.
+export { createCanopyNode, type CanopyLibp2p, type CanopyServices, type CanopyNodeInit } from './createNode.js';
+export { GossipChannel, MAX_GOSSIP_BYTES, type GossipValidator, type GossipChannelInit } from './gossipChannel.js';
+export {
+  serveBlobs,
+  fetchBlob,
+  BlobFetchError,
+  BLOB_PROTOCOL,
+  BLOB_CHUNK_BYTES,
+  BLOB_WINDOW_BYTES,
+  type BlobAuthorizer,
+  type ServeBlobsOptions,
+  type FetchBlobOptions,
+} from './blobExchange.js';
+export { loadOrCreateIdentity, IDENTITY_FILE } from './identity.js';
