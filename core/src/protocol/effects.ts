@@ -100,3 +100,14 @@ export type Effect =
   | PersistEffect
   | EmitMetricEffect
   | FinishedEffect;
+
+/**
+ * A shell's table of effect handlers: one per effect type, each given its own effect and the
+ * shell's arguments (`Args`, e.g. the machine that asked). Every shell (the runtime's
+ * JobRunner, the simulator's SimShell, the in-memory driver) keeps one of these, so a table
+ * that misses a type does not compile: adding an Effect variant makes the compiler point at
+ * every shell, as adding a message type does at the validators (validate/index.ts).
+ */
+export type EffectHandlers<Args extends readonly unknown[], R = void> = {
+  readonly [T in Effect['type']]: (effect: Extract<Effect, { type: T }>, ...args: Args) => R;
+};

@@ -1,8 +1,11 @@
-import type { Effect, Input, InputEntry } from '@canopy/core/protocol';
+import type { Effect, EffectHandlers, Input, InputEntry, JobTree } from '@canopy/core/protocol';
 import type { Rng } from '@canopy/core/util';
+import type { NetworkModel } from '../engine/network.js';
+import type { LieKind } from '../scenario/faults.js';
+import type { BlobStore } from './blobStore.js';
 import type { Peer, Slot } from './peers.js';
-import type { ShellOptions, SimShell } from './simShell.js';
-import type { DataCounts, Maybe } from './trainer.js';
+import type { DataCounts, Maybe, Trainer } from './trainer.js';
+import type { VirtualLoop } from './virtualLoop.js';
 
 /** Virtual seconds one parameter of one input costs an aggregating device of speed 1 (about 1 GFLOP/s). */
 export const AGGREGATE_SECONDS_PER_VALUE = 1e-9;
@@ -13,7 +16,31 @@ const CONSENT_MS = 10;
 const LOAD_MS = 500;
 const PREPARE_MS = 1_000;
 
-type WorkEffect = Extract<Effect, { type: 'fetchBlob' | 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'askConsent' | 'loadDataset' | 'prepareDataset' }>;
+/** The effects that take time: the simulator's shell hands these to {@link ComputeEffects}. */
+export type WorkEffectType = 'fetchBlob' | 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'askConsent' | 'loadDataset' | 'prepareDataset';
+
+/** What the compute effects need of the shell that runs them (the simulator's SimShell). */
+export interface EffectShell {
+  readonly tree: JobTree;
+  /** Feeds an input to the peer's machine `key`. */
+  input(peer: Peer, key: string, input: Input): void;
+  /** Runs `fn` for `peer` at `at` unless it crashed meanwhile; a sleeping device gets it when it wakes. */
+  atPeer(peer: Peer, at: number, fn: () => void, asleep: 'defer'): void;
+  /** A client crashes while training `job`'s round. */
+  crashClient(peer: Peer, job: string, round: number): void;
+}
+
+/** The parts of a run the compute effects use. */
+export interface ComputeOptions {
+  readonly loop: VirtualLoop;
+  readonly store: BlobStore;
+  readonly trainer: Trainer;
+  readonly network: NetworkModel;
+  readonly peers: Map<string, Peer>;
+  readonly liars: ReadonlySet<string>;
+  readonly lie: LieKind;
+  readonly observer: { onBlob?(job: string, bytes: number): void };
+}
 
 /**
  * The effects that take time: blob fetches (size ÷ bandwidth through the network model) and
@@ -24,81 +51,79 @@ export class ComputeEffects {
   private readonly data = new Map<string, DataCounts>();
 
   constructor(
-    private readonly shell: SimShell,
-    private readonly o: ShellOptions,
+    private readonly shell: EffectShell,
+    private readonly o: ComputeOptions,
     private readonly rng: Rng,
   ) {}
 
-  perform(peer: Peer, slot: Slot, e: Effect): void {
-    const w = e as WorkEffect;
-    const key = slot.machine.key;
-    const now = this.o.loop.now;
-    const t = this.o.trainer;
-    const speed = peer.profile.speed;
-    switch (w.type) {
-      case 'fetchBlob': {
-        const at = this.fetchArrival(w.from ?? this.o.store.origin(w.ref.hash), peer, w.ref.hash, w.job);
-        const ok = at !== undefined;
-        this.settle(peer, key, at ?? now + FETCH_TIMEOUT_MS, () => ok, (v) => ({ type: 'blobFetched', job: w.job, ref: w.ref, ok: v }), () => null);
-        break;
+  /** One handler per effect that takes time; the shell's table spreads these in (simShell.ts). */
+  readonly handlers: Pick<EffectHandlers<[peer: Peer, slot: Slot]>, WorkEffectType> = {
+    fetchBlob: (w, peer, slot) => {
+      const now = this.o.loop.now;
+      const at = this.fetchArrival(w.from ?? this.o.store.origin(w.ref.hash), peer, w.ref.hash, w.job);
+      const ok = at !== undefined;
+      this.settle(peer, slot.machine.key, at ?? now + FETCH_TIMEOUT_MS, () => ok, (v) => ({ type: 'blobFetched', job: w.job, ref: w.ref, ok: v }), () => null);
+    },
+    train: (w, peer, slot) => {
+      const now = this.o.loop.now;
+      const t = this.o.trainer;
+      const samples = this.data.get(`${peer.id}|${w.job}`)?.train ?? 1;
+      let ms = (samples * w.train.epochs * t.secondsPerSample * 1000) / peer.profile.speed;
+      if (this.rng.float() < peer.profile.stragglerProbability) ms *= peer.profile.stragglerSlowdown;
+      if (peer.crashPerRound > 0 && this.rng.float() < peer.crashPerRound) {
+        const epoch = peer.epoch;
+        this.o.loop.at(now + this.rng.float() * ms, () => {
+          if (peer.epoch === epoch) this.shell.crashClient(peer, w.job, w.round);
+        });
       }
-      case 'train': {
-        const samples = this.data.get(`${peer.id}|${w.job}`)?.train ?? 1;
-        let ms = (samples * w.train.epochs * t.secondsPerSample * 1000) / speed;
-        if (this.rng.float() < peer.profile.stragglerProbability) ms *= peer.profile.stragglerSlowdown;
-        if (peer.crashPerRound > 0 && this.rng.float() < peer.crashPerRound) {
-          const epoch = peer.epoch;
-          this.o.loop.at(now + this.rng.float() * ms, () => {
-            if (peer.epoch === epoch) this.shell.crashClient(peer, w.job, w.round);
-          });
-        }
-        this.settle(peer, key, now + ms, () => t.train(peer.id, peer.shard, w), (r) => ({ type: 'trained', job: w.job, round: w.round, ...r }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'train', round: w.round, reason }));
-        break;
-      }
-      case 'evaluate': {
-        const test = this.data.get(`${peer.id}|${w.job}`)?.test ?? 1;
-        const ms = (test * t.secondsPerSample * 1000) / 3 / speed; // a forward pass only
-        this.settle(peer, key, now + ms, () => t.evaluate(peer.id, w), (r) => ({ type: 'evaluated', job: w.job, round: w.round, ...r }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'evaluate', round: w.round, reason }));
-        break;
-      }
-      case 'aggregate': {
-        const at = this.aggregateDone(peer, w);
-        const lie = this.o.liars.has(peer.id) ? this.o.lie : null;
-        this.settle(
-          peer,
-          key,
-          at,
-          () => t.aggregate(peer.id, w, lie),
-          (ref) => ({ type: 'aggregated', job: w.job, round: w.round, attempt: w.attempt, ref }),
-          (reason) => ({ type: 'taskFailed', job: w.job, task: 'aggregate', round: w.round, reason }),
-        );
-        break;
-      }
-      case 'initParams':
-        this.settle(peer, key, now + INIT_MS / speed, () => t.init(peer.id, w), (ref) => ({ type: 'initialized', job: w.job, ref }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'initParams', round: 0, reason }));
-        break;
-      case 'askConsent':
-        // Scenarios model data owners who agreed beforehand (refusals belong to the protocol tests).
-        this.settle(peer, key, now + CONSENT_MS, () => true, (given) => ({ type: 'consent', job: w.job, given }), () => null);
-        break;
-      case 'loadDataset':
-        this.settle(
-          peer,
-          key,
-          now + LOAD_MS / speed,
-          () => t.loadData(peer.id, w),
-          (counts) => {
-            this.data.set(`${peer.id}|${w.job}`, counts);
-            return { type: 'datasetLoaded', job: w.job, samples: counts.train };
-          },
-          (reason) => ({ type: 'datasetFailed', job: w.job, reason }),
-        );
-        break;
-      case 'prepareDataset':
-        this.settle(peer, key, now + PREPARE_MS, () => t.prepare(peer.id, w), (indexes) => ({ type: 'datasetPrepared', indexes }), (reason) => ({ type: 'datasetFailed', job: this.shell.tree.root, reason }));
-        break;
-    }
-  }
+      this.settle(peer, slot.machine.key, now + ms, () => t.train(peer.id, peer.shard, w), (r) => ({ type: 'trained', job: w.job, round: w.round, ...r }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'train', round: w.round, reason }));
+    },
+    evaluate: (w, peer, slot) => {
+      const t = this.o.trainer;
+      const test = this.data.get(`${peer.id}|${w.job}`)?.test ?? 1;
+      const ms = (test * t.secondsPerSample * 1000) / 3 / peer.profile.speed; // a forward pass only
+      this.settle(peer, slot.machine.key, this.o.loop.now + ms, () => t.evaluate(peer.id, w), (r) => ({ type: 'evaluated', job: w.job, round: w.round, ...r }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'evaluate', round: w.round, reason }));
+    },
+    aggregate: (w, peer, slot) => {
+      const t = this.o.trainer;
+      const at = this.aggregateDone(peer, w);
+      const lie = this.o.liars.has(peer.id) ? this.o.lie : null;
+      this.settle(
+        peer,
+        slot.machine.key,
+        at,
+        () => t.aggregate(peer.id, w, lie),
+        (ref) => ({ type: 'aggregated', job: w.job, round: w.round, attempt: w.attempt, ref }),
+        (reason) => ({ type: 'taskFailed', job: w.job, task: 'aggregate', round: w.round, reason }),
+      );
+    },
+    initParams: (w, peer, slot) => {
+      const t = this.o.trainer;
+      this.settle(peer, slot.machine.key, this.o.loop.now + INIT_MS / peer.profile.speed, () => t.init(peer.id, w), (ref) => ({ type: 'initialized', job: w.job, ref }), (reason) => ({ type: 'taskFailed', job: w.job, task: 'initParams', round: 0, reason }));
+    },
+    askConsent: (w, peer, slot) => {
+      // Scenarios model data owners who agreed beforehand (refusals belong to the protocol tests).
+      this.settle(peer, slot.machine.key, this.o.loop.now + CONSENT_MS, () => true, (given) => ({ type: 'consent', job: w.job, given }), () => null);
+    },
+    loadDataset: (w, peer, slot) => {
+      const t = this.o.trainer;
+      this.settle(
+        peer,
+        slot.machine.key,
+        this.o.loop.now + LOAD_MS / peer.profile.speed,
+        () => t.loadData(peer.id, w),
+        (counts) => {
+          this.data.set(`${peer.id}|${w.job}`, counts);
+          return { type: 'datasetLoaded', job: w.job, samples: counts.train };
+        },
+        (reason) => ({ type: 'datasetFailed', job: w.job, reason }),
+      );
+    },
+    prepareDataset: (w, peer, slot) => {
+      const t = this.o.trainer;
+      this.settle(peer, slot.machine.key, this.o.loop.now + PREPARE_MS, () => t.prepare(peer.id, w), (indexes) => ({ type: 'datasetPrepared', indexes }), (reason) => ({ type: 'datasetFailed', job: this.shell.tree.root, reason }));
+    },
+  };
 
   /** When a blob from `source` has fully reached `peer`; undefined if it cannot be had. */
   private fetchArrival(source: string | undefined, peer: Peer, hash: string, job: string): number | undefined {

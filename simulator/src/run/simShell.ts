@@ -7,6 +7,7 @@ import {
   wantsMessage,
   MAX_MESSAGE_BYTES,
   type Effect,
+  type EffectHandlers,
   type EmitMetricEffect,
   type FinishedEffect,
   type Input,
@@ -17,13 +18,8 @@ import {
   type Verdict,
 } from '@canopy/core/protocol';
 import { Rng, hash32 } from '@canopy/core/util';
-import type { NetworkModel } from '../engine/network.js';
-import type { LieKind } from '../scenario/faults.js';
-import type { BlobStore } from './blobStore.js';
-import { ComputeEffects } from './computeEffects.js';
+import { ComputeEffects, type ComputeOptions, type EffectShell } from './computeEffects.js';
 import { slotsOf, type Peer, type Slot } from './peers.js';
-import type { Trainer } from './trainer.js';
-import type { VirtualLoop } from './virtualLoop.js';
 
 /** What the shell tells whoever records the run. All optional. */
 export interface ShellObserver {
@@ -45,17 +41,10 @@ export interface HostCrash {
   readonly restartAfterMs: number | null;
 }
 
-/** Everything a shell runs on. */
-export interface ShellOptions {
+/** Everything a shell runs on: what its compute effects use, and the rest. */
+export interface ShellOptions extends ComputeOptions {
   readonly tree: JobTree;
   readonly seed: number;
-  readonly loop: VirtualLoop;
-  readonly store: BlobStore;
-  readonly trainer: Trainer;
-  readonly network: NetworkModel;
-  readonly peers: Map<string, Peer>;
-  readonly liars: ReadonlySet<string>;
-  readonly lie: LieKind;
   readonly hostCrashes: readonly HostCrash[];
   readonly observer: ShellObserver;
 }
@@ -71,7 +60,7 @@ const REBOOT_MS = 2_000;
  * (computeEffects.ts). Devices sleep (availability), clients crash mid-round, hosts crash
  * and restore from their checkpoints.
  */
-export class SimShell {
+export class SimShell implements EffectShell {
   readonly tree: JobTree;
   /** Validator verdicts other than accept, by `result:reason`. */
   readonly verdicts = new Map<string, number>();
@@ -83,7 +72,7 @@ export class SimShell {
   private readonly audiences = new Map<string, Map<Message['type'], Peer[]>>();
   private readonly crashedByJob = new Map<string, Set<Peer>>();
   private readonly checkpoints = new Map<string, Map<string, unknown>>();
-  private readonly compute: ComputeEffects;
+  private readonly handlers: EffectHandlers<[peer: Peer, slot: Slot]>;
   private readonly spareDeliveries: Delivery[] = [];
   private readonly rebootRng: Rng;
 
@@ -93,7 +82,25 @@ export class SimShell {
     this.trees = new Map([[options.tree.rootId, options.tree]]);
     const rng = Rng.fromSeed(options.seed);
     this.rebootRng = rng.fork('reboot');
-    this.compute = new ComputeEffects(this, options, rng.fork('compute'));
+    const compute = new ComputeEffects(this, options, rng.fork('compute'));
+    // One handler per effect type (PROTOCOL.md §8): a type missing here does not compile.
+    this.handlers = {
+      publish: (e, peer, slot) => this.publish(peer, slot, e.topic, e.message),
+      storeBlob: (e, peer) => this.o.store.put(e.ref, { kind: 'json', value: e.value }, peer.id),
+      setTimer: (e, peer, slot) => {
+        const gen = (slot.timers.get(e.id) ?? 0) + 1;
+        slot.timers.set(e.id, gen);
+        this.o.loop.at(e.at, new TimerFire(this, peer, slot, e.id, gen));
+      },
+      cancelTimer: (e, _peer, slot) => {
+        slot.timers.set(e.id, (slot.timers.get(e.id) ?? 0) + 1);
+      },
+      // Only hosts the scenario will crash need their checkpoints kept.
+      persist: (e, peer) => this.checkpoints.get(peer.id)?.set(e.job, e.checkpoint),
+      emitMetric: (e, peer) => this.o.observer.onMetric?.(e, peer.id),
+      finished: (e, peer) => this.o.observer.onFinished?.(peer.id, e),
+      ...compute.handlers,
+    };
     for (const peer of options.peers.values()) {
       for (const s of peer.slots) for (const t of s.machine.topics) (this.subscribers.get(t) ?? this.subscribers.set(t, []).get(t)!).push(peer);
     }
@@ -154,35 +161,7 @@ export class SimShell {
   }
 
   private perform(peer: Peer, slot: Slot, e: Effect): void {
-    switch (e.type) {
-      case 'publish':
-        this.publish(peer, slot, e.topic, e.message);
-        break;
-      case 'storeBlob':
-        this.o.store.put(e.ref, { kind: 'json', value: e.value }, peer.id);
-        break;
-      case 'setTimer': {
-        const gen = (slot.timers.get(e.id) ?? 0) + 1;
-        slot.timers.set(e.id, gen);
-        this.o.loop.at(e.at, new TimerFire(this, peer, slot, e.id, gen));
-        break;
-      }
-      case 'cancelTimer':
-        slot.timers.set(e.id, (slot.timers.get(e.id) ?? 0) + 1);
-        break;
-      case 'persist':
-        // Only hosts the scenario will crash need their checkpoints kept.
-        this.checkpoints.get(peer.id)?.set(e.job, e.checkpoint);
-        break;
-      case 'emitMetric':
-        this.o.observer.onMetric?.(e, peer.id);
-        break;
-      case 'finished':
-        this.o.observer.onFinished?.(peer.id, e);
-        break;
-      default:
-        this.compute.perform(peer, slot, e);
-    }
+    (this.handlers[e.type] as (e: Effect, peer: Peer, slot: Slot) => void)(e, peer, slot);
   }
 
   /**

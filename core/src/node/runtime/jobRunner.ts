@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createMachines, restoreHostMachine, stepMachine, viewOf, wantsMessage, type Machine } from '../../protocol/machines/index.js';
-import type { Effect } from '../../protocol/effects.js';
+import type { Effect, EffectHandlers } from '../../protocol/effects.js';
 import type { Input } from '../../protocol/inputs.js';
 import { allMembers, type JobTree } from '../../protocol/jobTree.js';
 import { encodeMessage, type BlobRef, type Message } from '../../protocol/messages/index.js';
@@ -190,8 +190,7 @@ export class JobRunner {
       maxQueue: 4096,
       validate: (from, data) => {
         // The wire names members; the signer is a peer id. Map it before the envelope rules.
-        const v = validateMessage(data, { from: this.env.peers.memberOf(from), topic, trees: this.trees, view: (job) => viewOf(this.machines, job) });
-        return v.result === 'accept' ? { result: 'accept', value: v.message! } : { result: v.result, reason: v.reason };
+        return validateMessage(data, { from: this.env.peers.memberOf(from), topic, trees: this.trees, view: (job) => viewOf(this.machines, job) });
       },
       onMessage: (message) => this.deliver(topic, message),
       onVerdict: (verdict, reason, from) => {
@@ -283,64 +282,53 @@ export class JobRunner {
     for (const e of effects) await this.perform(m, e);
   }
 
-  private async perform(m: Machine, e: Effect): Promise<void> {
-    const env = this.env;
-    switch (e.type) {
-      case 'publish':
-        return this.publish(m, e.topic, e.message);
-      case 'storeBlob': {
-        // Stored before the next effect runs, so the snapshot naming it can be served at once.
-        const ref = await env.blobs.putJson(e.value);
-        if (ref.hash !== e.ref.hash) this.init.log.error({ expected: e.ref.hash, got: ref.hash }, 'stored blob hash differs from the machine\'s');
-        return;
-      }
-      case 'setTimer': {
-        const id = `${m.key}|${e.id}`;
-        clearTimeout(this.timers.get(id));
-        this.timers.set(id, setTimeout(() => {
-          this.timers.delete(id);
-          this.feed(m.key, { type: 'timer', id: e.id });
-        }, Math.max(0, e.at - Date.now())));
-        return;
-      }
-      case 'cancelTimer': {
-        const id = `${m.key}|${e.id}`;
-        clearTimeout(this.timers.get(id));
-        this.timers.delete(id);
-        return;
-      }
-      case 'persist': {
-        const round = (e.checkpoint as { round?: number }).round ?? 0;
-        const write = this.persistChain.then(() => this.init.store.saveCheckpoint(checkpointKey(this.tree, e.job), round, e.checkpoint));
-        this.persistChain = write.catch((err) => this.init.log.error({ job: e.job, err: (err as Error).message }, 'checkpoint write failed'));
-        // Durable before anything else happens: a restart resumes from what was last said.
-        return this.persistChain;
-      }
-      case 'emitMetric':
-        this.init.log.info({ metric: e.name, job: e.job, round: e.round, ...e.values }, e.name === 'round' ? 'round finished' : `metric ${e.name}`);
-        if (e.name === 'round') env.events.emit('round:finished', { rootId: this.tree.rootId, job: e.job, round: e.round, values: e.values });
-        else env.events.emit('metric', { rootId: this.tree.rootId, name: e.name, job: e.job, round: e.round, values: e.values });
-        return;
-      case 'finished':
-        return this.onFinished(m, e.final, e.reason);
-      case 'fetchBlob':
-        return this.background(m, fetchGlobal(env, e));
-      case 'train':
-        return this.background(m, runTrain(env, e));
-      case 'evaluate':
-        return this.background(m, runEvaluate(env, e));
-      case 'aggregate':
-        return this.background(m, runAggregate(env, e));
-      case 'initParams':
-        return this.background(m, runInitParams(env, e));
-      case 'askConsent':
-        return this.background(m, runAskConsent(env, e));
-      case 'loadDataset':
-        return this.background(m, runLoadDataset(env, e));
-      case 'prepareDataset':
-        return this.background(m, runPrepareDataset(env, e));
-    }
+  private perform(m: Machine, e: Effect): void | Promise<void> {
+    return (this.handlers[e.type] as (e: Effect, m: Machine) => void | Promise<void>)(e, m);
   }
+
+  // One handler per effect type (PROTOCOL.md §8): a type missing here does not compile.
+  private readonly handlers: EffectHandlers<[m: Machine], void | Promise<void>> = {
+    publish: (e, m) => this.publish(m, e.topic, e.message),
+    storeBlob: async (e) => {
+      // Stored before the next effect runs, so the snapshot naming it can be served at once.
+      const ref = await this.env.blobs.putJson(e.value);
+      if (ref.hash !== e.ref.hash) this.init.log.error({ expected: e.ref.hash, got: ref.hash }, 'stored blob hash differs from the machine\'s');
+    },
+    setTimer: (e, m) => {
+      const id = `${m.key}|${e.id}`;
+      clearTimeout(this.timers.get(id));
+      this.timers.set(id, setTimeout(() => {
+        this.timers.delete(id);
+        this.feed(m.key, { type: 'timer', id: e.id });
+      }, Math.max(0, e.at - Date.now())));
+    },
+    cancelTimer: (e, m) => {
+      const id = `${m.key}|${e.id}`;
+      clearTimeout(this.timers.get(id));
+      this.timers.delete(id);
+    },
+    persist: (e) => {
+      const round = (e.checkpoint as { round?: number }).round ?? 0;
+      const write = this.persistChain.then(() => this.init.store.saveCheckpoint(checkpointKey(this.tree, e.job), round, e.checkpoint));
+      this.persistChain = write.catch((err) => this.init.log.error({ job: e.job, err: (err as Error).message }, 'checkpoint write failed'));
+      // Durable before anything else happens: a restart resumes from what was last said.
+      return this.persistChain;
+    },
+    emitMetric: (e) => {
+      this.init.log.info({ metric: e.name, job: e.job, round: e.round, ...e.values }, e.name === 'round' ? 'round finished' : `metric ${e.name}`);
+      if (e.name === 'round') this.env.events.emit('round:finished', { rootId: this.tree.rootId, job: e.job, round: e.round, values: e.values });
+      else this.env.events.emit('metric', { rootId: this.tree.rootId, name: e.name, job: e.job, round: e.round, values: e.values });
+    },
+    finished: (e, m) => this.onFinished(m, e.final, e.reason),
+    fetchBlob: (e, m) => this.background(m, fetchGlobal(this.env, e)),
+    train: (e, m) => this.background(m, runTrain(this.env, e)),
+    evaluate: (e, m) => this.background(m, runEvaluate(this.env, e)),
+    aggregate: (e, m) => this.background(m, runAggregate(this.env, e)),
+    initParams: (e, m) => this.background(m, runInitParams(this.env, e)),
+    askConsent: (e, m) => this.background(m, runAskConsent(this.env, e)),
+    loadDataset: (e, m) => this.background(m, runLoadDataset(this.env, e)),
+    prepareDataset: (e, m) => this.background(m, runPrepareDataset(this.env, e)),
+  };
 
   private background(m: Machine, work: Promise<Input | undefined>): void {
     void work.then(

@@ -1,6 +1,6 @@
 import { Rng, hash32 } from '../../util/rng.js';
 import type { Ctx } from '../ctx.js';
-import type { Effect } from '../effects.js';
+import type { Effect, EffectHandlers } from '../effects.js';
 import type { Input } from '../inputs.js';
 import { allMembers, buildJobTree, jobOf, type JobTree } from '../jobTree.js';
 import type { Manifest } from '../manifest.js';
@@ -150,102 +150,93 @@ export function runInMemory(options: DriverOptions): DriverResult {
   const result = (peer: Peer, machine: Machine, input: Input, after: number) =>
     queue.push(now + after, { kind: 'input', member: peer.id, key: machine.key, input, epoch: epochOf(peer, machine.key) });
 
-  const perform = (peer: Peer, machine: Machine, e: Effect): void => {
-    switch (e.type) {
-      case 'publish': {
-        const bytes = encodeMessage(e.message);
-        for (const target of audience(e.topic, e.message.type, e.message.job)) {
-          if (target === peer.id) {
-            // The shell loops its own messages back to its other machines on the topic.
-            queue.push(now, { kind: 'deliver', member: target, topic: e.topic, bytes, from: peer.id, exceptKey: machine.key });
-            continue;
-          }
-          if (netRng.float() < net.loss) continue;
-          queue.push(now + delay(), { kind: 'deliver', member: target, topic: e.topic, bytes, from: peer.id });
-          if (netRng.float() < net.duplicate) queue.push(now + delay(), { kind: 'deliver', member: target, topic: e.topic, bytes, from: peer.id });
+  // One handler per effect type (PROTOCOL.md §8): a type missing here does not compile.
+  const handlers: EffectHandlers<[peer: Peer, machine: Machine]> = {
+    publish: (e, peer, machine) => {
+      const bytes = encodeMessage(e.message);
+      for (const target of audience(e.topic, e.message.type, e.message.job)) {
+        if (target === peer.id) {
+          // The shell loops its own messages back to its other machines on the topic.
+          queue.push(now, { kind: 'deliver', member: target, topic: e.topic, bytes, from: peer.id, exceptKey: machine.key });
+          continue;
         }
-        break;
+        if (netRng.float() < net.loss) continue;
+        queue.push(now + delay(), { kind: 'deliver', member: target, topic: e.topic, bytes, from: peer.id });
+        if (netRng.float() < net.duplicate) queue.push(now + delay(), { kind: 'deliver', member: target, topic: e.topic, bytes, from: peer.id });
       }
-      case 'fetchBlob':
-        result(peer, machine, { type: 'blobFetched', job: e.job, ref: e.ref, ok: blobs.has(e.ref.hash) }, taskTime(5, 30));
-        break;
-      case 'storeBlob':
-        blobs.set(e.ref.hash, e.value);
-        break;
-      case 'train': {
-        const global = blobs.get(e.global.hash) as FakeParams;
-        const trained = fakeTrain(global, e.global.hash, peer.id, e.round);
-        const ref = store(trained);
-        result(peer, machine, { type: 'trained', job: e.job, round: e.round, ref, samples: fakeSamples(peer.id), loss: 0.5, accuracy: 0.5 }, taskTime(50, 400));
-        break;
+    },
+    fetchBlob: (e, peer, machine) => {
+      result(peer, machine, { type: 'blobFetched', job: e.job, ref: e.ref, ok: blobs.has(e.ref.hash) }, taskTime(5, 30));
+    },
+    storeBlob: (e) => {
+      blobs.set(e.ref.hash, e.value);
+    },
+    train: (e, peer, machine) => {
+      const global = blobs.get(e.global.hash) as FakeParams;
+      const trained = fakeTrain(global, e.global.hash, peer.id, e.round);
+      const ref = store(trained);
+      result(peer, machine, { type: 'trained', job: e.job, round: e.round, ref, samples: fakeSamples(peer.id), loss: 0.5, accuracy: 0.5 }, taskTime(50, 400));
+    },
+    evaluate: (e, peer, machine) => {
+      const ev = fakeEvaluate(blobs.get(e.params.hash) as FakeParams, Math.ceil(fakeSamples(peer.id) / 4));
+      result(peer, machine, { type: 'evaluated', job: e.job, round: e.round, ...ev }, taskTime(10, 50));
+    },
+    aggregate: (e, peer, machine) => {
+      const entries = asInputs(blobs.get(e.inputs.hash));
+      const inputs = entries.map((x) => ({ params: blobs.get(x.ref.hash) as FakeParams, samples: x.samples }));
+      aggregations.push({ job: e.job, round: e.round, base: e.base.hash, inputBases: inputs.map((x) => x.params.trainedFrom) });
+      // An aggregate counts as trained from the model its job's local-round series started from.
+      let lineage = e.base.hash;
+      for (let b = blobs.get(lineage) as FakeParams; b.aggJob === e.job && b.trainedFrom; b = blobs.get(lineage) as FakeParams) lineage = b.trainedFrom;
+      let agg = fakeAggregate(inputs, e.job, lineage);
+      if (liars.has(peer.id)) agg = fakeLie(agg);
+      const ref = store(agg);
+      if (liars.has(peer.id)) lies.add(ref.hash);
+      result(peer, machine, { type: 'aggregated', job: e.job, round: e.round, attempt: e.attempt, ref }, taskTime(10, 80));
+    },
+    initParams: (e, peer, machine) => {
+      result(peer, machine, { type: 'initialized', job: e.job, ref: store(fakeInit(e.seed)) }, taskTime(5, 20));
+    },
+    askConsent: (e, peer, machine) => {
+      result(peer, machine, { type: 'consent', job: e.job, given: !refusals.has(peer.id) }, taskTime(5, 20));
+    },
+    loadDataset: (e, peer, machine) => {
+      const ok = e.source.kind === 'local' || blobs.has(e.source.index.hash);
+      const input: Input = ok ? { type: 'datasetLoaded', job: e.job, samples: fakeSamples(peer.id) } : { type: 'datasetFailed', job: e.job, reason: 'index not found' };
+      result(peer, machine, input, taskTime(20, 100));
+    },
+    prepareDataset: (e, peer, machine) => {
+      if (options.datasetUnavailable !== undefined) {
+        result(peer, machine, { type: 'datasetFailed', job: tree.root, reason: options.datasetUnavailable }, taskTime(50, 200));
+        return;
       }
-      case 'evaluate': {
-        const ev = fakeEvaluate(blobs.get(e.params.hash) as FakeParams, Math.ceil(fakeSamples(peer.id) / 4));
-        result(peer, machine, { type: 'evaluated', job: e.job, round: e.round, ...ev }, taskTime(10, 50));
-        break;
+      const indexes: Record<string, BlobRef> = {};
+      for (const j of e.jobs) {
+        const index = Object.fromEntries(j.clients.map((c) => [c, { train: store({ shard: c, part: 'train' }), test: store({ shard: c, part: 'test' }), samples: fakeSamples(c) }]));
+        indexes[j.job] = store(index);
       }
-      case 'aggregate': {
-        const entries = asInputs(blobs.get(e.inputs.hash));
-        const inputs = entries.map((x) => ({ params: blobs.get(x.ref.hash) as FakeParams, samples: x.samples }));
-        aggregations.push({ job: e.job, round: e.round, base: e.base.hash, inputBases: inputs.map((x) => x.params.trainedFrom) });
-        // An aggregate counts as trained from the model its job's local-round series started from.
-        let lineage = e.base.hash;
-        for (let b = blobs.get(lineage) as FakeParams; b.aggJob === e.job && b.trainedFrom; b = blobs.get(lineage) as FakeParams) lineage = b.trainedFrom;
-        let agg = fakeAggregate(inputs, e.job, lineage);
-        if (liars.has(peer.id)) agg = fakeLie(agg);
-        const ref = store(agg);
-        if (liars.has(peer.id)) lies.add(ref.hash);
-        result(peer, machine, { type: 'aggregated', job: e.job, round: e.round, attempt: e.attempt, ref }, taskTime(10, 80));
-        break;
-      }
-      case 'initParams':
-        result(peer, machine, { type: 'initialized', job: e.job, ref: store(fakeInit(e.seed)) }, taskTime(5, 20));
-        break;
-      case 'askConsent':
-        result(peer, machine, { type: 'consent', job: e.job, given: !refusals.has(peer.id) }, taskTime(5, 20));
-        break;
-      case 'loadDataset': {
-        const ok = e.source.kind === 'local' || blobs.has(e.source.index.hash);
-        const input: Input = ok ? { type: 'datasetLoaded', job: e.job, samples: fakeSamples(peer.id) } : { type: 'datasetFailed', job: e.job, reason: 'index not found' };
-        result(peer, machine, input, taskTime(20, 100));
-        break;
-      }
-      case 'prepareDataset': {
-        if (options.datasetUnavailable !== undefined) {
-          result(peer, machine, { type: 'datasetFailed', job: tree.root, reason: options.datasetUnavailable }, taskTime(50, 200));
-          break;
-        }
-        const indexes: Record<string, BlobRef> = {};
-        for (const j of e.jobs) {
-          const index = Object.fromEntries(j.clients.map((c) => [c, { train: store({ shard: c, part: 'train' }), test: store({ shard: c, part: 'test' }), samples: fakeSamples(c) }]));
-          indexes[j.job] = store(index);
-        }
-        result(peer, machine, { type: 'datasetPrepared', indexes }, taskTime(50, 200));
-        break;
-      }
-      case 'setTimer': {
-        const tkey = `${peer.id}|${machine.key}|${e.id}`;
-        const gen = (timers.get(tkey) ?? 0) + 1;
-        timers.set(tkey, gen);
-        queue.push(Math.max(now, e.at), { kind: 'timer', member: peer.id, key: machine.key, id: e.id, gen, epoch: epochOf(peer, machine.key) });
-        break;
-      }
-      case 'cancelTimer': {
-        const tkey = `${peer.id}|${machine.key}|${e.id}`;
-        timers.set(tkey, (timers.get(tkey) ?? 0) + 1);
-        break;
-      }
-      case 'persist':
-        // Through JSON, as a disk would: the restored host must not share objects with the old one.
-        checkpoints.set(e.job, JSON.parse(JSON.stringify(e.checkpoint)));
-        break;
-      case 'emitMetric':
-        metrics.push({ ...e, at: now });
-        break;
-      case 'finished':
-        break;
-    }
+      result(peer, machine, { type: 'datasetPrepared', indexes }, taskTime(50, 200));
+    },
+    setTimer: (e, peer, machine) => {
+      const tkey = `${peer.id}|${machine.key}|${e.id}`;
+      const gen = (timers.get(tkey) ?? 0) + 1;
+      timers.set(tkey, gen);
+      queue.push(Math.max(now, e.at), { kind: 'timer', member: peer.id, key: machine.key, id: e.id, gen, epoch: epochOf(peer, machine.key) });
+    },
+    cancelTimer: (e, peer, machine) => {
+      const tkey = `${peer.id}|${machine.key}|${e.id}`;
+      timers.set(tkey, (timers.get(tkey) ?? 0) + 1);
+    },
+    persist: (e) => {
+      // Through JSON, as a disk would: the restored host must not share objects with the old one.
+      checkpoints.set(e.job, JSON.parse(JSON.stringify(e.checkpoint)));
+    },
+    emitMetric: (e) => {
+      metrics.push({ ...e, at: now });
+    },
+    finished: () => undefined,
   };
+  const perform = (peer: Peer, machine: Machine, e: Effect): void => (handlers[e.type] as (e: Effect, peer: Peer, machine: Machine) => void)(e, peer, machine);
 
   // Real gossip shows a message to every subscriber; the driver skips peers that would drop it
   // unread, which keeps a 1,000-client leaf from costing a million heartbeat deliveries.
