@@ -3,7 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, join } from 'node:path';
 import { NodeLink } from './ipc/nodeLink.js';
 import { forwardEvent, registerHandlers, type TrustedWindow } from './ipc/registerHandlers.js';
-import { hardenSession, hardenWebContents, secureWebPreferences } from './security.js';
+import { hardenSession, hardenWebContents, secureWebPreferences } from './window/security.js';
 import { relayGpuWindow } from './gpu/gpuWindow.js';
 import { watchOwnerActivity } from './idle/watchOwnerActivity.js';
 

@@ -8,4 +8,5 @@ export * from './scenario/index.js';
 export * from './report/index.js';
 export * from './run/index.js';
 export * from './fidelity/index.js';
+export * from './simulate/index.js';
 export * from './bench/index.js';

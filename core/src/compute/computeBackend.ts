@@ -1,5 +1,5 @@
 import type { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
-import type { DataSource } from './mlTasks.js';
+import type { DataSource } from './mlTaskTypes.js';
 
 export type { DataSource };
 

@@ -1,6 +1,6 @@
 import type { BackendPreference } from '../ml/index.js';
 import { WorkerPool, threadScript, type RunOptions } from './workerPool.js';
-import type { MlTasks } from './mlTasks.js';
+import type { MlTasks } from './mlTaskTypes.js';
 
 /** A pool of compute threads running ML tasks, typed by {@link MlTasks}. */
 export class ComputePool {

@@ -3,7 +3,7 @@
 // synthetic, artifacts), the idle gate, and the worker-thread pools. The thread side of the
 // pools (task tables, serveTasks) is in ./thread.ts; the browser-safe side in ./port.ts.
 export type { ComputeBackend, TrainOutcome, TrainProgress, DataOwner, PreparedChunk, AggregateInput } from './computeBackend.js';
-export type { DataSource } from './mlTasks.js';
+export type { DataSource, MlTasks } from './mlTaskTypes.js';
 export { mlCompute } from './mlCompute.js';
 export { syntheticCompute, type SyntheticComputeInit } from './syntheticCompute.js';
 export { artifactCompute, readNamed, type ArtifactComputeInit } from './artifactCompute.js';

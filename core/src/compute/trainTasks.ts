@@ -7,7 +7,7 @@ import { evaluate, trainLocal } from '../ml/train.js';
 import type { DataSplit } from '../ml/types.js';
 import { hashJson } from '../util/hash.js';
 import { BadInputError } from '../util/errors.js';
-import type { DataSource, MlTasks } from './mlTasks.js';
+import type { DataSource, MlTasks } from './mlTaskTypes.js';
 import type { TaskHandler } from './serveTasks.js';
 
 /** The tasks that need only tfjs and a member's loaded data: what a GPU window can run. */

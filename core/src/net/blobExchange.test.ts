@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createCanopyNode, type CanopyLibp2p } from './createNode.js';
 import { fetchBlob, serveBlobs, BlobFetchError, BLOB_WINDOW_BYTES } from './blobExchange.js';
-import { BlobStore, blobHash } from '../storage/blobStore.js';
+import { BlobStore } from '../storage/blobStore.js';
+import { sha256Hex } from '../util/hash.js';
 import { CanopyError } from '../util/errors.js';
 
 // Real libp2p nodes over TCP on 127.0.0.1, in one process.
@@ -96,7 +97,7 @@ describe('blob exchange', () => {
     await connect(fetcher.node, liar.node);
     await connect(fetcher.node, honest.node);
     const bytes = randomBytes(300_000);
-    const hash = blobHash(bytes);
+    const hash = sha256Hex(bytes);
     // The liar holds a file under that address whose content was altered.
     const bad = Buffer.from(bytes);
     bad[1000] = bad[1000]! ^ 0xff;
@@ -113,7 +114,7 @@ describe('blob exchange', () => {
     const empty = await peer('empty');
     const fetcher = await peer('f');
     await connect(fetcher.node, empty.node);
-    const hash = blobHash(randomBytes(10));
+    const hash = sha256Hex(randomBytes(10));
     const err = await fetchBlob(fetcher.node, fetcher.store, { hash }, [empty.node.peerId], { maxBytes: 1000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BlobFetchError);
     expect((err as Error).message).toMatch(/not_found/);

@@ -2,7 +2,8 @@ import './polyfill.js';
 import { z } from 'zod';
 import { lpStream } from '@libp2p/utils';
 import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface';
-import type { BlobRef, BlobStore, PartialBlob } from '../storage/blobStore.js';
+import type { BlobRef } from '../spec/blobRef.js';
+import type { BlobStore, PartialBlob } from '../storage/blobStore.js';
 import { assertBlobHash } from '../storage/blobStore.js';
 import { CanopyError, ErrorCode, throwIfAborted } from '../util/errors.js';
 

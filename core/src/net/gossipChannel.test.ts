@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCanopyNode, type CanopyLibp2p } from './createNode.js';
-import { GossipChannel, jobTopic, MAX_GOSSIP_BYTES, type Verdict } from './gossipChannel.js';
+import { GossipChannel, MAX_GOSSIP_BYTES } from './gossipChannel.js';
+import { jobTopic } from '../spec/topics.js';
+import type { Verdict } from '../spec/verdict.js';
 
 // Three real libp2p nodes over TCP loopback in one process.
 describe('GossipChannel', () => {
@@ -33,7 +35,7 @@ describe('GossipChannel', () => {
         }
         if (typeof (v as { n?: unknown }).n !== 'number') return { result: 'reject', reason: 'bad shape' };
         if ((v as { n: number }).n < 0) return { result: 'ignore', reason: 'stale' };
-        return { result: 'accept', value: v as { n: number } };
+        return { result: 'accept', reason: 'ok', message: v as { n: number } };
       },
       onMessage: (value, from) => {
         got.push({ ...value, from });
@@ -80,7 +82,7 @@ describe('GossipChannel', () => {
     channel(a, members, [], verdictsA);
     channel(b, members, gotB, verdictsB);
     const chC = channel(c, new Set([c.peerId.toString()]), []);
-    const chA2 = new GossipChannel<unknown>({ pubsub: a.services.pubsub, topic: jobTopic('job1', 'other'), validate: () => ({ result: 'accept', value: 1 }), onMessage: () => undefined });
+    const chA2 = new GossipChannel<unknown>({ pubsub: a.services.pubsub, topic: jobTopic('job1', 'other'), validate: () => ({ result: 'accept', reason: 'ok', message: 1 }), onMessage: () => undefined });
     chA2.start();
     await until(() => chC.subscribers().length > 0);
     await chC.publish(enc({ n: 5 })); // from a non-member

@@ -2,17 +2,11 @@ import './polyfill.js';
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import type { PeerId } from '@libp2p/interface';
 import { CanopyError, ErrorCode, throwIfAborted } from '../util/errors.js';
+import type { Verdict } from '../spec/verdict.js';
 
 /** Gossipsub drops messages over 4 MiB silently; Canopy refuses to send anything near that. */
 export const MAX_GOSSIP_BYTES = 1 << 20;
 
-/** The gossip topic of a job: `canopy/1/<rootJobId>/<jobName>`. */
-export function jobTopic(rootJob: string, job: string): string {
-  return `canopy/1/${rootJob}/${job}`;
-}
-
-/** A validator's verdict. `reject` penalises the sender in peer scoring; `ignore` does not. */
-export type Verdict<T> = { result: 'accept'; value: T } | { result: 'ignore' | 'reject'; reason: string };
 
 /** Decodes and checks one message from `from` (a peer id string). Must not throw. */
 export type GossipValidator<T> = (from: string, data: Uint8Array) => Verdict<T> | Promise<Verdict<T>>;
@@ -108,7 +102,7 @@ export class GossipChannel<T> {
       return this.verdict('ignore', `validator failed: ${(err as Error).message}`, from);
     }
     if (v.result === 'accept') {
-      this.accepted.set(msg.data, v.value);
+      this.accepted.set(msg.data, v.message);
       return TopicValidatorResult.Accept;
     }
     return this.verdict(v.result, v.reason, from);

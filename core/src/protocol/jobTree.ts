@@ -6,8 +6,8 @@ import { DEFAULT_TIMING, type ClusterSpec, type Manifest, type MemberId, type Ti
 // machines and the validators read membership from here, so it is built once per manifest
 // and every lookup is O(1).
 
-/** The version in every topic name; bump it with an incompatible protocol change. */
-export const PROTOCOL_VERSION = 1;
+// Topic names live in the spec layer (the transport and the runtime name topics too).
+export { PROTOCOL_VERSION, jobTopic } from '../spec/topics.js';
 
 /** A client slot of a job: a peer at a leaf job, or a sub-job (whose host submits for it). */
 export interface ClientSlot {
@@ -56,11 +56,6 @@ export interface JobTree {
 /** Name of the `index`-th sub-job of `parent` (`J` → `J#0`, `J#0` → `J#0_0`). */
 export function childJobName(root: string, parent: string, index: number): string {
   return parent === root ? `${root}#${index}` : `${parent}_${index}`;
-}
-
-/** The gossip topic of a job: `canopy/1/<rootJobId>/<jobName>`. */
-export function jobTopic(rootId: string, job: string): string {
-  return `canopy/${PROTOCOL_VERSION}/${rootId}/${job}`;
 }
 
 /** Builds the job tree of a validated manifest. */

@@ -4,3 +4,6 @@
 export * from './ml.js';
 export * from './artifactSteps.js';
 export * from './artifactPlan.js';
+export * from './blobRef.js';
+export * from './topics.js';
+export * from './verdict.js';

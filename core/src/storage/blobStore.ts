@@ -1,26 +1,14 @@
-import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, syncDir } from './atomicFile.js';
 import { BadInputError } from '../util/errors.js';
-
-/** A content address: sha256 of the bytes (lowercase hex) and their length. */
-export interface BlobRef {
-  readonly hash: string;
-  readonly size: number;
-}
-
-const HASH_RE = /^[0-9a-f]{64}$/;
+import { sha256Hasher, sha256Hex, type Sha256Hasher } from '../util/hash.js';
+import { SHA256_HEX, type BlobRef } from '../spec/blobRef.js';
 
 /** Throws unless `hash` is a lowercase sha256 hex digest (64 characters). */
 export function assertBlobHash(hash: string): void {
-  if (!HASH_RE.test(hash)) throw new BadInputError(`"${hash.slice(0, 80)}" is not a sha256 hex digest (64 characters 0-9a-f)`);
-}
-
-/** sha256 hex of bytes, with Node's native hashing (same digest as util/hash's sha256Hex). */
-export function blobHash(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
+  if (!SHA256_HEX.test(hash)) throw new BadInputError(`"${hash.slice(0, 80)}" is not a sha256 hex digest (64 characters 0-9a-f)`);
 }
 
 /**
@@ -40,7 +28,7 @@ export class BlobStore {
 
   /** Stores bytes and returns their address; storing the same bytes twice is a no-op. */
   async put(bytes: Uint8Array): Promise<BlobRef> {
-    const hash = blobHash(bytes);
+    const hash = sha256Hex(bytes);
     const ref = { hash, size: bytes.byteLength };
     if (await this.has(hash)) return ref;
     await writeFileAtomic(this.pathOf(hash), bytes);
@@ -67,7 +55,7 @@ export class BlobStore {
   async get(hash: string): Promise<Uint8Array> {
     assertBlobHash(hash);
     const bytes = await readFile(this.pathOf(hash));
-    if (blobHash(bytes) !== hash) {
+    if (sha256Hex(bytes) !== hash) {
       await rm(this.pathOf(hash), { force: true });
       throw new BadInputError(`blob ${hash} was corrupt on disk and has been removed; fetch it again`);
     }
@@ -100,7 +88,7 @@ export class BlobStore {
     assertBlobHash(hash);
     await mkdir(this.partialDir, { recursive: true });
     const path = join(this.partialDir, hash);
-    const hasher = createHash('sha256');
+    const hasher = sha256Hasher();
     let size = 0;
     // Resuming: the bytes already on disk must be part of the digest.
     for await (const chunk of createReadStream(path, { flags: 'a+' }) as AsyncIterable<Buffer>) {
@@ -139,7 +127,7 @@ export class PartialBlob {
     readonly hash: string,
     private readonly path: string,
     private readonly fh: FileHandle,
-    private readonly hasher: Hash,
+    private readonly hasher: Sha256Hasher,
     /** Bytes received so far, including those from earlier attempts. */
     public size: number,
   ) {}
@@ -166,7 +154,7 @@ export class PartialBlob {
       await this.fh.close();
       this.closed = true;
     }
-    const digest = this.hasher.digest('hex');
+    const digest = this.hasher.digestHex();
     if (digest !== this.hash) {
       await rm(this.path, { force: true });
       throw new BadInputError(`received bytes hash to ${digest}, not the requested ${this.hash}; discarded them`);

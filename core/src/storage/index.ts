@@ -1,5 +1,5 @@
 // Storage: files written atomically, content-addressed blobs, a node's persistent state. It
 // sits below the transport (net serves and fetches blobs from a BlobStore) and the runtime.
 export { writeFileAtomic, syncDir } from './atomicFile.js';
-export { BlobStore, blobHash, assertBlobHash, type BlobRef, type PartialBlob } from './blobStore.js';
+export { BlobStore, assertBlobHash, type PartialBlob } from './blobStore.js';
 export { NodeStore } from './nodeStore.js';

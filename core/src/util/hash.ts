@@ -5,8 +5,13 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 // loads unchanged in a browser or a renderer, where the pure-JS @noble/hashes is used. Both give
 // the same digest (hash.test.ts checks it); the native one is several times faster, which
 // matters to a node hashing every model it sees and to a simulator hashing 10,000 job sheets.
+interface NativeHash {
+  update(data: Uint8Array | string): NativeHash;
+  digest(): Uint8Array;
+  digest(encoding: 'hex'): string;
+}
 interface NativeSha256 {
-  createHash(algorithm: 'sha256'): { update(data: Uint8Array | string): { digest(): Uint8Array; digest(encoding: 'hex'): string } };
+  createHash(algorithm: 'sha256'): NativeHash;
 }
 const native: NativeSha256 | undefined = (() => {
   const get = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
@@ -20,6 +25,23 @@ const native: NativeSha256 | undefined = (() => {
 export function sha256Hex(data: Uint8Array | ArrayBufferView): string {
   const bytes = data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   return native ? native.createHash('sha256').update(bytes).digest('hex') : bytesToHex(sha256(bytes));
+}
+
+/** An incremental sha256: bytes fed in pieces (a download as it arrives) give the digest of the whole. */
+export interface Sha256Hasher {
+  update(data: Uint8Array): void;
+  /** The digest as lowercase hex, the same as {@link sha256Hex} of all the bytes fed. */
+  digestHex(): string;
+}
+
+/** Starts an incremental sha256 (native in Node, pure JS elsewhere). */
+export function sha256Hasher(): Sha256Hasher {
+  if (native) {
+    const h = native.createHash('sha256');
+    return { update: (data) => void h.update(data), digestHex: () => h.digest('hex') };
+  }
+  const h = sha256.create();
+  return { update: (data) => void h.update(data), digestHex: () => bytesToHex(h.digest()) };
 }
 
 /** Raw sha256 digest (32 bytes). */

@@ -1,6 +1,6 @@
 import type { BrowserWindow as BrowserWindowType, MessageChannelMain as MessageChannelMainType, MessagePortMain } from 'electron';
 import { pathToFileURL } from 'node:url';
-import { hardenWebContents, secureWebPreferences } from '../security.js';
+import { hardenWebContents, secureWebPreferences } from '../window/security.js';
 import { GPU_PORT_CHANNEL, GpuWindowRequest, type GpuWindowAnswer } from './gpuMessages.js';
 
 /** What of Electron the GPU window needs (the test stands these in). */

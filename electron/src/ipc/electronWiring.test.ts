@@ -19,7 +19,7 @@ vi.mock('electron', () => ({
 
 const { registerHandlers, forwardEvent } = await import('./registerHandlers.js');
 const { NodeLink } = await import('./nodeLink.js');
-const { hardenWebContents, secureWebPreferences } = await import('../security.js');
+const { hardenWebContents, secureWebPreferences } = await import('../window/security.js');
 
 const pageUrl = 'file:///opt/Canopy/renderer/dist/index.html';
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useApp } from '../store/StoreContext';
 import type { ConsentPrompt, LocalDataset } from '../api/types';
-import { formatBytes, shortId } from '../format';
+import { formatBytes, shortId } from '../text/format';
 import { Field, Pill } from './ui';
 import { Icon } from './Icon';
 import { LocalDatasetPicker } from './LocalDatasetPicker';

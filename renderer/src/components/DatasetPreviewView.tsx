@@ -1,6 +1,6 @@
 import { useEffect, useRef } from 'react';
 import type { DatasetPreview } from '../api/types';
-import { formatRate } from '../format';
+import { formatRate } from '../text/format';
 
 /** A local dataset's label histogram and sample images. */
 export function DatasetPreviewView({ preview }: { preview: DatasetPreview }) {

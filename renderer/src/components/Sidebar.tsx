@@ -1,7 +1,7 @@
 import { useApp } from '../store/StoreContext';
 import { SCREENS, type Screen } from '../store/uiSlice';
 import { Icon, Logo } from './Icon';
-import { shortId } from '../format';
+import { shortId } from '../text/format';
 
 const labels: Record<Screen, string> = { node: 'Node', invitations: 'Invitations', consent: 'Consent', training: 'Training', outbox: 'Outbox', logs: 'Logs' };
 

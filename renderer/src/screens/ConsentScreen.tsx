@@ -1,7 +1,7 @@
 import { useApp } from '../store/StoreContext';
 import { isStandingApproval } from '../store/consentSlice';
 import { Card, EmptyState, Pill, ScreenHeader } from '../components/ui';
-import { formatBytes, formatTime, shortId } from '../format';
+import { formatBytes, formatTime, shortId } from '../text/format';
 import type { Receipt } from '../api/types';
 
 const tones = { approved: 'green', refused: 'red', revoked: 'gray' } as const;

@@ -3,8 +3,8 @@ import { useApp } from '../store/StoreContext';
 import { sortInvitations } from '../store/invitationsSlice';
 import { Card, EmptyState, Field, Pill, ScreenHeader } from '../components/ui';
 import type { Invitation } from '../api/types';
-import { describeDataset, describeModel } from '../describe';
-import { shortId } from '../format';
+import { describeDataset, describeModel } from '../text/describe';
+import { shortId } from '../text/format';
 
 /** Screen 2: job sheets offered to this node, to accept or decline. */
 export function InvitationsScreen() {

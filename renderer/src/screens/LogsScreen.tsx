@@ -1,7 +1,7 @@
 import { useMemo, useState } from 'react';
 import { useApp } from '../store/StoreContext';
 import { EmptyState, ScreenHeader } from '../components/ui';
-import { formatTime } from '../format';
+import { formatTime } from '../text/format';
 import type { LogEntry } from '../api/types';
 
 const levels: LogEntry['level'][] = ['debug', 'info', 'warn', 'error'];

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useApp } from '../store/StoreContext';
 import { Card, EmptyState, Field, Pill, ScreenHeader, Toggle } from '../components/ui';
 import { Icon } from '../components/Icon';
-import { formatRate, shortId } from '../format';
+import { formatRate, shortId } from '../text/format';
 import type { BackendChoice } from '../api/types';
 
 const backendLabels: Record<BackendChoice, string> = {

@@ -2,7 +2,7 @@ import { useMemo } from 'react';
 import { useApp } from '../store/StoreContext';
 import { bytesByRound } from '../store/activitySlice';
 import { Card, EmptyState, Pill, ScreenHeader } from '../components/ui';
-import { formatBytes, formatTime, shortId } from '../format';
+import { formatBytes, formatTime, shortId } from '../text/format';
 
 /** Screen 5: everything that left this machine, round by round: bytes, blob hashes, recipients. */
 export function OutboxScreen() {

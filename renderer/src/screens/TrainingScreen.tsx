@@ -4,7 +4,7 @@ import { jobKey, orderJobs } from '../store/trainingSlice';
 import { Card, EmptyState, Pill, ScreenHeader } from '../components/ui';
 import { LineChart } from '../charts/LineChart';
 import { StageTree } from '../components/StageTree';
-import { formatPercent, formatRate } from '../format';
+import { formatPercent, formatRate } from '../text/format';
 import type { TrainingJob } from '../api/types';
 
 const statusTone: Record<TrainingJob['status'], 'green' | 'amber' | 'blue' | 'gray' | 'red'> = {

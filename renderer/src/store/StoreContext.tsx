@@ -1,7 +1,7 @@
 import { createContext, useContext, type ReactNode } from 'react';
 import { useStore } from 'zustand';
 import type { AppStore } from './appStore';
-import type { AppState } from './sliceTypes';
+import type { AppState } from './appState';
 
 const StoreContext = createContext<AppStore | undefined>(undefined);
 

@@ -1,7 +1,8 @@
 import { createStore } from 'zustand/vanilla';
 import { subscribeWithSelector } from 'zustand/middleware';
 import type { Api } from '../api/types';
-import type { AppState, SliceDeps } from './sliceTypes';
+import type { AppState } from './appState';
+import type { SliceDeps } from './sliceTypes';
 import { createNodeSlice } from './nodeSlice';
 import { createInvitationsSlice } from './invitationsSlice';
 import { createConsentSlice } from './consentSlice';

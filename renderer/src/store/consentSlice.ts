@@ -1,5 +1,6 @@
 import type { ConsentPrompt, DatasetPreview, LocalDataset, Receipt } from '../api/types';
 import type { Slice, SliceDeps } from './sliceTypes';
+import type { UiSlice } from './uiSlice';
 
 /** Open consent questions, the receipts of past decisions, and a local dataset's preview. */
 export interface ConsentSlice {
@@ -17,7 +18,7 @@ export interface ConsentSlice {
 
 /** Creates the consent slice. */
 export const createConsentSlice =
-  ({ api }: SliceDeps): Slice<ConsentSlice> =>
+  ({ api }: SliceDeps): Slice<ConsentSlice, ConsentSlice & UiSlice> =>
   (set, get) => ({
     prompts: [],
     receipts: [],

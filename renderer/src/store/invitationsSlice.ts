@@ -1,5 +1,6 @@
 import type { Invitation } from '../api/types';
 import type { Slice, SliceDeps } from './sliceTypes';
+import type { UiSlice } from './uiSlice';
 
 /** Job sheets offered to this node, by id, and the owner's answers. */
 export interface InvitationsSlice {
@@ -10,7 +11,7 @@ export interface InvitationsSlice {
 
 /** Creates the invitations slice. */
 export const createInvitationsSlice =
-  ({ api }: SliceDeps): Slice<InvitationsSlice> =>
+  ({ api }: SliceDeps): Slice<InvitationsSlice, InvitationsSlice & UiSlice> =>
   (set, get) => ({
     invitations: {},
     upsertInvitation: (inv) => set((s) => ({ invitations: { ...s.invitations, [inv.id]: inv } })),

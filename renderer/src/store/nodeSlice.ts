@@ -1,5 +1,6 @@
 import type { BackendChoice, Limits, NodeInfo, Roles } from '../api/types';
 import type { Slice, SliceDeps } from './sliceTypes';
+import type { UiSlice } from './uiSlice';
 
 /** The node's identity, peers, offered roles, limits and backend. */
 export interface NodeSlice {
@@ -12,7 +13,7 @@ export interface NodeSlice {
 
 /** Creates the node slice. */
 export const createNodeSlice =
-  ({ api }: SliceDeps): Slice<NodeSlice> =>
+  ({ api }: SliceDeps): Slice<NodeSlice, NodeSlice & UiSlice> =>
   (set, get) => ({
     node: undefined,
     setNode: (node) => set({ node }),

@@ -1,17 +1,12 @@
 import type { StateCreator } from 'zustand/vanilla';
 import type { Api } from '../api/types';
-import type { NodeSlice } from './nodeSlice';
-import type { InvitationsSlice } from './invitationsSlice';
-import type { ConsentSlice } from './consentSlice';
-import type { TrainingSlice } from './trainingSlice';
-import type { ActivitySlice } from './activitySlice';
-import type { UiSlice } from './uiSlice';
 
-/** The whole app state: one store built from these slices. */
-export type AppState = NodeSlice & InvitationsSlice & ConsentSlice & TrainingSlice & ActivitySlice & UiSlice;
-
-/** A slice creator; middleware is applied only at the root, in createAppStore. */
-export type Slice<T> = StateCreator<AppState, [['zustand/subscribeWithSelector', never]], [], T>;
+/**
+ * A slice creator: it makes slice `T` and may read `S`, the part of the whole state it uses
+ * (its own slice, and the slices it calls). Middleware is applied only at the root, in
+ * createAppStore; the whole state is AppState (appState.ts).
+ */
+export type Slice<T, S = T> = StateCreator<S, [['zustand/subscribeWithSelector', never]], [], T>;
 
 /** What slices need besides state: the API to send the owner's decisions to. */
 export interface SliceDeps {

@@ -1,4 +1,4 @@
-import type { Invitation } from './api/types';
+import type { Invitation } from '../api/types';
 
 // Plain-language descriptions of what a job asks for, for owners who are not ML engineers.
 

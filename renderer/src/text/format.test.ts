@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatBytes, shortId } from './format';
-import { niceTicks } from './charts/niceTicks';
+import { niceTicks } from '../charts/niceTicks';
 
 describe('formatBytes', () => {
   it.each([

@@ -1,7 +1,7 @@
 import { cpuUsage } from 'node:process';
 import { buildJobTree } from '@canopy/core/protocol';
 import { runRepetition } from '../run/repetition.js';
-import { peakRssMb } from '../run/simulate.js';
+import { peakRssMb } from '../simulate/simulate.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { scenarioManifest } from '../scenario/scenarioManifest.js';
 

@@ -5,7 +5,7 @@ import { parse } from 'yaml';
 import { encodeSyntheticParams, syntheticInit } from '@canopy/core/ml';
 import { sha256Hex } from '@canopy/core/util';
 import type { RoundRecord } from '../report/roundRecord.js';
-import { simulate } from '../run/simulate.js';
+import { simulate } from '../simulate/simulate.js';
 import { ScenarioError, parseScenario, validateScenario, type Scenario } from '../scenario/scenario.js';
 import { FIDELITY_MAX_MEMBERS, checkFidelity } from './limits.js';
 

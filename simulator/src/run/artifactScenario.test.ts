@@ -7,7 +7,7 @@ import { answerPhase, artifactContext, decodeTable, encodeResource, initialHeade
 import { sha256Hex } from '@canopy/core/util';
 import { loadScenario, validateScenario, type Scenario } from '../scenario/scenario.js';
 import { leafClients, splitRows, sourceRowsOf } from '../scenario/index.js';
-import { simulate } from './simulate.js';
+import { simulate } from '../simulate/simulate.js';
 
 // Artifact scenarios end to end: the csv-stats steps over the five example site files,
 // answered by virtual clients through the runtime's ArtifactCompute on the modelled

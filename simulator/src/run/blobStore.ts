@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { BlobRef } from '@canopy/core/protocol';
+import { sha256Hex } from '@canopy/core/util';
 
 // The data plane's storage, shared by every virtual node: blobs by hash, each remembering
 // which node stored it (where a fetch is served from) and in which root round (so old
@@ -21,11 +21,6 @@ interface Entry {
   readonly generation: number;
 }
 
-/** sha256 hex of bytes (node:crypto: the same digest as core's, several times faster on big vectors). */
-export function sha256(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** Blobs by hash, with the node that stored each and the root round it belongs to. */
 export class BlobStore {
   private readonly entries = new Map<string, Entry>();
@@ -45,7 +40,7 @@ export class BlobStore {
 
   /** Stores bytes under their sha256 and returns the ref. */
   putBytes(bytes: Uint8Array, origin: string, generation = this.generation): BlobRef {
-    const ref = { hash: sha256(bytes), size: bytes.byteLength };
+    const ref = { hash: sha256Hex(bytes), size: bytes.byteLength };
     this.put(ref, { kind: 'bytes', bytes }, origin, generation);
     return ref;
   }

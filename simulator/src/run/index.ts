@@ -2,11 +2,10 @@
  * The simulator's runner (issue #5): a shell over the core's protocol machines in virtual
  * time, with synthetic or real (tfjs, worker threads) training, and the library API.
  */
-export { simulate, peakRssMb, type SimulateOptions, type SimulationResult, type SimulationProgress } from './simulate.js';
 export { runRepetition, createTrainer, classify, type RepetitionResult, type RepetitionHooks } from './repetition.js';
 export { SimShell, type ShellOptions, type ShellObserver, type HostCrash } from './simShell.js';
 export { VirtualLoop, type LoopEnd } from './virtualLoop.js';
-export { BlobStore, sha256, type BlobBody } from './blobStore.js';
+export { BlobStore, type BlobBody } from './blobStore.js';
 export { Availability } from './availability.js';
 export { createPeers, type Peer, type Slot } from './peers.js';
 export { RoundRecorder, type RecorderOptions } from './roundRecorder.js';

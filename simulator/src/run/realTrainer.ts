@@ -15,9 +15,9 @@ import {
 } from '@canopy/core/ml';
 import { ComputePool } from '@canopy/core/compute';
 import type { AggregateEffect, BlobRef, EvalMetrics, EvaluateEffect, InitParamsEffect, LoadDatasetEffect, PrepareDatasetEffect, TrainEffect } from '@canopy/core/protocol';
-import { canonicalJson } from '@canopy/core/util';
+import { canonicalJson, sha256Text } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';
-import { sha256, type BlobStore } from './blobStore.js';
+import type { BlobStore } from './blobStore.js';
 import { AggregateRunner, type DataCounts, type Maybe, type TrainOutcome, type Trainer } from './trainer.js';
 
 /**
@@ -104,7 +104,7 @@ export class RealTrainer implements Trainer {
         index[c] = { chunk: this.store.putBytes(encodeDataChunk(part), distributor), samples: part.train.count };
       }
       const text = canonicalJson(index);
-      const ref = { hash: sha256(text), size: Buffer.byteLength(text) };
+      const ref = { hash: sha256Text(text), size: Buffer.byteLength(text) };
       this.store.put(ref, { kind: 'json', value: index }, distributor);
       indexes[job.job] = ref;
     }

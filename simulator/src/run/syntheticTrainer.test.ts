@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import type { AggregatorSpec } from '@canopy/core/ml';
 import { encodeSyntheticParams, type SyntheticSpec } from '@canopy/core/ml';
 import type { AggregateEffect, BlobRef, InputEntry } from '@canopy/core/protocol';
-import { canonicalJson } from '@canopy/core/util';
+import { canonicalJson, sha256Text } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';
 import type { ScenarioInput } from '../scenario/scenario.js';
-import { sha256, BlobStore } from './blobStore.js';
-import { simulate } from './simulate.js';
+import { BlobStore } from './blobStore.js';
+import { simulate } from '../simulate/simulate.js';
 import { SyntheticTrainer } from './syntheticTrainer.js';
 import { smallScenario } from './testScenario.js';
 
@@ -58,7 +58,7 @@ describe('synthetic aggregation on a thread', () => {
       const entries: InputEntry[] = ['c1', 'c2', 'c3'].map((c) => ({ client: c, ref: trainers[0]!.train(c, 0, train as never).ref, samples: 10 }));
       entries.push(...extra(store));
       const text = canonicalJson(entries);
-      const inputs: BlobRef = { hash: sha256(text), size: text.length };
+      const inputs: BlobRef = { hash: sha256Text(text), size: text.length };
       store.put(inputs, { kind: 'json', value: entries }, 'host');
       const effect = (aggregator: AggregatorSpec): AggregateEffect => ({ type: 'aggregate', job: 'j', round: 1, attempt: 1, inputs, base: global, aggregator, model: { kind: 'logreg', inputShape: [4], numClasses: 2 } });
       return { store, inline: trainers[0]!, threaded: trainers[1]!, effect, close: () => Promise.all(trainers.map((t) => t.close())) };

@@ -1,7 +1,7 @@
 import type { AggregateEffect, BlobRef, EvalMetrics, EvaluateEffect, InitParamsEffect, InputEntry, PrepareDatasetEffect, TrainEffect } from '@canopy/core/protocol';
-import { canonicalJson } from '@canopy/core/util';
+import { canonicalJson, sha256Text } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';
-import { sha256, type BlobStore } from './blobStore.js';
+import type { BlobStore } from './blobStore.js';
 import {
   decodeSyntheticParams,
   encodeSyntheticParams,
@@ -79,7 +79,7 @@ export class SyntheticTrainer implements Trainer {
     for (const job of e.jobs) {
       const value = Object.fromEntries(job.clients.map((c) => [c, { samples: this.samples }]));
       const text = canonicalJson(value);
-      const ref = { hash: sha256(text), size: Buffer.byteLength(text) };
+      const ref = { hash: sha256Text(text), size: Buffer.byteLength(text) };
       this.store.put(ref, { kind: 'json', value }, distributor);
       indexes[job.job] = ref;
     }
@@ -91,7 +91,7 @@ export class SyntheticTrainer implements Trainer {
   }
 
   train(member: string, _shard: number, e: TrainEffect): TrainOutcome {
-    const ref = { hash: sha256(`${this.recipePrefix}:${e.global.hash}:${member}`), size: syntheticBlobSize(this.params) };
+    const ref = { hash: sha256Text(`${this.recipePrefix}:${e.global.hash}:${member}`), size: syntheticBlobSize(this.params) };
     this.store.put(ref, { kind: 'update', member, global: e.global.hash }, member);
     const stats = syntheticTrainLoss(this.evaluateHash(e.global.hash).loss, this.spec);
     return { ref, samples: this.samples, loss: stats.loss, accuracy: stats.accuracy };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { simulate } from '../run/simulate.js';
+import { simulate } from '../simulate/simulate.js';
 import { validateScenario } from './scenario.js';
 import { clientTable, splitRows, type SourceRows, type TableSplit } from './scenarioTable.js';
 

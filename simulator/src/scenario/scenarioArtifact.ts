@@ -1,8 +1,6 @@
 import { z } from 'zod';
 import { ArtifactManifest, compileArtifact } from '@canopy/core/artifacts';
 import { ClusterSpec, type Manifest } from '@canopy/core/protocol';
-import type { RunParameter } from '../report/roundRecord.js';
-import type { Scenario } from './scenario.js';
 import { ManifestError } from '@canopy/core/util';
 import { expandTree, TreeSpec } from './tree.js';
 import { checkSplit, leafClients, readSourceRows, type ScenarioData, type SourceRows } from './scenarioTable.js';
@@ -106,31 +104,4 @@ export function sourceRowsOf(data: ScenarioData): SourceRows {
     rowsCache.set(data, rows);
   }
   return rows;
-}
-
-/** An artifact scenario's parameters for a report's header: steps, distributions, privacy, data, training. */
-export function describeArtifact(scenario: Scenario): RunParameter[] {
-  const job = scenario.job;
-  const plan = job.artifact;
-  if (!plan) return [];
-  const out: RunParameter[] = [{ label: 'Artifact', value: plan.steps.map((s) => (s.kind === 'stats' || s.kind === 'histogram' ? `${s.kind} ${s.column}` : s.kind)).join(', ') }];
-  // Each level's distributions, root first: the compiled tree sets every cluster's.
-  const levels: Set<string>[] = [];
-  const walk = (c: ClusterSpec, d: number) => {
-    (levels[d] ??= new Set()).add(c.timing?.distribution ?? 'collect');
-    c.clusters?.forEach((sub) => walk(sub, d + 1));
-  };
-  walk(job.cluster!, 0);
-  out.push({ label: 'Distribution', value: levels.map((l, d) => `level ${d}: ${[...l].join(' and ')}`).join('; ') });
-  const noise = plan.privacy.noise;
-  out.push({ label: 'Privacy', value: `min group ${plan.privacy.minGroupSize}${noise ? `, Laplace ε = ${noise.epsilon} per query` : ', no noise'}; consensus ${job.consensus}` });
-  const data = scenario.data;
-  if (data) {
-    const rows = sourceRowsOf(data).rows.length;
-    const split = data.split.kind === 'dirichlet' ? `Dirichlet α = ${data.split.alpha} by ${data.split.column}` : data.split.kind;
-    out.push({ label: 'Data', value: `${rows.toLocaleString('en-US')} rows from ${data.csv.length} CSV file(s), split ${split} (seed ${data.seed})` });
-  }
-  const t = scenario.training;
-  if (plan.steps.some((s) => s.kind === 'train') && t.mode === 'real') out.push({ label: 'Training', value: `real (tfjs), ${t.workerThreads ?? 'one per core'} worker threads` });
-  return out;
 }

@@ -2,7 +2,7 @@ import { validateManifest, type ClusterSpec, type Manifest } from '@canopy/core/
 import { ManifestError } from '@canopy/core/util';
 import { clusterHosts, clusterNodes, minWorkers } from './faults.js';
 import { expandTree } from './tree.js';
-import type { Scenario } from './scenario.js';
+import type { Scenario } from './scenarioSchema.js';
 
 // The bridge from a scenario to the protocol: the runner hands the protocol a real, validated
 // manifest, the same kind a submitter writes, so the simulator exercises exactly the code

@@ -1,15 +1,10 @@
-import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import { parseDocument } from 'yaml';
-import { ClusterSpec, Manifest, formatZodIssues } from '@canopy/core/protocol';
-import { ManifestError } from '@canopy/core/util';
+import { ClusterSpec, Manifest } from '@canopy/core/protocol';
 import { DEFAULT_PROFILES, DeviceProfile } from '../engine/devices.js';
 import { NetworkSpec } from '../engine/network.js';
 import { FaultSpec } from './faults.js';
 import { TreeSpec } from './tree.js';
-import { checkScenario } from './scenarioManifest.js';
-import { compileScenarioArtifact, keepSourceRows, ScenarioArtifact } from './scenarioArtifact.js';
+import { ScenarioArtifact } from './scenarioArtifact.js';
 import { ScenarioData } from './scenarioTable.js';
 import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml';
 
@@ -149,51 +144,3 @@ export const Scenario = z.strictObject({
 export type Scenario = Omit<z.infer<typeof Scenario>, 'job'> & { readonly job: ScenarioJob };
 /** A scenario as written, before defaults. */
 export type ScenarioInput = z.input<typeof Scenario>;
-
-/** A scenario that does not validate. A {@link ManifestError}, so callers need handle only that. */
-export class ScenarioError extends ManifestError {
-  constructor(source: string, issues: readonly string[]) {
-    super(source, issues);
-    this.message = `${source} is not a valid scenario:\n${issues.map((i) => `  - ${i}`).join('\n')}`;
-  }
-}
-
-/**
- * Parses and validates a YAML scenario, including the job it embeds and the faults' node
- * names. Throws {@link ScenarioError} listing every problem as `field.path: expected ...;
- * found ...`; `source` names the file in the message.
- */
-export function parseScenario(yamlText: string, source = 'scenario', options: { baseDir?: string } = {}): Scenario {
-  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(source, doc.errors.map((e) => `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`));
-  }
-  return validateScenario(doc.toJS(), source, options);
-}
-
-/**
- * Validates an already-parsed scenario object (see {@link parseScenario}). Paths in `data`
- * are relative to `baseDir`, by default the directory of `source`.
- */
-export function validateScenario(value: unknown, source = 'scenario', options: { baseDir?: string } = {}): Scenario {
-  const result = Scenario.safeParse(value);
-  if (!result.success) throw new ScenarioError(source, formatZodIssues(result.error.issues, value));
-  const baseDir = resolve(options.baseDir ?? dirname(source));
-  const artifact = compileScenarioArtifact(result.data, baseDir);
-  if (artifact && 'problems' in artifact) throw new ScenarioError(source, artifact.problems);
-  let scenario: Scenario;
-  if (artifact && result.data.data) {
-    const { apiVersion: _v, kind: _k, ...job } = artifact.compiled.manifest;
-    const data = { ...result.data.data, csv: artifact.compiled.rows.files.map((f) => f.path) };
-    keepSourceRows(data, artifact.compiled.rows);
-    scenario = { ...result.data, job, data };
-  } else scenario = result.data as Scenario;
-  const problems = checkScenario(scenario);
-  if (problems.length > 0) throw new ScenarioError(source, problems);
-  return scenario;
-}
-
-/** Reads and validates a scenario file. */
-export async function loadScenario(path: string): Promise<Scenario> {
-  return parseScenario(await readFile(path, 'utf8'), path, { baseDir: dirname(path) });
-}

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RoundRecord } from '../report/roundRecord.js';
 import { simulate } from './simulate.js';
-import { smallScenario } from './testScenario.js';
+import { smallScenario } from '../run/testScenario.js';
 
 // The runner end to end on small synthetic scenarios: the real protocol machines, the
 // modelled network and the report, with nothing stubbed.

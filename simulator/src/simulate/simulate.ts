@@ -9,7 +9,7 @@ import { scenarioRunMeta } from '../scenario/describeScenario.js';
 import { ScenarioError, type Scenario, type Transport } from '../scenario/scenario.js';
 import { assertFidelity } from '../fidelity/limits.js';
 import { runFidelityRepetition } from '../fidelity/runFidelity.js';
-import { runRepetition, type RepetitionResult } from './repetition.js';
+import { runRepetition, type RepetitionResult } from '../run/repetition.js';
 
 /** Where a run is, for progress bars. */
 export interface SimulationProgress {

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BadInputError } from '../../util/errors.js';
 import { Rng } from '../../util/rng.js';
+import { sha256Hex } from '../../util/hash.js';
 import { AggregatorSpec } from '../../spec/ml.js';
 import type { AggregationInput } from '../types.js';
 import { aggregate, createAggregator } from './createAggregator.js';
@@ -181,7 +182,5 @@ describe('streaming memory', () => {
 });
 
 function sha256(v: Float32Array): string {
-  // node:crypto only in tests; production hashing goes through util/hash
-  return createHash('sha256').update(new Uint8Array(v.buffer, v.byteOffset, v.byteLength)).digest('hex');
+  return sha256Hex(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
 }
-import { createHash } from 'node:crypto';

@@ -30,7 +30,7 @@ export function openAnnounceChannel(init: AnnounceChannelInit): GossipChannel<An
       const parsed = Announce.safeParse(value);
       if (!parsed.success) return { result: 'reject', reason: `malformed announcement: ${parsed.error.issues[0]?.message ?? ''}` };
       if (parsed.data.host !== from) return { result: 'reject', reason: 'announcement host is not the signer' };
-      return { result: 'accept', value: parsed.data };
+      return { result: 'accept', reason: 'ok', message: parsed.data };
     },
     onMessage: (a, from) => init.onAnnounce(a, from),
     onVerdict: (verdict, reason, from) => {

@@ -2,7 +2,8 @@ import type { PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fetchBlob, serveBlobs } from '../../net/blobExchange.js';
 import type { CanopyLibp2p } from '../../net/createNode.js';
-import type { BlobRef, BlobStore } from '../../storage/blobStore.js';
+import type { BlobRef } from '../../spec/blobRef.js';
+import type { BlobStore } from '../../storage/blobStore.js';
 import { canonicalJson } from '../../util/hash.js';
 import type { Log } from '../../util/log.js';
 

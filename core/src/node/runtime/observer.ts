@@ -74,10 +74,7 @@ export class JobObserver {
       const ch = new GossipChannel({
         pubsub: this.libp2p.services.pubsub,
         topic,
-        validate: (from, data) => {
-          const v = validateMessage(data, { from: peers.memberOf(from), topic, trees });
-          return v.result === 'accept' ? { result: 'accept' as const, value: v.message! } : { result: v.result, reason: v.reason };
-        },
+        validate: (from, data) => validateMessage(data, { from: peers.memberOf(from), topic, trees }),
         onMessage: (msg) => {
           if (msg.type !== 'state') return;
           const prev = this.states.get(msg.job);

@@ -13,8 +13,7 @@ import { PeerMap } from './peerMap.js';
 // and announces it on a well-known topic; members fetch it from the root host, check the
 // signature and who announced it, and start their machines.
 
-/** The well-known gossip topic on which root hosts announce their jobs. */
-export const ANNOUNCE_TOPIC = 'canopy/1/announce';
+export { ANNOUNCE_TOPIC } from '../../spec/topics.js';
 
 /** The stream protocol a submitter uses to hand a root host a signed job. */
 export const SUBMIT_PROTOCOL = '/canopy/submit/1.0.0';

@@ -21,12 +21,8 @@ export const MessageType = {
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
-/** A content-addressed blob: sha256 hex of its bytes, and its size. Fetched over the data plane. */
-export const BlobRef = z.strictObject({
-  hash: z.string().regex(/^[0-9a-f]{64}$/, 'sha256 as 64 lowercase hex digits'),
-  size: z.number().int().min(0).max(2 ** 40),
-});
-export type BlobRef = z.infer<typeof BlobRef>;
+// Blobs are named by the spec layer's BlobRef; re-exported with the message vocabulary.
+export { BlobRef } from '../../spec/blobRef.js';
 
 /** A member's status in a job (DESIGN.md, "The protocol"). */
 export const MemberStatus = {

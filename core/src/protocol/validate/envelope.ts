@@ -1,4 +1,5 @@
-import { PROTOCOL_VERSION, type JobNode, type JobTree } from '../jobTree.js';
+import type { JobNode, JobTree } from '../jobTree.js';
+import { PROTOCOL_VERSION } from '../../spec/topics.js';
 import type { Message } from '../messages/index.js';
 import { ignore, reject, type Checked, type ValidationContext, type Verdict } from './verdict.js';
 

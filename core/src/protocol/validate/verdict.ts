@@ -1,20 +1,14 @@
 import type { JobNode, JobTree } from '../jobTree.js';
 import type { Message } from '../messages/index.js';
+import type { Verdict as TopicVerdict } from '../../spec/verdict.js';
 
-// Verdicts of the gossip topic validator. REJECT penalises the forwarding peer in
-// gossipsub's score: it is for messages no honest, correctly configured peer would send.
-// IGNORE drops without penalty: for messages that were fine when sent but are stale,
-// duplicated, or outside what this receiver can judge.
+// The protocol's verdicts on its messages: the spec layer's topic verdict (what REJECT and
+// IGNORE mean is said there), carrying a decoded Message when accepted.
 
-/** What the topic validator answers. */
-export type ValidationResult = 'accept' | 'ignore' | 'reject';
+export type { ValidationResult } from '../../spec/verdict.js';
 
-/** A verdict: the result, a short reason (a metric label), and the decoded message when accepted. */
-export interface Verdict {
-  readonly result: ValidationResult;
-  readonly reason: string;
-  readonly message?: Message;
-}
+/** The verdict of {@link validateMessage} on one message. */
+export type Verdict = TopicVerdict<Message>;
 
 /** What the receiver knows of a job, for stale and duplicate checks. */
 export interface ReceiverView {
