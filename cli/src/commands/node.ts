@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { CanopyNode } from '@canopy/core/runtime';
+import { lyingCompute, mlCompute, syntheticCompute } from '@canopy/core/compute';
 import { createLog } from '@canopy/core/util';
 import { startUiServer, type UiServer } from '@canopy/core/app';
 import { canopyNodePort, createAppLog } from '@canopy/core/app';
@@ -88,7 +89,8 @@ async function runNode(flags: NodeFlags): Promise<void> {
     loopbackCluster: flags.loopbackCluster,
     consent: askOwner ? owner.consent : await consentFromFlags(flags),
     ...(owner ? { invite: owner.invite } : {}),
-    compute: flags.compute,
+    // --fault (hidden) builds the backend itself, wrapped in the fault; otherwise the node does.
+    compute: flags.fault === 'lie-aggregate' ? lyingCompute(flags.compute === 'synthetic' ? syntheticCompute({ trainMs: flags.syntheticTrainMs }) : mlCompute({ threads: flags.computeThreads, backend: flags.backend }), { log }) : flags.compute,
     syntheticTrainMs: flags.syntheticTrainMs,
     computeThreads: flags.computeThreads,
     backend: flags.backend,
@@ -96,7 +98,6 @@ async function runNode(flags: NodeFlags): Promise<void> {
     ...(await localDatasetFromFlag(flags.localData).then((d) => (d ? { localDataset: d } : {}))),
     datasets: await datasetsFromFlags(flags.dataset),
     serveResults: flags.serveResults,
-    ...(flags.fault === 'lie-aggregate' ? { faults: { lieAggregates: true } } : {}),
     log,
   });
   await node.start();

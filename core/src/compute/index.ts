@@ -9,6 +9,7 @@ export { syntheticCompute, type SyntheticComputeInit } from './syntheticCompute.
 export { artifactCompute, readNamed, type ArtifactComputeInit } from './artifactCompute.js';
 export { portCompute, PortTaskError, type PortCompute, type PortComputeInit, type TaskPort } from './portCompute.js';
 export * from './portMessages.js';
+export { lyingCompute } from './lyingCompute.js';
 export { IdleGate, IdleGateStoppedError, type IdleGateState, type IdleGateInit } from './idleGate.js';
 export { ComputePool } from './computePool.js';
 export { WorkerPool, WorkerTaskError, threadScript, type WorkerPoolInit, type RunOptions, type TaskRequest, type TaskResponse } from './workerPool.js';

@@ -5,7 +5,7 @@ import { FINISHED_LINGER_BEATS, buildJobTree, rolesOf, allMembers, type JobTree 
 import { createLog, type Log } from '@canopy/core/util';
 import { decodeSyntheticParams, syntheticEvaluate } from '@canopy/core/ml';
 import { ANNOUNCE_TOPIC, startMemoryCluster, type CanopyNode, type MemoryCluster } from '@canopy/core/runtime';
-import { syntheticCompute } from '@canopy/core/compute';
+import { lyingCompute, syntheticCompute } from '@canopy/core/compute';
 import type { RepetitionStopReason } from '../report/roundRecord.js';
 import { lyingWorkers } from '../scenario/faults.js';
 import type { Scenario } from '../scenario/scenario.js';
@@ -48,14 +48,17 @@ export async function runFidelityRepetition(scenario: Scenario, repetition: numb
     cluster = await startMemoryCluster(manifest, {
       baseDir,
       node: { consent: { kind: 'approve-all' } },
-      perNode: (name) => ({
+      perNode: (name) => {
         // One backend per node, as on real peers: its aggregator state is its own.
-        compute: syntheticCompute({ params: training.params, learnRate: training.learnRate, samplesPerClient: training.samplesPerClient }),
-        // The modelled shell's seed for this member's machines, so both draw the same client samples.
-        machineSeed: (key: string) => machineSeed(seeds.simulation, name, key),
-        ...(liars.has(name) ? { faults: { lieAggregates: true } } : {}),
-        log: log.child({ node: name }),
-      }),
+        const compute = syntheticCompute({ params: training.params, learnRate: training.learnRate, samplesPerClient: training.samplesPerClient });
+        const nodeLog = log.child({ node: name });
+        return {
+          compute: liars.has(name) ? lyingCompute(compute, { log: nodeLog }) : compute,
+          // The modelled shell's seed for this member's machines, so both draw the same client samples.
+          machineSeed: (key: string) => machineSeed(seeds.simulation, name, key),
+          log: nodeLog,
+        };
+      },
     });
     const nodes = cluster.nodes;
     await connectAll(nodes, manifest.cluster.host, hooks.signal);

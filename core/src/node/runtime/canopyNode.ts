@@ -17,7 +17,6 @@ import type { ComputeBackend } from '../../compute/computeBackend.js';
 import { IdleGate } from '../../compute/idleGate.js';
 import { mlCompute } from '../../compute/mlCompute.js';
 import { syntheticCompute } from '../../compute/syntheticCompute.js';
-import type { NodeFaults } from './effectEnv.js';
 import { TypedEmitter, type CanopyNodeEvents } from './events.js';
 import { JobRunner, RUNTIME_RECORD, type RuntimeRecord, type TrafficCounters } from './jobRunner.js';
 import { serveSubmissions, type SubmitReply } from './submitProtocol.js';
@@ -52,7 +51,6 @@ export interface CanopyNodeOptions {
   readonly maxDataBytes?: number;
   /** Root hosts announce their jobs this often (default 2 s). */
   readonly announceMs?: number;
-  readonly faults?: NodeFaults;
   /**
    * Seeds each protocol machine's random draws (a host's client sample) from its key
    * (`role:job`), so a run is reproducible: the simulator's fidelity mode passes the seeds
@@ -355,7 +353,6 @@ export class CanopyNode {
         consent: this.options.consent ?? { kind: 'none' },
         ledger: new ConsentLedger(this.store),
         events: this.events,
-        faults: this.options.faults ?? {},
         ...(this.options.localDataset ? { localDataset: this.options.localDataset } : {}),
         maxDataBytes: this.options.maxDataBytes ?? 512 << 20,
       },

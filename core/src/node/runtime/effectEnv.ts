@@ -9,12 +9,6 @@ import type { ComputeBackend } from '../../compute/computeBackend.js';
 import type { CanopyNodeEvents, TypedEmitter } from './events.js';
 import type { PeerMap } from './peerMap.js';
 
-/** Faults a node can be told to commit, for tests of the protocol's defences. */
-export interface NodeFaults {
-  /** As a worker, vote a wrong (but well-formed) aggregate. */
-  readonly lieAggregates?: boolean;
-}
-
 /** Everything an effect handler may use: one job's view of the node. */
 export interface EffectEnv {
   readonly tree: JobTree;
@@ -28,7 +22,6 @@ export interface EffectEnv {
   readonly ledger: ConsentLedger;
   readonly log: Log;
   readonly events: TypedEmitter<CanopyNodeEvents>;
-  readonly faults: NodeFaults;
   /** A dataset the owner pointed this node at, used instead of the manifest's data. */
   readonly localDataset?: DatasetSpec;
   /** Datasets the owner chose in the consent dialog instead of the download, by job. */

@@ -4,7 +4,6 @@
 export { CanopyNode, type CanopyNodeOptions, type NodeStats, type NodeJobStatus } from './canopyNode.js';
 export { TypedEmitter, type CanopyNodeEvents } from './events.js';
 export { JobRunner, checkpointKey, type TrafficCounters, type RuntimeRecord } from './jobRunner.js';
-export type { NodeFaults } from './effectEnv.js';
 export { PeerMap } from './peerMap.js';
 export { ANNOUNCE_TOPIC, SUBMIT_PROTOCOL, Announce, Submission, signSubmission, openSubmission, type OpenedSubmission } from './submission.js';
 export { submitJob, type SubmitReply } from './submitProtocol.js';

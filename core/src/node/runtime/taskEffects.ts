@@ -82,12 +82,7 @@ export async function runAggregate(env: EffectEnv, e: AggregateEffect): Promise<
     const base = await env.blobs.store.get(e.base.hash);
     const inputs: AggregateInput[] = [];
     for (const x of entries) inputs.push({ memberId: x.client, params: await env.blobs.store.get(x.ref.hash), weight: x.samples });
-    let params = await env.compute.aggregate(`${env.tree.rootId}/${e.job}`, e.model, e.aggregator, base, inputs);
-    if (env.faults.lieAggregates) {
-      // A well-formed but wrong vote: leave the last submission out (or, with one, keep the base).
-      params = inputs.length > 1 ? await env.compute.aggregate(`lie/${e.job}`, e.model, e.aggregator, base, inputs.slice(0, -1)) : base;
-      env.log.warn({ job: e.job, round: e.round }, 'fault injection: voting a wrong aggregate');
-    }
+    const params = await env.compute.aggregate(`${env.tree.rootId}/${e.job}`, e.model, e.aggregator, base, inputs);
     const ref = await env.blobs.store.put(params);
     done(env, e.job, 'aggregate', e.round, started);
     return { type: 'aggregated', job: e.job, round: e.round, attempt: e.attempt, ref };
