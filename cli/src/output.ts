@@ -23,6 +23,8 @@ export function warn(text: string): void {
 /** A running progress indicator. */
 export interface Progress {
   update(done: number, info?: string): void;
+  /** A line of its own on stderr (a warning, say) that leaves the indicator intact. */
+  note(text: string): void;
   stop(): void;
 }
 
@@ -48,12 +50,19 @@ function barProgress(label: string, total: number): Progress {
       hideCursor: true,
       clearOnComplete: false,
       barsize: 30,
+      // Redraw on every tick even when nothing changed, so a note() printed over the bar's
+      // line is followed by the bar again at once.
+      forceRedraw: true,
     },
     cliProgress.Presets.shades_classic,
   );
   bar.start(total, 0, { info: '' });
   return {
     update: (done, info = '') => bar.update(done, { info }),
+    note: (text) => {
+      // Clear the bar's line and print the note there; the next tick draws the bar below it.
+      process.stderr.write(`\r\x1b[2K${text}\n`);
+    },
     stop: () => bar.stop(),
   };
 }
@@ -73,6 +82,7 @@ function lineProgress(label: string, total: number): Progress {
         lastText = '';
       }
     },
+    note: (text) => process.stderr.write(`${text}\n`),
     stop: () => {
       if (lastText) process.stderr.write(`${lastText}\n`);
     },

@@ -35,7 +35,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof CanopyError) {
       process.stderr.write(`canopy: ${err.message}\n`);
-      return err.code === 'ABORTED' ? 130 : 1;
+      // 124, as timeout(1) exits, lets a script tell a wait that ran out from a failure.
+      return err.code === 'ABORTED' ? 130 : err.code === 'TIMEOUT' ? 124 : 1;
     }
     throw err;
   }

@@ -10,7 +10,7 @@ import { intArg } from '../args.js';
 import { fetchFinalModel, finalModelProviders } from './localSummary.js';
 import { createOutput, warn } from '../output.js';
 import { startClientPeer, peersFrom } from './clientPeer.js';
-import { describeTree, followJob } from './jobProgress.js';
+import { jobStatus, jobWatch, type StatusFlags, type WatchFlags } from './jobObserve.js';
 
 const DEFAULT_KEY_DIR = join(homedir(), '.canopy', 'submitter');
 
@@ -39,54 +39,17 @@ export function jobCommand(): Command {
     .argument('<job>', 'root id (name-hash) or job name')
     .option('--peer <multiaddr...>', 'any node of the cluster')
     .option('--wait <s>', 'seconds to gather host snapshots', intArg(1, 600), 8)
-    .option('--json', 'print the announcement and every job\'s last snapshot', false)
-    .action(async (query: string, flags: { peer?: string[]; wait: number; json: boolean }) => {
-      const out = createOutput({ json: flags.json });
-      const peer = await startClientPeer(peersFrom(flags.peer));
-      try {
-        const { announce, opened } = await peer.observer.find(query, { signal: AbortSignal.timeout(flags.wait * 1000 + 10_000) }).catch(() => {
-          throw new CanopyError(ErrorCode.Network, `no announcement of job ${query} reached this peer; check the name and that its root host is running`);
-        });
-        peer.observer.follow(opened);
-        const deadline = Date.now() + flags.wait * 1000;
-        while (Date.now() < deadline && (announce.processStage !== 3 || peer.observer.states.size === 0) && peer.observer.states.size < opened.tree.jobs.size) await sleep(250);
-        out.say(`job ${opened.tree.root} (${opened.tree.rootId}), submitted by ${opened.submission.submitter}`);
-        out.say(`root: round ${announce.round}, stage ${announce.processStage}${announce.metrics ? `, accuracy ${(announce.metrics.accuracy * 100).toFixed(2)}%` : ''}${announce.stopReason ? `, ${announce.stopReason}` : ''}`);
-        for (const line of describeTree(opened, peer.observer.states)) out.say(line);
-        out.record({ announce, jobs: Object.fromEntries([...peer.observer.states].map(([k, v]) => [k, { round: v.round, ...v.payload }])) });
-      } finally {
-        await peer.stop();
-      }
-    });
+    .option('--json', 'print the announcement, the root host\'s silence and every job\'s last snapshot', false)
+    .action(async (query: string, flags: StatusFlags) => jobStatus(query, flags, createOutput({ json: flags.json })));
 
   job
     .command('watch')
     .summary('follow a job to its end with a progress bar per round')
     .argument('<job>', 'root id (name-hash) or job name')
     .option('--peer <multiaddr...>', 'any node of the cluster')
-    .option('--json', 'print one line per round and a final {rootId, rounds, accuracy, loss, stopReason}', false)
-    .action(async (query: string, flags: { peer?: string[]; json: boolean }) => {
-      const out = createOutput({ json: flags.json });
-      const peer = await startClientPeer(peersFrom(flags.peer));
-      const abort = new AbortController();
-      const onSigint = () => abort.abort();
-      process.once('SIGINT', onSigint);
-      try {
-        const { announce, opened } = await peer.observer.find(query, { signal: abort.signal });
-        if (announce.processStage === 3) {
-          out.say(`job ${opened.tree.root} finished: ${announce.stopReason ?? ''}`);
-          out.record({ rootId: announce.rootId, rounds: announce.round, accuracy: announce.metrics?.accuracy ?? null, loss: announce.metrics?.loss ?? null, stopReason: announce.stopReason });
-          return;
-        }
-        const r = await followJob(peer.observer, opened, out, { signal: abort.signal });
-        const m = r.root.payload.metrics;
-        out.say(`job ${opened.tree.root} finished after round ${r.root.round}: ${r.root.payload.stopReason ?? ''}${m ? `; last evaluated accuracy ${(m.accuracy * 100).toFixed(2)}%` : ''}`);
-        out.record({ rootId: opened.tree.rootId, rounds: r.root.round, accuracy: m?.accuracy ?? null, loss: m?.loss ?? null, stopReason: r.root.payload.stopReason });
-      } finally {
-        process.off('SIGINT', onSigint);
-        await peer.stop();
-      }
-    });
+    .option('--timeout <s>', 'give up after this many seconds (exit status 124)', intArg(1, 365 * 86_400))
+    .option('--json', 'print a final {rootId, rounds, accuracy, loss, stopReason}', false)
+    .action(async (query: string, flags: WatchFlags) => jobWatch(query, flags, createOutput({ json: flags.json })));
 
   job
     .command('model')
@@ -150,8 +113,4 @@ export async function submitManifest(manifest: Manifest, file: string, flags: { 
   } finally {
     await peer.stop();
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }

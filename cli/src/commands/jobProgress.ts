@@ -1,6 +1,7 @@
 import type { ObservedState, OpenedSubmission, JobObserver } from '@canopy/core/runtime';
 import { AbortedError } from '@canopy/core/util';
 import type { Output, Progress } from '../output.js';
+import { ROOT_HOST_SILENT_MS, SilenceTracker, formatSilence, type SilenceNotice } from './rootHostSilence.js';
 
 const STAGES = ['idle', 'training', 'aggregating', 'finished'];
 
@@ -30,17 +31,50 @@ export interface FollowResult {
   readonly roundStarts: ReadonlyMap<number, number>;
 }
 
+/** The line that tells the user about a root host's silence, or its end. */
+export function describeSilence(opened: OpenedSubmission, notice: SilenceNotice, last: ObservedState | undefined): string {
+  const host = opened.tree.manifest.cluster.host;
+  const peer = opened.peers.peerOf(host);
+  const who = host === peer ? `root host ${peer}` : `root host ${host} (${peer})`;
+  if (notice.kind === 'back') return `${who} is heard from again, after ${formatSilence(notice.ms)} of silence`;
+  const at = last ? ` (last seen at round ${last.round}, ${STAGES[last.payload.processStage]})` : '';
+  return `${who} not heard from for ${formatSilence(notice.ms)}${at}; it may have stopped, or this peer lost its way to it`;
+}
+
+/** What the caller of {@link followJob} hands it besides the job. */
+export interface FollowOptions {
+  readonly signal?: AbortSignal;
+  /** Silence of the root host after which a warning is printed (default {@link ROOT_HOST_SILENT_MS}). */
+  readonly silentAfterMs?: number;
+}
+
 /**
  * Follows a job until its root host publishes stage 3, showing a progress bar over the
- * rounds (with the last evaluated accuracy) on stderr.
+ * rounds (with the last evaluated accuracy) on stderr, and a warning line whenever the root
+ * host has not been heard from for a while (and a line when it is heard again).
  */
-export async function followJob(observer: JobObserver, opened: OpenedSubmission, out: Output, { signal }: { signal?: AbortSignal } = {}): Promise<FollowResult> {
-  const { tree } = opened;
+export async function followJob(observer: JobObserver, opened: OpenedSubmission, out: Output, { signal, silentAfterMs = ROOT_HOST_SILENT_MS }: FollowOptions = {}): Promise<FollowResult> {
+  const { tree, peers } = opened;
   const total = tree.manifest.stop.rounds;
   const roundStarts = new Map<number, number>();
+  const rootPeer = peers.peerOf(tree.manifest.cluster.host);
+  const silence = new SilenceTracker(Date.now(), silentAfterMs);
   let bar: Progress | undefined;
   return new Promise<FollowResult>((resolve, reject) => {
+    const ticker = setInterval(() => {
+      const notice = silence.check(observer.rootHostHeardAt(tree.rootId, rootPeer), Date.now());
+      if (!notice) return;
+      const line = describeSilence(opened, notice, observer.states.get(tree.root));
+      const text = notice.kind === 'silent' ? `warning: ${line}` : line;
+      if (bar) bar.note(text);
+      else process.stderr.write(`${text}\n`);
+    }, 1000);
+    const settle = () => {
+      clearInterval(ticker);
+      signal?.removeEventListener('abort', onAbort);
+    };
     const onAbort = () => {
+      settle();
       bar?.stop();
       reject(new AbortedError(`following job ${tree.root}`));
     };
@@ -54,8 +88,8 @@ export async function followJob(observer: JobObserver, opened: OpenedSubmission,
       const done = p.processStage === 3 ? total : Math.max(0, s.round - 1);
       bar?.update(Math.min(done, total), `round ${s.round} ${STAGES[p.processStage]} ${acc}`.trim());
       if (p.processStage === 3) {
+        settle();
         bar?.stop();
-        signal?.removeEventListener('abort', onAbort);
         resolve({ root: s, roundStarts });
       }
     });

@@ -21,6 +21,8 @@ export const ErrorCode = {
   Network: 'NETWORK',
   /** Consent was refused or revoked. */
   ConsentRefused: 'CONSENT_REFUSED',
+  /** A wait the user bounded (say, `canopy job watch --timeout`) ran out. */
+  Timeout: 'TIMEOUT',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

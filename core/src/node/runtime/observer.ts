@@ -4,7 +4,7 @@ import { jobTopic } from '../../protocol/jobTree.js';
 import type { StatePayload } from '../../protocol/messages/index.js';
 import { validateMessage } from '../../protocol/validate/index.js';
 import type { Log } from '../../util/log.js';
-import { AbortedError } from '../../util/errors.js';
+import { AbortedError, CanopyError, ErrorCode } from '../../util/errors.js';
 import { AnnounceBook, type Heard, type WaitOptions } from './announceBook.js';
 import { openAnnounceChannel } from './announcer.js';
 import type { BlobPlane } from './blobPlane.js';
@@ -28,6 +28,10 @@ export interface ObservedState {
 export class JobObserver {
   private readonly book = new AnnounceBook();
   private readonly channels: GossipChannel<unknown>[] = [];
+  // When each job's announcing host (key `rootId host`) and each followed job's root host
+  // was last heard from: every accepted announcement or root snapshot counts, even one
+  // older than what the book keeps, since it proves the host was alive to send it.
+  private readonly heardAt = new Map<string, number>();
   readonly states = new Map<string, ObservedState>();
 
   constructor(
@@ -39,6 +43,7 @@ export class JobObserver {
       openAnnounceChannel({
         libp2p,
         onAnnounce: (a, from) => {
+          this.heardAt.set(`${a.rootId} ${from}`, Date.now());
           if (!this.book.add(a, from)) this.log.debug({ rootId: a.rootId, round: a.round, processStage: a.processStage }, 'older announcement arrived late; kept the newer one');
         },
       }) as GossipChannel<unknown>,
@@ -51,6 +56,15 @@ export class JobObserver {
   }
 
   /**
+   * When this observer last heard from a job's root host (ms since epoch): its last
+   * announcement of the job or, for a followed job, its last snapshot of the root job.
+   * Undefined before anything came from it.
+   */
+  rootHostHeardAt(rootId: string, rootHost: string): number | undefined {
+    return this.heardAt.get(`${rootId} ${rootHost}`);
+  }
+
+  /**
    * Waits for an announcement matching `query` (a root id or a job name), and fetches and
    * opens its submission. With `want`, waits a little longer for an announcement that
    * satisfies it (see {@link WaitOptions}).
@@ -59,7 +73,10 @@ export class JobObserver {
     const { signal } = opts;
     const found = await this.book.wait(query, opts);
     if (!(await this.blobs.fetch(found.announce.submission, [found.from], { maxBytes: MAX_SUBMISSION_BYTES, ...(signal ? { signal } : {}) }))) {
-      throw new AbortedError(`could not fetch the submission of ${query} from its root host`);
+      if (signal?.aborted) throw new AbortedError(`fetching the submission of ${query}`);
+      const at = this.heardAt.get(`${found.announce.rootId} ${found.from}`);
+      const ago = at === undefined ? '' : ` (its last announcement came ${Math.round((Date.now() - at) / 1000)} s ago)`;
+      throw new CanopyError(ErrorCode.Network, `could not fetch the submission of job ${query} from its root host ${found.from}${ago}: it may have stopped, or be unreachable from this peer`);
     }
     const opened = await openSubmission(await this.blobs.getJson(found.announce.submission.hash), `job ${query}`);
     return { ...found, opened };
@@ -75,8 +92,9 @@ export class JobObserver {
         pubsub: this.libp2p.services.pubsub,
         topic,
         validate: (from, data) => validateMessage(data, { from: peers.memberOf(from), topic, trees }),
-        onMessage: (msg) => {
+        onMessage: (msg, from) => {
           if (msg.type !== 'state') return;
+          if (msg.job === tree.root) this.heardAt.set(`${tree.rootId} ${from}`, Date.now());
           const prev = this.states.get(msg.job);
           if (prev && (prev.seq >= msg.seq || prev.round > msg.round)) return;
           const s: ObservedState = { job: msg.job, round: msg.round, seq: msg.seq, at: Date.now(), payload: msg.payload };
