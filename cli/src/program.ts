@@ -4,6 +4,7 @@ import { fedavgCommand } from './commands/fedavg.js';
 import { benchCommand } from './commands/bench.js';
 import { simulateCommand } from './commands/simulate.js';
 import { nodeCommand } from './commands/node.js';
+import { idCommand } from './commands/id.js';
 import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
 import { benchBlobCommand } from './commands/benchBlob.js';
@@ -20,6 +21,7 @@ export function createProgram(): Command {
     .addCommand(benchCommand().addCommand(benchBlobCommand()).addCommand(benchSimulateCommand()).addCommand(benchPoolCommand()))
     .addCommand(simulateCommand())
     .addCommand(nodeCommand())
+    .addCommand(idCommand())
     .addCommand(jobCommand())
     .addCommand(artifactCommand())
     .addCommand(localCommand());

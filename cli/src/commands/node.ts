@@ -1,5 +1,3 @@
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { CanopyNode } from '@canopy/core/runtime';
 import { lyingCompute, mlCompute, syntheticCompute } from '@canopy/core/compute';
@@ -8,7 +6,7 @@ import { startUiServer, type UiServer } from '@canopy/core/app';
 import { canopyNodePort, createAppLog } from '@canopy/core/app';
 import { createOwnerRelay } from '@canopy/core/app';
 import { intArg } from '../args.js';
-import { consentFromFlags, datasetsFromFlags, localDatasetFromFlag } from './nodeOptions.js';
+import { DEFAULT_DATA_DIR, consentFromFlags, datasetsFromFlags, localDatasetFromFlag } from './nodeOptions.js';
 
 const ROLES = ['host', 'client', 'worker', 'distributor'] as const;
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -49,7 +47,7 @@ export function nodeCommand(): Command {
         'under <data-dir>/receipts.',
     )
     .addOption(new Option('--role <role...>', 'roles this node expects to play (informational; manifests assign roles)').choices(ROLES))
-    .option('--data-dir <dir>', 'identity, blobs, job state and receipts', join(homedir(), '.canopy', 'node'))
+    .option('--data-dir <dir>', 'identity, blobs, job state and receipts', DEFAULT_DATA_DIR)
     .option('--listen <multiaddr...>', 'addresses to listen on (default: 127.0.0.1, TCP and WebSockets, free ports)')
     .option('--bootstrap <multiaddr...>', 'peers to connect to at start (with /p2p/<peer id>)')
     .option('--mdns', 'discover peers on the LAN with mDNS', false)

@@ -1,12 +1,16 @@
 import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { DatasetSpec } from '@canopy/core/ml';
 import { ManifestError, BadInputError } from '@canopy/core/util';
 import { loadConsentPolicy, type ConsentMode } from '@canopy/core/runtime';
 
-// Flag handling shared by `canopy node` and `canopy local`.
+// Flag handling shared by `canopy node`, `canopy id` and `canopy local`.
+
+/** Where `canopy node` and `canopy id` keep a node's identity and state unless told otherwise. */
+export const DEFAULT_DATA_DIR = join(homedir(), '.canopy', 'node');
 
 /** The consent mode from `--approve-datasets` / `--consent-policy`. */
 export async function consentFromFlags(flags: { approveDatasets?: boolean; consentPolicy?: string }): Promise<ConsentMode> {

@@ -20,6 +20,9 @@ export type CanopyServices = {
 /** A started Canopy libp2p node. */
 export type CanopyLibp2p = Libp2p<CanopyServices>;
 
+/** Where a node listens unless told otherwise: TCP and WebSockets on 127.0.0.1, free ports. */
+export const DEFAULT_LISTEN: readonly string[] = ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws'];
+
 /** Options of {@link createCanopyNode}; every field has a sensible default. */
 export interface CanopyNodeInit {
   readonly privateKey?: PrivateKey;
@@ -45,7 +48,7 @@ export async function createCanopyNode(init: CanopyNodeInit = {}): Promise<Canop
   const discovery = [];
   if (init.bootstrap && init.bootstrap.length > 0) discovery.push(bootstrap({ list: [...init.bootstrap] }));
   if (init.mdns) discovery.push(mdns());
-  const listen = init.listen ?? (init.inMemory ? [`/memory/${crypto.randomUUID()}`] : ['/ip4/127.0.0.1/tcp/0', '/ip4/127.0.0.1/tcp/0/ws']);
+  const listen = init.listen ?? (init.inMemory ? [`/memory/${crypto.randomUUID()}`] : DEFAULT_LISTEN);
   return createLibp2p({
     ...(init.privateKey ? { privateKey: init.privateKey } : {}),
     addresses: { listen: [...listen] },
