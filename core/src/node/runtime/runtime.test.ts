@@ -23,8 +23,19 @@ describe('runtime over the memory transport', () => {
     rootNode.events.on('round:finished', (d) => {
       if (d.job === 'mnist-2level') rounds.push(d.round);
     });
+    // §11: a host names only parameter blobs it already holds, so a first request to it never gets not_found.
+    const named: Promise<string | null>[] = [];
+    for (const name of ['root-host', 'east-host', 'west-host']) {
+      const node = cluster.nodes.get(name)!;
+      node.events.on('host:gossiped', (d) => {
+        if (d.named) named.push(node.blobs.store.has(d.named.hash).then((has) => (has ? null : `${name} named ${d.type} ${d.named!.hash.slice(0, 12)} of round ${d.round} before holding it`)));
+      });
+    }
     const rootId = await cluster.submit();
     await rootNode.events.once('job:finished', (d) => d.rootId === rootId);
+    const notHeld = (await Promise.all(named)).filter((x) => x !== null);
+    expect(named.length).toBeGreaterThan(10);
+    expect(notHeld).toEqual([]);
     expect(rounds).toEqual([1, 2, 3]);
     // Every client and worker finishes (hosts linger until members report status 5).
     const memberFinals = [...finished.entries()].filter(([k]) => /\/(client|worker):/.test(k));
