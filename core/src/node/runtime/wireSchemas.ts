@@ -43,7 +43,7 @@ export const WIRE_SCHEMAS: Readonly<Record<string, WireSchema>> = {
   'message-dataset-request': { schema: DatasetRequestMessage, io: 'output', title: 'dataset-request (§4.9)' },
   manifest: { schema: Manifest, io: 'input', title: 'Job manifest as written, before defaults (§2)' },
   'manifest-resolved': { schema: Manifest, io: 'output', title: 'Job manifest with defaults applied: what is hashed (§2)' },
-  'job-sheet': { schema: JobSheetSchema, io: 'output', title: 'Job sheet (§2.4)' },
+  'job-sheet': { schema: JobSheetSchema, io: 'output', title: 'Job sheet (§2)' },
   'inputs-blob': { schema: InputsBlob, io: 'output', title: 'Inputs blob named by state.inputs (§6.4)' },
   'dataset-index': { schema: DatasetIndex, io: 'output', title: "Distributor's dataset index blob (§4.8, §13.3)" },
   submission: { schema: Submission, io: 'output', title: 'Signed submission, /canopy/submit/1.0.0 request and stored blob (§11)' },
