@@ -25,6 +25,7 @@ name: vec
 model: { kind: logreg, inputShape: [2], numClasses: 2 }
 train: { optimizer: { kind: sgd, lr: 0.1 }, epochs: 1, batchSize: 8, seed: 7 }
 stop: { rounds: 3 }
+parameterFormat: cnpy
 dataset:
   source: { kind: mnist }
   seed: 7

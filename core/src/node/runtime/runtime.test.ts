@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { parseManifest } from '../../protocol/manifest.js';
 import { createLog } from '../../util/log.js';
-import { testClusters } from './testing.js';
+import { smallJob, testClusters } from './testing.js';
 
 // Whole jobs among real runtime nodes (real libp2p, gossipsub, blob exchange, stores) in
 // one process over the memory transport.
@@ -46,6 +46,14 @@ describe('runtime over the memory transport', () => {
     const host = rootNode.runner(rootId)!.rootHostState()!;
     expect(host.processStage).toBe(3);
     expect(host.stopReason).toMatch(/rounds: 3/);
+  }, 120_000);
+
+  it("refuses a job whose manifest names the other parameter format, saying which and how to run it; takes one that names the node's own", async () => {
+    const wrong = await clusters.start(smallJob('fmt-wrong', { parameterFormat: 'cnpy' }), { node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'silent') } });
+    await expect(wrong.submit()).rejects.toThrow(/uses parameter format cnpy, but this node's compute \(synthetic\) writes cnsy; run it with --compute ml/);
+    const right = await clusters.start(smallJob('fmt-right', { parameterFormat: 'cnsy' }), { node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'silent') } });
+    const rootId = await right.submit();
+    await right.nodes.get('host')!.events.once('job:finished', (d) => d.rootId === rootId);
   }, 120_000);
 
   it('ends the job with the reason when the distributor cannot load its dataset, instead of leaving clients waiting', async () => {
