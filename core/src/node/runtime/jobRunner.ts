@@ -387,12 +387,13 @@ export class JobRunner {
       sendAsHost();
       return;
     }
+    // Bounded: a provider that never answers must not silence the host. Past the bound, or
+    // when no provider delivered it, the message goes out anyway (members fetch from the workers).
     const next = (prev ?? Promise.resolve())
-      .then(() => held)
+      .then(() => Promise.race([held, new Promise<'late'>((resolve) => setTimeout(resolve, HOLD_BEFORE_NAMING_MS, 'late').unref())]))
       .then((ok) => {
-        if (ok) sendAsHost();
-        // Not sent: the snapshot would name a blob nobody here can serve. The next heartbeat's snapshot tries again.
-        else this.init.log.warn({ job: message.job, type: message.type, round: message.round }, 'not publishing: this host could not fetch a parameter blob the message names');
+        if (ok !== true) this.init.log.warn({ job: message.job, type: message.type, round: message.round, why: ok === 'late' ? 'timeout' : 'no provider' }, 'publishing a message that names a parameter blob this host does not hold yet');
+        sendAsHost();
       });
     this.hostOutbox.set(m.key, next);
     void next.finally(() => {
@@ -454,6 +455,9 @@ export class JobRunner {
     this.lingerTimer.unref();
   }
 }
+
+/** How long a host waits to hold a parameter blob before it publishes a message naming it anyway (PROTOCOL.md §11). */
+const HOLD_BEFORE_NAMING_MS = 30_000;
 
 /** Checkpoints are stored per (root job, job), so two submissions of one name never mix. */
 export function checkpointKey(tree: JobTree, job: string): string {
