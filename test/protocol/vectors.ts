@@ -7,7 +7,7 @@ import { encodeParams } from '../../core/src/ml/params.js';
 import { encodeSyntheticParams } from '../../core/src/ml/synthetic.js';
 import { encodeDataChunk } from '../../core/src/ml/dataChunk.js';
 import { partition } from '../../core/src/ml/data/partition.js';
-import type { ModelSpec } from '../../core/src/ml/specs.js';
+import type { ModelSpec } from '../../core/src/spec/ml.js';
 import { WIRE_SCHEMAS, wireJsonSchemaText } from '../../core/src/node/runtime/wireSchemas.js';
 
 // The files of docs/protocol/schemas and docs/protocol/vectors, computed from the code.
