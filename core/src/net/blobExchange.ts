@@ -27,7 +27,7 @@ const READ_BUFFER_BYTES = BLOB_WINDOW_BYTES + (1 << 20);
 // Flow control is the requester's: it asks for the next window only once it has written
 // the last one, so a slow disk can never make a fast sender overflow its buffers (libp2p 3
 // streams give no backpressure to a reader that is busy elsewhere).
-const BlobRequest = z.strictObject({
+export const BlobRequest = z.strictObject({
   v: z.literal(1),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
   offset: z.number().int().min(0),
@@ -35,7 +35,7 @@ const BlobRequest = z.strictObject({
 });
 type BlobRequest = z.infer<typeof BlobRequest>;
 
-const BlobResponse = z.discriminatedUnion('status', [
+export const BlobResponse = z.discriminatedUnion('status', [
   z.strictObject({ v: z.literal(1), status: z.literal('ok'), size: z.number().int().min(0), offset: z.number().int().min(0), length: z.number().int().min(0) }),
   z.strictObject({ v: z.literal(1), status: z.enum(['not_found', 'denied', 'bad_request']), message: z.string().max(500) }),
 ]);

@@ -69,7 +69,7 @@ export interface PersistEffect { readonly type: 'persist'; readonly job: string;
 /** A metric for dashboards and run exports. */
 export interface EmitMetricEffect {
   readonly type: 'emitMetric';
-  readonly name: 'round' | 'workerFault' | 'workerExcluded' | 'consensusFailed' | 'quorumMissed' | 'memberOffline' | 'memberOnline';
+  readonly name: 'round' | 'workerFault' | 'workerExcluded' | 'consensusFailed' | 'quorumMissed' | 'memberOffline' | 'memberOnline' | 'sheetRejected' | 'sheetMismatch';
   readonly job: string;
   readonly round: number;
   readonly values: Readonly<Record<string, number | string>>;

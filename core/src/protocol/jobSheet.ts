@@ -1,6 +1,7 @@
-import type { AggregatorSpec, ModelSpec, PartitionSpec, TrainSpec, DatasetSpec } from '../spec/ml.js';
+import { z } from 'zod';
+import { AggregatorSpec, ModelSpec, PartitionSpec, TrainSpec, DatasetSpec } from '../spec/ml.js';
 import { hashJson } from '../util/hash.js';
-import type { ConsensusRule, MemberId, StopSpec, TimingSpec } from './manifest.js';
+import { ConsensusRule, MemberId, StopSpec, TimingSpec } from './manifest.js';
 import { jobOf, jobTopic, type JobTree } from './jobTree.js';
 
 // Job sheets (protocol step 2): what one member needs to play one role in one job. Every
@@ -43,6 +44,38 @@ export interface JobSheet {
   readonly allowModelDownload: boolean;
   readonly maxWorkerFaults: number;
 }
+
+/**
+ * The job sheet's exact shape, for documentation (docs/protocol/schemas) and tests: every
+ * sheet {@link deriveJobSheet} returns parses with it, and nothing else does.
+ */
+export const JobSheetSchema = z.strictObject({
+  v: z.literal(1),
+  rootId: z.string().min(1),
+  manifestHash: z.string().regex(/^[0-9a-f]{64}$/),
+  job: z.string().min(1),
+  topic: z.string().min(1),
+  role: z.enum(['host', 'client', 'worker', 'distributor']),
+  member: MemberId,
+  host: MemberId,
+  upstream: z.strictObject({ job: z.string().min(1), topic: z.string().min(1), host: MemberId, asClient: z.string().min(1) }).optional(),
+  downstream: z.array(z.string().min(1)),
+  model: ModelSpec,
+  train: TrainSpec,
+  aggregator: AggregatorSpec,
+  consensus: ConsensusRule,
+  stop: StopSpec,
+  dataset: z.strictObject({
+    source: DatasetSpec,
+    partition: PartitionSpec,
+    seed: z.number().int(),
+    distributor: MemberId.optional(),
+    shard: z.strictObject({ index: z.number().int().min(0), of: z.number().int().min(1) }).optional(),
+  }),
+  timing: TimingSpec.required(),
+  allowModelDownload: z.boolean(),
+  maxWorkerFaults: z.number().int().min(1),
+});
 
 /** Derives one job sheet. Throws if the member does not play that role in that job. */
 export function deriveJobSheet(tree: JobTree, job: string, role: Role, member: MemberId): JobSheet {

@@ -121,6 +121,12 @@ export const Manifest = z.strictObject({
   /** Workers whose aggregate disagrees with consensus this many times are excluded. */
   maxWorkerFaults: z.number().int().min(1).default(2),
   cluster: ClusterSpec,
+  /**
+   * The parameter blob format every member writes and reads (PROTOCOL.md §13): `cnpy` (real
+   * training) or `cnsy` (synthetic compute). A node whose compute writes the other one refuses
+   * the job. Unset: each node's compute decides, and members must agree out of band.
+   */
+  parameterFormat: z.enum(['cnpy', 'cnsy']).optional(),
   peers: z.record(MemberId, PeerSpec).optional(),
   /** Set when the job was compiled from an Artifact (docs/ARTIFACTS.md): the steps every member runs. */
   artifact: ArtifactPlan.optional(),

@@ -17,6 +17,7 @@ import type { ComputeBackend } from '../../compute/computeBackend.js';
 import { IdleGate } from '../../compute/idleGate.js';
 import { mlCompute } from '../../compute/mlCompute.js';
 import { syntheticCompute } from '../../compute/syntheticCompute.js';
+import { BadInputError } from '../../util/errors.js';
 import { TypedEmitter, type CanopyNodeEvents } from './events.js';
 import { JobRunner, RUNTIME_RECORD, type RuntimeRecord, type TrafficCounters } from './jobRunner.js';
 import { serveSubmissions, type SubmitReply } from './submitProtocol.js';
@@ -332,6 +333,12 @@ export class CanopyNode {
 
   private async adopt(opened: OpenedSubmission, ref: BlobRef, resumed: boolean, record?: RuntimeRecord): Promise<void> {
     const { tree, peers } = opened;
+    // PROTOCOL.md §13: a job that names its parameter format runs only on nodes that write it.
+    const wanted = tree.manifest.parameterFormat;
+    const mine = this.compute!.kind === 'synthetic' ? 'cnsy' : 'cnpy';
+    if (wanted !== undefined && wanted !== mine) {
+      throw new BadInputError(`job ${tree.root} uses parameter format ${wanted}, but this node's compute (${this.compute!.kind}) writes ${mine}; run it with --compute ${wanted === 'cnsy' ? 'synthetic' : 'ml'}`);
+    }
     const me = peers.memberOf(this.peerId);
     const rec: RuntimeRecord = record ?? { submission: ref, finished: false, final: null, reason: null };
     if (!record) await this.store.saveState(tree.rootId, RUNTIME_RECORD, rec);

@@ -13,7 +13,7 @@ import { dataKey } from './taskEffects.js';
 // anything from the distributor. The distributor serves each chunk to its member alone.
 
 /** The distributor's index blob: each client of a leaf job → its chunk and sample count. */
-const DatasetIndex = z.record(z.string(), z.strictObject({ train: BlobRef, test: BlobRef, samples: z.number().int().min(0) }));
+export const DatasetIndex = z.record(z.string(), z.strictObject({ train: BlobRef, test: BlobRef, samples: z.number().int().min(0) }));
 
 /** The dataset hash a consent policy can approve: the manifest's dataset section (source, partition, seed). */
 export function datasetHash(env: EffectEnv): string {

@@ -16,6 +16,8 @@ export interface CanopyNodeEvents {
   metric: { rootId: string; name: string; job: string; round: number; values: Readonly<Record<string, number | string>> };
   /** A host of this node published a state snapshot. */
   'state:published': { rootId: string; job: string; round: number; processStage: number; global: BlobRef | null };
+  /** A host of this node handed a message to gossip; `named` is the parameter blob it names (it holds it by now, §11). */
+  'host:gossiped': { rootId: string; job: string; type: string; round: number; named: BlobRef | null };
   /** A gossip message was rejected (non-member, forged, malformed, incoherent). */
   'message:rejected': { rootId: string; topic: string; from: string; reason: string };
   /** The runtime recorded a consent decision (by policy or flag, or the owner's answer when the app did not record it). */

@@ -77,6 +77,10 @@ export class JobRunner {
   private dialTimer: NodeJS.Timeout | undefined;
   private lingerTimer: NodeJS.Timeout | undefined;
   private persistChain: Promise<void> = Promise.resolve();
+  /** Per host machine: its messages waiting for a blob they name (see publish). */
+  private readonly hostOutbox = new Map<string, Promise<void>>();
+  /** Per host machine and message type: the last parameter blob found held, so heartbeats do not re-check it. */
+  private readonly heldBlob = new Map<string, string>();
   finished = false;
 
   constructor(private readonly init: JobRunnerInit) {
@@ -315,7 +319,12 @@ export class JobRunner {
       return this.persistChain;
     },
     emitMetric: (e) => {
-      this.init.log.info({ metric: e.name, job: e.job, round: e.round, ...e.values }, e.name === 'round' ? 'round finished' : `metric ${e.name}`);
+      if (e.name === 'sheetRejected' || e.name === 'sheetMismatch') {
+        // §4.3: an ACK that names another job sheet is not counted; both sides say why.
+        const why = e.name === 'sheetRejected' ? 'REJECT ack: its job-sheet hash is not the one this host derives for that member' : 'this member\'s ACK was not counted: its job-sheet hash is not the one the host derives (another manifest, or a sheet derived differently)';
+        this.init.log.warn({ metric: e.name, job: e.job, round: e.round, ...e.values }, why);
+      }
+      else this.init.log.info({ metric: e.name, job: e.job, round: e.round, ...e.values }, e.name === 'round' ? 'round finished' : `metric ${e.name}`);
       if (e.name === 'round') this.env.events.emit('round:finished', { rootId: this.tree.rootId, job: e.job, round: e.round, values: e.values });
       else this.env.events.emit('metric', { rootId: this.tree.rootId, name: e.name, job: e.job, round: e.round, values: e.values });
     },
@@ -346,7 +355,10 @@ export class JobRunner {
     if (this.env.events.listening('outbox:sent')) {
       this.env.events.emit('outbox:sent', { rootId: this.tree.rootId, job: message.job, round: message.round, type: message.type, bytes: bytes.byteLength, blobs: blobsNamed(message.payload), recipients: this.topicMembers(message.job) });
     }
-    if (ch) {
+    // Gossip does not echo our own messages: hand them to this node's other machines on the topic.
+    this.deliver(topic, message, m.key);
+    const send = () => {
+      if (!ch) return;
       this.init.counters.messagesSent++;
       void ch.publish(bytes, { signal: this.abort.signal }).then(
         (recipients) => {
@@ -354,10 +366,39 @@ export class JobRunner {
         },
         () => undefined,
       );
+    };
+    if (m.role !== 'host') {
+      send();
+      return;
     }
-    // Gossip does not echo our own messages: hand them to this node's other machines on the topic.
-    this.deliver(topic, message, m.key);
-    if (m.role === 'host') this.mirror(m, message);
+    // §11: a host holds every parameter blob it names before it names it, so the first
+    // requests for a new global reach a provider that has it. A message naming one not yet
+    // here waits for its fetch, behind this machine's earlier messages (their order holds).
+    const held = this.mirror(m, message);
+    const sendAsHost = () => {
+      if (this.env.events.listening('host:gossiped')) {
+        const named = message.type === 'state' ? message.payload.global : message.type === 'submit' ? message.payload.ref : null;
+        this.env.events.emit('host:gossiped', { rootId: this.tree.rootId, job: message.job, type: message.type, round: message.round, named });
+      }
+      send();
+    };
+    const prev = this.hostOutbox.get(m.key);
+    if (held === true && prev === undefined) {
+      sendAsHost();
+      return;
+    }
+    // Bounded: a provider that never answers must not silence the host. Past the bound, or
+    // when no provider delivered it, the message goes out anyway (members fetch from the workers).
+    const next = (prev ?? Promise.resolve())
+      .then(() => Promise.race([held, new Promise<'late'>((resolve) => setTimeout(resolve, HOLD_BEFORE_NAMING_MS, 'late').unref())]))
+      .then((ok) => {
+        if (ok !== true) this.init.log.warn({ job: message.job, type: message.type, round: message.round, why: ok === 'late' ? 'timeout' : 'no provider' }, 'publishing a message that names a parameter blob this host does not hold yet');
+        sendAsHost();
+      });
+    this.hostOutbox.set(m.key, next);
+    void next.finally(() => {
+      if (this.hostOutbox.get(m.key) === next) this.hostOutbox.delete(m.key);
+    });
   }
 
   // Who receives a message on `job`'s topic: its host, workers and clients (and the
@@ -373,16 +414,29 @@ export class JobRunner {
 
   // A host serves what its messages name (the manifest, inputs, the global model it
   // pushes down, the aggregate it submits upward), so members can always fetch from it.
-  private mirror(m: Machine, message: Message): void {
+  // True when every parameter blob the message names is already here (the usual case),
+  // else a promise of whether the fetches succeeded.
+  private mirror(m: Machine, message: Message): true | Promise<boolean> {
     const limit = { maxBytes: this.env.compute.paramsLimit(this.tree.manifest.model), signal: this.abort.signal };
     const peersOf = (ids: readonly string[]) => ids.map((id) => this.env.peers.peerOf(id));
+    let ref: BlobRef | null = null;
+    let providers: readonly string[] = [];
     if (message.type === 'state') {
       const p = message.payload;
       this.env.events.emit('state:published', { rootId: this.tree.rootId, job: message.job, round: message.round, processStage: p.processStage, global: p.global });
-      if (p.global) void this.env.blobs.fetch(p.global, peersOf(globalProviders(this.tree, m.job)), limit);
+      ref = p.global;
+      providers = globalProviders(this.tree, m.job);
     } else if (message.type === 'submit') {
-      void this.env.blobs.fetch(message.payload.ref, peersOf(this.tree.jobs.get(m.job)!.workers), limit);
+      ref = message.payload.ref;
+      providers = this.tree.jobs.get(m.job)!.workers;
     }
+    const key = `${m.key}:${message.type}`;
+    if (ref === null || this.heldBlob.get(key) === ref.hash) return true;
+    const hash = ref.hash;
+    return this.env.blobs.fetch(ref, peersOf(providers), limit).then((ok) => {
+      if (ok) this.heldBlob.set(key, hash);
+      return ok;
+    });
   }
 
   private async onFinished(m: Machine, final: BlobRef | null, reason: string): Promise<void> {
@@ -401,6 +455,9 @@ export class JobRunner {
     this.lingerTimer.unref();
   }
 }
+
+/** How long a host waits to hold a parameter blob before it publishes a message naming it anyway (PROTOCOL.md §11). */
+const HOLD_BEFORE_NAMING_MS = 30_000;
 
 /** Checkpoints are stored per (root job, job), so two submissions of one name never mix. */
 export function checkpointKey(tree: JobTree, job: string): string {

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readFile } from 'node:fs/promises';
 import { parseManifest } from '../../protocol/manifest.js';
 import { createLog } from '../../util/log.js';
-import { testClusters } from './testing.js';
+import { smallJob, testClusters } from './testing.js';
 
 // Whole jobs among real runtime nodes (real libp2p, gossipsub, blob exchange, stores) in
 // one process over the memory transport.
@@ -23,8 +23,19 @@ describe('runtime over the memory transport', () => {
     rootNode.events.on('round:finished', (d) => {
       if (d.job === 'mnist-2level') rounds.push(d.round);
     });
+    // §11: a host names only parameter blobs it already holds, so a first request to it never gets not_found.
+    const named: Promise<string | null>[] = [];
+    for (const name of ['root-host', 'east-host', 'west-host']) {
+      const node = cluster.nodes.get(name)!;
+      node.events.on('host:gossiped', (d) => {
+        if (d.named) named.push(node.blobs.store.has(d.named.hash).then((has) => (has ? null : `${name} named ${d.type} ${d.named!.hash.slice(0, 12)} of round ${d.round} before holding it`)));
+      });
+    }
     const rootId = await cluster.submit();
     await rootNode.events.once('job:finished', (d) => d.rootId === rootId);
+    const notHeld = (await Promise.all(named)).filter((x) => x !== null);
+    expect(named.length).toBeGreaterThan(10);
+    expect(notHeld).toEqual([]);
     expect(rounds).toEqual([1, 2, 3]);
     // Every client and worker finishes (hosts linger until members report status 5).
     const memberFinals = [...finished.entries()].filter(([k]) => /\/(client|worker):/.test(k));
@@ -35,6 +46,14 @@ describe('runtime over the memory transport', () => {
     const host = rootNode.runner(rootId)!.rootHostState()!;
     expect(host.processStage).toBe(3);
     expect(host.stopReason).toMatch(/rounds: 3/);
+  }, 120_000);
+
+  it("refuses a job whose manifest names the other parameter format, saying which and how to run it; takes one that names the node's own", async () => {
+    const wrong = await clusters.start(smallJob('fmt-wrong', { parameterFormat: 'cnpy' }), { node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'silent') } });
+    await expect(wrong.submit()).rejects.toThrow(/uses parameter format cnpy, but this node's compute \(synthetic\) writes cnsy; run it with --compute ml/);
+    const right = await clusters.start(smallJob('fmt-right', { parameterFormat: 'cnsy' }), { node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'silent') } });
+    const rootId = await right.submit();
+    await right.nodes.get('host')!.events.once('job:finished', (d) => d.rootId === rootId);
   }, 120_000);
 
   it('ends the job with the reason when the distributor cannot load its dataset, instead of leaving clients waiting', async () => {

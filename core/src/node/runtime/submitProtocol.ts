@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { lpStream } from '@libp2p/utils';
 import type { Connection, PeerId, Stream } from '@libp2p/interface';
 import type { Multiaddr } from '@multiformats/multiaddr';
@@ -6,7 +7,11 @@ import { CanopyError, ErrorCode } from '../../util/errors.js';
 import { MAX_SUBMISSION_BYTES, SUBMIT_PROTOCOL, type Submission } from './submission.js';
 
 /** The root host's answer to a submission. */
-export type SubmitReply = { ok: true; rootId: string; name: string; resubmitted: boolean } | { ok: false; error: string };
+export const SubmitReply = z.union([
+  z.strictObject({ ok: z.literal(true), rootId: z.string().min(1).max(128), name: z.string().min(1).max(64), resubmitted: z.boolean() }),
+  z.strictObject({ ok: z.literal(false), error: z.string().max(4000) }),
+]);
+export type SubmitReply = z.infer<typeof SubmitReply>;
 
 /** Serves {@link SUBMIT_PROTOCOL}: one JSON submission in, one JSON reply out. */
 export async function serveSubmissions(libp2p: CanopyLibp2p, accept: (raw: unknown, from: PeerId) => Promise<SubmitReply>): Promise<void> {
@@ -43,8 +48,16 @@ export async function submitJob(libp2p: CanopyLibp2p, to: Multiaddr | PeerId, su
   const stream = await libp2p.dialProtocol(to, SUBMIT_PROTOCOL, { signal: signal ?? AbortSignal.timeout(30_000) });
   const lp = lpStream(stream, { maxDataLength: MAX_SUBMISSION_BYTES });
   await lp.write(new TextEncoder().encode(JSON.stringify(submission)));
-  const reply = JSON.parse(new TextDecoder().decode((await lp.read({ signal: signal ?? AbortSignal.timeout(60_000) })).subarray())) as SubmitReply;
+  const bytes = (await lp.read({ signal: signal ?? AbortSignal.timeout(60_000) })).subarray();
   await stream.close().catch(() => undefined);
+  let parsed: ReturnType<typeof SubmitReply.safeParse>;
+  try {
+    parsed = SubmitReply.safeParse(JSON.parse(new TextDecoder().decode(bytes)));
+  } catch {
+    throw new CanopyError(ErrorCode.BadInput, 'the root host answered the submission with something that is not JSON');
+  }
+  if (!parsed.success) throw new CanopyError(ErrorCode.BadInput, 'the root host answered the submission with a malformed reply');
+  const reply = parsed.data;
   if (!reply.ok) throw new CanopyError(ErrorCode.BadInput, `the root host refused the job: ${reply.error}`);
   return reply;
 }

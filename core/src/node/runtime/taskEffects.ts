@@ -11,7 +11,8 @@ import { globalProviders, inputProviders } from './providers.js';
 // machine expects. Any failure becomes `taskFailed` (or `blobFetched{ok:false}`): the
 // machine then acts as a straggler, which the protocol's deadlines and quorum absorb.
 
-const InputsBlob = z.array(z.strictObject({ client: z.string(), ref: BlobRef, samples: z.number().positive() })).max(100_000);
+/** The inputs blob a host names in `state.inputs` (§6.4): the round's accepted submissions, sorted by client. */
+export const InputsBlob = z.array(z.strictObject({ client: z.string(), ref: BlobRef, samples: z.number().positive() })).max(100_000);
 
 /** The key under which a member's data for a job is loaded in the compute backend. */
 export function dataKey(env: EffectEnv, job: string): string {

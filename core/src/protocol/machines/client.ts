@@ -7,6 +7,7 @@ import type { BlobRef, EvalMetrics, Message, SubmitPayload } from '../messages/i
 import type { StepResult } from './host.js';
 import {
   acceptHostState,
+  noteWrongSheet,
   ackSheetIfAsked,
   armHeartbeat,
   createMemberBase,
@@ -141,6 +142,7 @@ function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): v
   }
   if (msg.type !== 'state' || !acceptHostState(s, msg)) return;
   const p = msg.payload;
+  noteWrongSheet(s, 'client', effects);
   if (p.processStage === 3) {
     finishMember(s, 'client', ctx, effects);
     return;
@@ -158,7 +160,16 @@ function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): v
     effects.push({ type: 'initParams', job: s.job, model: s.sheet.model, seed: s.sheet.train.seed });
   }
   maybeStartWork(s, ctx, effects);
+  idleIfOtherRound(s);
   resendIfMissing(s, ctx, effects);
+}
+
+// §5.2: status 3 (busy) and 4 (submitted) speak of the round in the envelope, which is the
+// host's newest. A client whose work is for an older round (not sampled this round, or a
+// straggler whose round closed) is back at status 2, so its heartbeat never claims a
+// submission for a round it did not train in.
+function idleIfOtherRound(s: ClientState): void {
+  if (s.work && s.work.round < s.hostRound && (s.status === 3 || s.status === 4)) setStatus(s, s.acked);
 }
 
 // While the owner is being asked, ask for the distributor's index (its hashes and sizes, no
@@ -206,7 +217,8 @@ function maybeSubmit(s: ClientState, ctx: Ctx, effects: Effect[]): void {
     eval: w.evaluated,
     train: { loss: w.trained.loss, accuracy: Math.min(1, w.trained.accuracy) },
   };
-  setStatus(s, 4);
+  // Status 4 speaks of the host's current round (§5.2); a straggler's late submission does not claim it.
+  setStatus(s, w.round === s.hostRound ? 4 : s.acked);
   publishAsMember(s, 'client', ctx, effects, { type: 'submit', payload: w.submit }, w.round);
 }
 

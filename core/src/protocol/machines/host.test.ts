@@ -79,10 +79,28 @@ describe('host: setup (steps 1-5)', () => {
       },
     },
     {
-      name: 'an ACK with a wrong sheet hash does not count',
+      name: 'an ACK with a wrong sheet hash does not count, and the host says so: a sheetRejected metric and the member in wrongSheet',
       build: () => hostAfterSetup(T1, 'J', 0),
       feed: () => [input(msg(T1, 'J', 'client', 'c0', 'ack', { stage: 1, sheetHash: 'f'.repeat(64), refused: false, samples: 0 }))],
-      check: (s) => expect(s.clients.reached[1]).toBe(0),
+      check: (s, e) => {
+        expect(s.clients.reached[1]).toBe(0);
+        expect(ofType(e, 'emitMetric').find((x) => x.name === 'sheetRejected')?.values).toMatchObject({ member: 'c0', role: 'client', got: 'f'.repeat(64) });
+        expect(publishedOf(e, 'state').at(-1)?.payload.wrongSheet).toEqual(['c0']);
+      },
+    },
+    {
+      name: 'a member named in wrongSheet is taken off once its ACK carries the right hash',
+      build: () => {
+        const s = hostAfterSetup(T1, 'J', 0);
+        run(s, [input(msg(T1, 'J', 'client', 'c0', 'ack', { stage: 1, sheetHash: 'f'.repeat(64), refused: false, samples: 0 }))]);
+        return s;
+      },
+      feed: () => [input(ack(T1, 'J', 'client', 'c0', 1))],
+      check: (s, e) => {
+        expect(s.wrongSheet.size).toBe(0);
+        expect(publishedOf(e, 'state').at(-1)?.payload.wrongSheet).toEqual([]);
+        expect(ofType(e, 'emitMetric').some((x) => x.name === 'sheetRejected')).toBe(false);
+      },
     },
     {
       name: 'an ACK from a stranger is dropped',

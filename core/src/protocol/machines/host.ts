@@ -4,7 +4,7 @@ import type { Input } from '../inputs.js';
 import { isSampled } from '../sampling.js';
 import type { DatasetOfferMessage, StateMessage } from '../messages/index.js';
 import { FINISHED_LINGER_BEATS, OFFLINE_AFTER_BEATS, manifestBlob, markOffline, publishState, publishUp, republishIfQuiet, type HostState } from './hostState.js';
-import { advanceSetup, askInitialParameters, heartbeatUpward, onAckOrHeartbeat, onInitParams } from './hostSetup.js';
+import { advanceSetup, askInitialParameters, heartbeatUpward, onAckOrHeartbeat, onInitParams, sheetHashOf } from './hostSetup.js';
 import { allSampledIn, closeTraining, finishJob, onAggregate, onDeadline, onSubmit, persist, startRound } from './hostRound.js';
 
 // The host machine: one per job, primary (the root) or secondary. It keeps the job's state,
@@ -150,6 +150,11 @@ function onParentState(s: HostState, msg: StateMessage, ctx: Ctx, effects: Effec
   up.datasetFlag = msg.payload.datasetFlag;
   up.global = msg.payload.global;
   const p = msg.payload;
+  const wrongSheet = p.wrongSheet.includes(up.asClient);
+  if (wrongSheet && !up.wrongSheet) {
+    effects.push({ type: 'emitMetric', name: 'sheetMismatch', job: up.job, round: msg.round, values: { member: up.asClient, role: 'client', sheetHash: sheetHashOf(s), hostManifest: p.manifest.hash } });
+  }
+  up.wrongSheet = wrongSheet;
   if (p.processStage === 3) {
     if (s.processStage !== 3) finishJob(s, p.global, `parent ${up.job}: ${p.stopReason ?? 'finished'}`, ctx, effects);
     return;

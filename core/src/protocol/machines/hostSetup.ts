@@ -6,6 +6,7 @@ import {
   eligible,
   expectedSheetHash,
   groupReached,
+  publishIfChanged,
   publishState,
   publishUp,
   raiseAck,
@@ -48,13 +49,24 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
   } else rec.status = Math.max(rec.status, level);
   if (level <= rec.acked) return;
   // A member working from another manifest (or another sheet) must not count toward a stage.
-  if (msg.payload.sheetHash !== expectedSheetHash(s, role, rec)) return;
+  // It is told so in the snapshot's `wrongSheet`, and the host says why it did not count it.
+  const expected = expectedSheetHash(s, role, rec);
+  if (msg.payload.sheetHash !== expected) {
+    if (!s.wrongSheet.has(rec.id)) {
+      s.wrongSheet.add(rec.id);
+      effects.push({ type: 'emitMetric', name: 'sheetRejected', job: s.job, round: s.round, values: { member: rec.id, role, got: msg.payload.sheetHash, expected } });
+      publishState(s, ctx, effects);
+    }
+    return;
+  }
+  const cleared = s.wrongSheet.delete(rec.id);
   if (level === 2) {
     rec.refused = msg.payload.refused;
     rec.samples = msg.payload.samples;
   }
   raiseAck(group, rec, level);
   advanceSetup(s, ctx, effects);
+  if (cleared) publishIfChanged(s, ctx, effects);
 }
 
 /**
@@ -123,7 +135,7 @@ export function heartbeatUpward(s: HostState, ctx: Ctx, effects: Effect[]): void
   publishUp(s, ctx, effects, { type: 'heartbeat', payload: { status, acked: up.acked, sheetHash: sheetHashOf(s), refused: up.acked === 2 && samples === 0, samples } }, up.round);
 }
 
-function sheetHashOf(s: HostState): string {
+export function sheetHashOf(s: HostState): string {
   // The parent derives this same sheet for its sub-job client, so the hashes agree.
   return derivedSheetHash(s.tree, s.job, 'host', s.node.host);
 }

@@ -61,6 +61,8 @@ export interface UpstreamState {
   acked: 0 | 1 | 2;
   /** The submission to the parent for `round`, resent on heartbeats until the parent moves on. */
   pending: (SubmitPayload & { round: number }) | null;
+  /** Whether the parent's snapshot names this job in `wrongSheet` (not checkpointed). */
+  wrongSheet?: boolean;
 }
 
 /** The complete state of one job's host. */
@@ -92,6 +94,8 @@ export interface HostState {
   submissions: Map<string, Submission>;
   /** Stage 1: sampled clients that report having submitted this round, but whose submission is not here (§6.12). */
   missing: Set<string>;
+  /** Members whose last counted-level ACK or heartbeat carried another sheet hash (not checkpointed: their next heartbeat restores it). */
+  wrongSheet: Set<string>;
   inputs: BlobRef | null;
   inputCount: number;
   inputSamples: number;
@@ -176,6 +180,7 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     sampled: new Set(),
     submissions: new Map(),
     missing: new Set(),
+    wrongSheet: new Set(),
     inputs: null,
     inputCount: 0,
     inputSamples: 0,
@@ -274,6 +279,7 @@ export function statePayload(s: HostState): StatePayload {
     initFrom: s.initFrom,
     excludedWorkers: [...s.excluded].sort(),
     missing: missingList(s),
+    wrongSheet: s.wrongSheet.size > 0 ? [...s.wrongSheet].sort(compareIds).slice(0, MAX_MISSING) : [],
     metrics: s.metrics,
     stopReason: s.stopReason,
     downloadable: s.processStage === 3 && s.sheet.allowModelDownload,

@@ -25,6 +25,8 @@ export interface MemberBase {
   samples: number;
   final: BlobRef | null;
   stopReason: string | null;
+  /** Whether the host's snapshot has named this member in `wrongSheet` (said once, then again only after it cleared). */
+  wrongSheet: boolean;
   /** Every status this member went through, in order (for tests and run exports; bounded). */
   trace: number[];
   done: boolean;
@@ -48,6 +50,7 @@ export function createMemberBase(sheet: JobSheet, sheetHash = jobSheetHash(sheet
     samples: 0,
     final: null,
     stopReason: null,
+    wrongSheet: false,
     trace: [0],
     done: false,
   };
@@ -73,6 +76,19 @@ export function acceptHostState(m: MemberBase, msg: StateMessage): boolean {
   m.hostRound = msg.round;
   m.host = msg.payload;
   return true;
+}
+
+/**
+ * The host did not count this member's ACK because its sheet hash differs from the host's
+ * derivation (the snapshot names it in `wrongSheet`). Say so once, with both sides' facts a
+ * user needs: the member's sheet hash and the manifest blob the host derives from.
+ */
+export function noteWrongSheet(m: MemberBase, role: 'client' | 'worker', effects: Effect[]): void {
+  const named = m.host?.wrongSheet.includes(m.member) ?? false;
+  if (named && !m.wrongSheet) {
+    effects.push({ type: 'emitMetric', name: 'sheetMismatch', job: m.job, round: m.hostRound, values: { member: m.member, role, sheetHash: m.sheetHash, hostManifest: m.host!.manifest.hash } });
+  }
+  m.wrongSheet = named;
 }
 
 /** Publishes a message from this member on its job's topic. */

@@ -124,6 +124,21 @@ describe('client', () => {
       check: (_s, e) => expect(publishedOf(e, 'submit')).toMatchObject([{ round: 1, payload: { ref: fakeRef('mine'), base: G.hash } }]),
     },
     {
+      name: 'a new round that does not sample the client: back to status 2, so its heartbeat for that round claims no submission',
+      build: submittedClient,
+      feed: [training(5, 2, NONE), { type: 'timer', id: 'hb' }],
+      check: (s, e) => {
+        expect(s.status).toBe(2);
+        expect(publishedOf(e, 'heartbeat').at(-1)).toMatchObject({ round: 2, payload: { status: 2 } });
+      },
+    },
+    {
+      name: 'the host names the client in wrongSheet: one sheetMismatch metric with its sheet hash, however many snapshots say so',
+      build: () => clientAt('sheet'),
+      feed: [m(stateMsg(T, 'J', { wrongSheet: ['c0'] }, { seq: 2 })), m(stateMsg(T, 'J', { wrongSheet: ['c0'] }, { seq: 3 }))],
+      check: (s, e) => expect(ofType(e, 'emitMetric').filter((x) => x.name === 'sheetMismatch').map((x) => x.values)).toEqual([{ member: 'c0', role: 'client', sheetHash: s.sheetHash, hostManifest: T.manifestHash }]),
+    },
+    {
       name: 'the host names someone else missing: no resend',
       build: submittedClient,
       feed: [m(stateMsg(T, 'J', { datasetFlag: true, processStage: 1, global: G, sample: ALL, missing: ['c1'] }, { seq: 4, round: 1 }))],

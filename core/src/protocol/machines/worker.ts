@@ -6,6 +6,7 @@ import type { AggregatePayload, BlobRef, Message } from '../messages/index.js';
 import type { StepResult } from './host.js';
 import {
   acceptHostState,
+  noteWrongSheet,
   ackSheetIfAsked,
   armHeartbeat,
   createMemberBase,
@@ -77,6 +78,7 @@ export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): StepResult<W
 function onMessage(s: WorkerState, msg: Message, ctx: Ctx, effects: Effect[]): void {
   if (msg.type !== 'state' || !acceptHostState(s, msg)) return;
   const p = msg.payload;
+  noteWrongSheet(s, 'worker', effects);
   if (p.processStage === 3) {
     finishMember(s, 'worker', ctx, effects);
     return;

@@ -54,6 +54,13 @@ export const StatePayload = z.strictObject({
    * submission the host does not hold (lost on the way). Only those resend (§6.12). Sorted, at most 64.
    */
   missing: z.array(z.string().min(1).max(256)).max(MAX_MISSING),
+  /**
+   * Members (client slots and workers) whose latest ACK or heartbeat claimed a setup level
+   * with a job-sheet hash other than the one the host derives for them, so it was not
+   * counted. Sorted, at most 64. A member named here is on another manifest or derives its
+   * sheet differently, and is told so instead of waiting in silence.
+   */
+  wrongSheet: z.array(z.string().min(1).max(256)).max(MAX_MISSING),
   /** Weighted evaluation of the last closed round. */
   metrics: EvalMetrics.nullable(),
   /** Stage 3: why the job stopped (`rounds`, `targetAccuracy`, `targetLoss`, or a failure). */

@@ -66,6 +66,7 @@ export function statePayload(t: JobTree, over: Partial<StatePayload> = {}): Stat
     initFrom: null,
     excludedWorkers: [],
     missing: [],
+    wrongSheet: [],
     metrics: null,
     stopReason: null,
     downloadable: false,

@@ -17,6 +17,8 @@ export function validateState(msg: StateMessage, { tree, node }: Checked, ctx: V
   // Only a training snapshot names missing submissions, and only the job's client slots: REJECT (an incoherent snapshot).
   if (p.missing.length > 0 && p.processStage !== 1) return reject('missing submissions outside training');
   if (p.missing.some((c) => !node.clientById.has(c))) return reject('missing names a non-client');
+  // `wrongSheet` names only members of the job: REJECT (an incoherent snapshot).
+  if (p.wrongSheet.some((m) => !node.clientById.has(m) && !node.workers.includes(m))) return reject('wrongSheet names a non-member');
   const view = ctx.view?.(msg.job);
   // A snapshot no newer than one we accepted: IGNORE (a duplicate or a late one; the newer one supersedes it).
   if (view && msg.seq <= view.hostSeq) return ignore('stale or duplicate state seq');
