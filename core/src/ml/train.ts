@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError, ParameterError, UnsupportedError, throwIfAborted } from '../util/errors.js';
 import type { Model } from './models.js';
-import { fastPathUnsupported, trainFast } from './fast/trainFast.js';
+import { fastPathSlower, fastPathUnsupported, trainFast } from './fast/trainFast.js';
 import { softmaxCrossEntropy } from './models/loss.js';
 import { shuffledIndices } from './shuffle.js';
 import type { OptimizerSpec, TrainSpec } from '../spec/ml.js';
@@ -131,9 +131,10 @@ export function chooseEngine(model: Model, spec: TrainSpec, pref: TrainEngine = 
   const backend = tf.getBackend();
   if (wanted === 'auto' && backend !== 'wasm' && backend !== 'cpu') return { engine: 'tfjs', reason: `tfjs backend '${backend}' is native or a GPU` };
   const reason = fastPathUnsupported(model.architecture, spec, model.spec.numClasses);
-  if (reason === undefined) return { engine: 'fast' };
-  if (wanted === 'fast') throw new UnsupportedError(`the fast training path cannot train this: ${reason}`);
-  return { engine: 'tfjs', reason };
+  if (reason !== undefined && wanted === 'fast') throw new UnsupportedError(`the fast training path cannot train this: ${reason}`);
+  if (reason !== undefined) return { engine: 'tfjs', reason };
+  const slower = wanted === 'auto' ? fastPathSlower(model.architecture) : undefined;
+  return slower === undefined ? { engine: 'fast' } : { engine: 'tfjs', reason: slower };
 }
 
 /** Mean cross-entropy loss and accuracy of `model` on `data`. */

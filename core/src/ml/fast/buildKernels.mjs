@@ -118,7 +118,6 @@ function packedTile() {
 
 // Tile shapes: 4 rows × 8 columns for the bulk (8 accumulators, 2 B vectors and a splat fit the
 // 16 vector registers of x86-64), narrower and shorter ones for the edges.
-const BIG = { rows: 4, vecs: 2 };
 
 function gemm() {
   // The product runs on packed copies: A as 4-row panels ([k][4] floats each, rows past m

@@ -36,6 +36,21 @@ export function fastPathUnsupported(arch: Architecture, spec: TrainSpec, numClas
   return undefined;
 }
 
+// Receptive fields longer than this (McMahan's second conv: 5×5×32 = 800) make the fast path's
+// im2col buffers outgrow the L2 cache, and tfjs's XNNPACK convolution, which reads the image in
+// place, is faster there; measured in docs/TRAINING.md.
+const MAX_FIELD = 64;
+
+/** Why 'auto' should leave `arch` to tfjs although the fast path could train it, or undefined. */
+export function fastPathSlower(arch: Architecture): string | undefined {
+  for (const l of arch.layers) {
+    if (l.kind === 'conv' && l.size * l.size * l.inChannels > MAX_FIELD) {
+      return `conv layer '${l.name}' reads ${l.size}×${l.size}×${l.inChannels} values per output, where tfjs's convolution is faster`;
+    }
+  }
+  return undefined;
+}
+
 // Trainers are kept per (architecture, batch size, classes): compiling a plan and zeroing its
 // memory is paid once per model shape, not once per round. A trainer in use is taken out, so
 // concurrent trainings in one thread never share buffers.
@@ -82,6 +97,7 @@ export async function trainFast(model: Model, data: LabeledData, spec: TrainSpec
   const accumulation = momentum > 0 ? new Float32Array(params.length) : undefined;
   const d = model.architecture.inputSize;
   const input = trainer.input;
+  const features = data.features;
   const labels = new Int32Array(spec.batchSize);
   const batches = Math.ceil(data.count / spec.batchSize);
   const progressEvery = opts.progressEvery ?? Math.max(1, Math.round(batches / 20));
@@ -102,7 +118,8 @@ export async function trainFast(model: Model, data: LabeledData, spec: TrainSpec
         const n = Math.min(spec.batchSize, data.count - start);
         for (let i = 0; i < n; i++) {
           const s = order[start + i]!;
-          input.set(data.features.subarray(s * d, (s + 1) * d), i * d);
+          // a plain loop: subarray() would allocate a view per sample
+          for (let j = 0, from = s * d, to = i * d; j < d; j++) input[to + j] = features[from + j]!;
           labels[i] = data.labels[s]!;
         }
         const stats = trainer.gradients(labels, n);
