@@ -19,12 +19,13 @@ export function benchCommand(): Command {
     .option('--seconds <s>', 'how long to measure after warm-up', intArg(1, 600), 5)
     .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS).default('auto'))
     .addOption(new Option('--engine <name>', "training implementation: Canopy's compiled fast path or the tfjs layers").choices(ENGINES).default('auto'))
-    .option('--json', 'print {model, backend, engine, batch, samplesPerSec, samplesPerCpuSec}', false)
-    .action(async (flags: { model: (typeof MODELS)[number]; batch: number; seconds: number; backend: (typeof BACKENDS)[number]; engine: (typeof ENGINES)[number]; json: boolean }) => {
+    .option('--threads <n>', 'threads splitting each batch (fast path only)', intArg(1, 32), 1)
+    .option('--json', 'print {model, backend, engine, threads, batch, samplesPerSec, samplesPerCpuSec}', false)
+    .action(async (flags: { model: (typeof MODELS)[number]; batch: number; seconds: number; backend: (typeof BACKENDS)[number]; engine: (typeof ENGINES)[number]; threads: number; json: boolean }) => {
       const out = createOutput({ json: flags.json });
-      const r = await benchTrain({ model: flags.model, batch: flags.batch, seconds: flags.seconds, backend: flags.backend, engine: flags.engine });
-      out.say(`${r.model} on ${r.engine === 'fast' ? 'the fast path' : r.backend}, batch ${r.batch}: ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s (${Math.round(r.samplesPerCpuSec).toLocaleString('en-US')} per CPU-second)`);
-      out.record({ model: r.model, backend: r.backend, engine: r.engine, batch: r.batch, samplesPerSec: Math.round(r.samplesPerSec), samplesPerCpuSec: Math.round(r.samplesPerCpuSec) });
+      const r = await benchTrain({ model: flags.model, batch: flags.batch, seconds: flags.seconds, backend: flags.backend, engine: flags.engine, threads: flags.threads });
+      out.say(`${r.model} on ${r.engine === 'fast' ? `the fast path, ${r.threads} thread(s)` : r.backend}, batch ${r.batch}: ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s (${Math.round(r.samplesPerCpuSec).toLocaleString('en-US')} per CPU-second)`);
+      out.record({ model: r.model, backend: r.backend, engine: r.engine, threads: r.threads, batch: r.batch, samplesPerSec: Math.round(r.samplesPerSec), samplesPerCpuSec: Math.round(r.samplesPerCpuSec) });
     });
 
   bench

@@ -26,6 +26,8 @@ export interface TrainOptions {
    * ('fast', 'tfjs') overrides 'auto', so that whole runs can be compared.
    */
   readonly engine?: TrainEngine;
+  /** Threads that split each batch on the fast path (default 1); tfjs ignores it. */
+  readonly threads?: number;
 }
 
 /** A training implementation preference, see {@link TrainOptions.engine}. */

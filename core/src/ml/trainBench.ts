@@ -16,6 +16,8 @@ export interface TrainBenchOptions {
   readonly backend?: BackendPreference;
   /** Training implementation (default 'auto': the fast path where it applies). */
   readonly engine?: TrainEngine;
+  /** Threads splitting each batch on the fast path (default 1). */
+  readonly threads?: number;
 }
 
 /** Steady-state local training throughput of one model on one backend. */
@@ -24,6 +26,8 @@ export interface TrainBenchResult {
   readonly backend: string;
   /** 'fast' (Canopy's compiled step) or 'tfjs'. */
   readonly engine: string;
+  /** Threads that trained (always 1 on tfjs). */
+  readonly threads: number;
   readonly batch: number;
   readonly samplesPerSec: number;
   /**
@@ -51,17 +55,18 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
   const model = createModel(spec, 1);
   try {
     const engine = opts.engine ?? 'auto';
-    const warmup = await trainLocal(model, slice(data, Math.min(POOL, batch * 20)), trainSpec(batch, 1), { engine });
+    const warmup = await trainLocal(model, slice(data, Math.min(POOL, batch * 20)), trainSpec(batch, 1), { engine, threads: opts.threads });
     const samples = Math.max(batch * 10, warmup.samplesPerSec * seconds);
     const epochs = Math.max(1, Math.round(samples / POOL));
     const pool = samples < POOL ? slice(data, Math.ceil(samples / batch) * batch) : data;
     const cpu = process.cpuUsage();
-    const run = await trainLocal(model, pool, trainSpec(batch, epochs), { engine });
+    const run = await trainLocal(model, pool, trainSpec(batch, epochs), { engine, threads: opts.threads });
     const used = process.cpuUsage(cpu);
     return {
       model: opts.model,
       backend: backend.name,
       engine: run.engine ?? 'tfjs',
+      threads: run.engine === 'fast' ? (opts.threads ?? 1) : 1,
       batch,
       samplesPerSec: run.samplesPerSec,
       samplesPerCpuSec: run.samples / ((used.user + used.system) / 1e6),

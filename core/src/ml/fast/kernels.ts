@@ -2,7 +2,7 @@ import { UnsupportedError } from '../../util/errors.js';
 import { fastKernelsWasmBase64 } from './kernelsWasm.js';
 
 // The project's lib has no WebAssembly typings (no DOM lib), so the few parts used are typed here.
-interface WasmMemory {
+export interface WasmMemory {
   readonly buffer: ArrayBufferLike;
 }
 interface WasmApi {

@@ -53,9 +53,27 @@ export interface DenseStep {
 
 export type Step = ConvStep | DenseStep;
 
+/**
+ * The private buffers of one thread (lane) of a step: the thread's share of the gradients and
+ * its scratch space. Lane 0's gradients are the plan's.
+ */
+export interface Lane {
+  readonly grads: number;
+  /** One sample's receptive fields (im2col) for the largest conv layer, and their gradient. */
+  readonly cols: number;
+  readonly gradCols: number;
+  /** The conv output gradient of one sample, for the largest conv layer. */
+  readonly gradZ: number;
+  /** A transposed copy of the largest weight matrix (for input gradients). */
+  readonly transposed: number;
+  /** The matrix product's packing space. */
+  readonly scratch: number;
+}
+
 /** Every buffer of a model's training step, as byte offsets into one memory of `bytes` bytes. */
 export interface Plan {
   readonly batch: number;
+  readonly threads: number;
   readonly inputSize: number;
   readonly numClasses: number;
   readonly paramCount: number;
@@ -68,17 +86,19 @@ export interface Plan {
   /** Logits and ∂loss/∂logits, [batch, numClasses]. */
   readonly logits: number;
   readonly gradLogits: number;
-  /** One sample's receptive fields (im2col) for the largest conv layer, and their gradient. */
-  readonly cols: number;
-  readonly gradCols: number;
-  /** The conv output gradient of one sample, for the largest conv layer. */
-  readonly gradZ: number;
-  /** A transposed copy of the largest weight matrix (for input gradients). */
-  readonly transposed: number;
-  /** The matrix product's packing space. */
-  readonly scratch: number;
+  readonly lanes: readonly Lane[];
+  /** The batch's labels (int32), read by every lane. */
+  readonly labels: number;
+  /** Int32 words the lanes synchronise on, and per-lane float64 loss sums (see threads.ts). */
+  readonly control: number;
   readonly bytes: number;
 }
+
+/** Int32 words of the control block: generation, n, stop, then one "done" word per lane. */
+export const CONTROL_WORDS = 64;
+/** Byte offset, within the control block, of the per-lane float64 loss sums and correct counts. */
+export const CONTROL_STATS = CONTROL_WORDS * 4;
+export const MAX_THREADS = 32;
 
 /** Why the fast path cannot run `arch`, or undefined when it can. */
 export function unsupportedReason(arch: Architecture): string | undefined {
@@ -99,7 +119,7 @@ function isKnownActivation(a: Activation): boolean {
 }
 
 /** Lays out every buffer of one training step for `arch` and batches of up to `batch` samples. */
-export function makePlan(arch: Architecture, batch: number, numClasses: number): Plan {
+export function makePlan(arch: Architecture, batch: number, numClasses: number, threads = 1): Plan {
   let top = 0;
   // 64-byte aligned: no SIMD load splits a cache line, and buffers never share one.
   const alloc = (floats: number): number => {
@@ -186,14 +206,22 @@ export function makePlan(arch: Architecture, batch: number, numClasses: number):
     }
   }
   const last = steps[steps.length - 1]!;
-  const cols = alloc(maxCols);
-  const gradCols = alloc(maxCols);
-  const gradZ = alloc(maxZ);
-  const transposed = alloc(maxTransposed);
-  const scratch = alloc(maxPackA + maxPackB + 16);
+  const lanes: Lane[] = [];
+  for (let t = 0; t < threads; t++) {
+    lanes.push({
+      grads: t === 0 ? grads : alloc(paramCount),
+      cols: alloc(maxCols),
+      gradCols: alloc(maxCols),
+      gradZ: alloc(maxZ),
+      transposed: alloc(maxTransposed),
+      scratch: alloc(maxPackA + maxPackB + 16),
+    });
+  }
+  const labels = alloc(batch);
+  const control = alloc(CONTROL_WORDS + 4 * MAX_THREADS);
   return {
-    batch, inputSize: arch.inputSize, numClasses, paramCount, steps, params, grads, input,
-    logits: last.out, gradLogits: last.gradOut, cols, gradCols, gradZ, transposed, scratch, bytes: top,
+    batch, threads, inputSize: arch.inputSize, numClasses, paramCount, steps, params, grads, input,
+    logits: last.out, gradLogits: last.gradOut, lanes, labels, control, bytes: top,
   };
 }
 

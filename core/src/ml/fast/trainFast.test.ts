@@ -35,10 +35,10 @@ function dataOf(count: number): LabeledData {
   return { ...d, labels };
 }
 
-async function trained(model: ModelSpec, data: LabeledData, train: TrainSpec, engine: 'fast' | 'tfjs'): Promise<{ params: Float32Array; loss: number; accuracy: number }> {
+async function trained(model: ModelSpec, data: LabeledData, train: TrainSpec, engine: 'fast' | 'tfjs', threads = 1): Promise<{ params: Float32Array; loss: number; accuracy: number }> {
   const m = createModel(model, 3);
   try {
-    const r = await trainLocal(m, data, train, { engine, globalParams: getParams(m) });
+    const r = await trainLocal(m, data, train, { engine, globalParams: getParams(m), threads });
     expect(r.engine).toBe(engine);
     return { params: getParams(m), loss: r.loss, accuracy: r.accuracy };
   } finally {
@@ -74,7 +74,7 @@ describe('the fast path trains like the tfjs layers', () => {
     ['mlp', spec('mlp'), 320, sgd()],
     ['2nn', spec('2nn'), 320, sgd()],
     ['cnn', spec('cnn'), 320, sgd()],
-    ['mcmahan-cnn', spec('mcmahan-cnn'), 96, sgd()],
+    ['mcmahan-cnn', spec('mcmahan-cnn'), 64, sgd()],
     // a last batch of 20, momentum and FedProx
     ['2nn, momentum 0.9, FedProx mu 0.1, 340 samples', spec('2nn'), 340, sgd({ optimizer: { kind: 'sgd', lr: 0.02, momentum: 0.9 }, mu: 0.1 })],
     ['cnn, momentum 0.5, 2 epochs', spec('cnn'), 200, sgd({ optimizer: { kind: 'sgd', lr: 0.02, momentum: 0.5 }, epochs: 2 })],
@@ -91,11 +91,47 @@ describe('the fast path trains like the tfjs layers', () => {
   });
 
   it.each(['mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const)('%s: equal seeds give bit-identical parameters, other seeds others', async (kind) => {
-    const data = dataOf(kind === 'mcmahan-cnn' ? 64 : 256);
+    const data = dataOf(kind === 'mcmahan-cnn' ? 40 : 256);
     const hashes = [];
     for (const seed of [1, 1, 2]) hashes.push(paramsHash((await trained(spec(kind), data, sgd({ seed }), 'fast')).params));
     expect(hashes[1]).toBe(hashes[0]);
     expect(hashes[2]).not.toBe(hashes[0]);
+  });
+});
+
+describe('the fast path on several threads', () => {
+  beforeAll(async () => {
+    await initBackend('wasm');
+  });
+
+  // 340 samples: the last batch of 20 splits unevenly; 3 threads on a batch of 2 leave a lane empty
+  const cases: [string, ModelSpec, number, TrainSpec, number][] = [
+    ['2nn, 2 threads', spec('2nn'), 340, sgd({ optimizer: { kind: 'sgd', lr: 0.02, momentum: 0.9 }, mu: 0.1 }), 2],
+    ['cnn, 3 threads', spec('cnn'), 340, sgd(), 3],
+    ['mcmahan-cnn, 2 threads', spec('mcmahan-cnn'), 34, sgd(), 2],
+    ['mlp, 3 threads, batches of 2', spec('mlp'), 41, sgd({ batchSize: 2 }), 3],
+  ];
+
+  it.each(cases)('%s: trains like tfjs, and equal seeds give bit-identical parameters', async (_, model, count, train, threads) => {
+    const data = dataOf(count);
+    const initial = getParams(createModel(model, 3));
+    const tfjs = await trained(model, data, train, 'tfjs');
+    const fast = await trained(model, data, train, 'fast', threads);
+    expectClose(model, fast.params, tfjs.params, initial);
+    expect(fast.loss).toBeCloseTo(tfjs.loss, 4);
+    expect(fast.accuracy).toBe(tfjs.accuracy);
+    const again = await trained(model, data, train, 'fast', threads);
+    expect(paramsHash(again.params)).toBe(paramsHash(fast.params));
+  });
+
+  it('rejects a thread count outside 1..32', async () => {
+    const m = createModel(spec('mlp'), 1);
+    try {
+      await expect(trainLocal(m, dataOf(32), sgd(), { engine: 'fast', threads: 0 })).rejects.toThrow(/threads must be a whole number from 1 to 32/);
+      await expect(trainLocal(m, dataOf(32), sgd(), { engine: 'fast', threads: 33 })).rejects.toThrow(/threads must be a whole number from 1 to 32/);
+    } finally {
+      m.dispose();
+    }
   });
 });
 

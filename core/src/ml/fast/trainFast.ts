@@ -7,7 +7,9 @@ import type { BatchProgress, LabeledData, TrainResult } from '../types.js';
 import { shuffledIndices } from '../shuffle.js';
 import { fastKernelsAvailable } from './kernels.js';
 import { makePlan, unsupportedReason } from './plan.js';
-import { FastTrainer } from './trainer.js';
+import { closeTrainer, createThreadedTrainer } from './threads.js';
+import type { FastTrainer } from './trainer.js';
+import { MAX_THREADS } from './plan.js';
 
 /** What the fast path needs from trainLocal's options. */
 export interface FastTrainOptions {
@@ -15,6 +17,8 @@ export interface FastTrainOptions {
   readonly onProgress?: (p: BatchProgress) => void;
   readonly progressEvery?: number;
   readonly signal?: AbortSignal;
+  /** Threads that split each batch (default 1). Equal seeds give equal bits for a given count. */
+  readonly threads?: number;
 }
 
 // A training step's buffers beyond this stay with tfjs, which streams them through smaller
@@ -58,20 +62,25 @@ const idle = new Map<string, FastTrainer[]>();
 const KEEP_PER_SHAPE = 2;
 const KEEP_SHAPES = 4;
 
-function acquire(arch: Architecture, batch: number, numClasses: number): { key: string; trainer: FastTrainer } {
-  const key = `${batch}|${numClasses}|${JSON.stringify(arch)}`;
-  const trainer = idle.get(key)?.pop() ?? new FastTrainer(arch, batch, numClasses);
+async function acquire(arch: Architecture, batch: number, numClasses: number, threads: number): Promise<{ key: string; trainer: FastTrainer }> {
+  const key = `${batch}|${numClasses}|${threads}|${JSON.stringify(arch)}`;
+  const trainer = idle.get(key)?.pop() ?? (await createThreadedTrainer(arch, batch, numClasses, threads));
   return { key, trainer };
 }
 
 function release(key: string, trainer: FastTrainer): void {
   let list = idle.get(key);
   if (list === undefined) {
-    if (idle.size >= KEEP_SHAPES) idle.delete(idle.keys().next().value!);
+    if (idle.size >= KEEP_SHAPES) {
+      const [oldest, dropped] = idle.entries().next().value!;
+      idle.delete(oldest);
+      dropped.forEach(closeTrainer);
+    }
     list = [];
     idle.set(key, list);
   }
   if (list.length < KEEP_PER_SHAPE) list.push(trainer);
+  else closeTrainer(trainer);
 }
 
 const YIELD_MS = 50;
@@ -90,7 +99,9 @@ export async function trainFast(model: Model, data: LabeledData, spec: TrainSpec
   const { lr, momentum } = spec.optimizer;
   const mu = spec.mu ?? 0;
   const global = mu > 0 ? checkedGlobal(model, opts.globalParams) : undefined;
-  const { key, trainer } = acquire(model.architecture, spec.batchSize, model.spec.numClasses);
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new ParameterError(`threads must be a whole number from 1 to ${MAX_THREADS}, not ${threads}`);
+  const { key, trainer } = await acquire(model.architecture, spec.batchSize, model.spec.numClasses, threads);
   const params = trainer.params;
   const grads = trainer.grads;
   params.set(getParams(model));

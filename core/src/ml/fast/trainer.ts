@@ -1,6 +1,19 @@
 import type { Architecture } from '../layout.js';
-import { instantiateKernels, type FastKernels } from './kernels.js';
-import { makePlan, type ConvStep, type DenseStep, type Plan } from './plan.js';
+import { attachKernels, instantiateKernels, type FastKernels, type WasmMemory } from './kernels.js';
+import { CONTROL_STATS, MAX_THREADS, makePlan, type ConvStep, type DenseStep, type Lane, type Plan } from './plan.js';
+
+/** Other threads running lanes 1.. of a trainer's steps (threads.ts). */
+export interface LaneTeam {
+  /** Starts lanes 1.. on the first n samples (labels already in the plan's buffer). */
+  start(n: number): void;
+  /** Returns once every lane started has finished. */
+  wait(): void;
+}
+
+/** Samples [from, to) of lane t of T over a batch of n. */
+export function laneRange(t: number, T: number, n: number): [number, number] {
+  return [Math.floor((t * n) / T), Math.floor(((t + 1) * n) / T)];
+}
 
 /** Loss and accuracy of one batch. */
 export interface BatchStats {
@@ -29,35 +42,88 @@ export class FastTrainer {
   /** The last step's gradients, same layout. */
   readonly grads: Float32Array;
   /** The memory the kernels run over (shared, so worker threads can attach to it). */
-  readonly buffer: ArrayBufferLike;
+  readonly memory: WasmMemory;
+  /** Set while the lanes of other threads run: see threads.ts. */
+  private team: LaneTeam | undefined;
 
-  constructor(arch: Architecture, batch: number, numClasses: number) {
-    this.plan = makePlan(arch, batch, numClasses);
-    const { memory, kernels } = instantiateKernels(this.plan.bytes);
-    this.k = kernels;
-    this.buffer = memory.buffer;
-    this.f = new Float32Array(memory.buffer);
-    this.params = new Float32Array(memory.buffer, this.plan.params, this.plan.paramCount);
-    this.grads = new Float32Array(memory.buffer, this.plan.grads, this.plan.paramCount);
+  /** A trainer with its own memory; `threads` lanes split each batch (lane 0 runs in this thread). */
+  constructor(arch: Architecture, batch: number, numClasses: number, threads = 1, attachTo?: WasmMemory) {
+    this.plan = makePlan(arch, batch, numClasses, threads);
+    if (attachTo === undefined) {
+      const { memory, kernels } = instantiateKernels(this.plan.bytes);
+      this.k = kernels;
+      this.memory = memory;
+    } else {
+      this.k = attachKernels(attachTo);
+      this.memory = attachTo;
+    }
+    this.f = new Float32Array(this.memory.buffer);
+    this.params = new Float32Array(this.memory.buffer, this.plan.params, this.plan.paramCount);
+    this.grads = new Float32Array(this.memory.buffer, this.plan.grads, this.plan.paramCount);
   }
 
   /** The batch input buffer, [batch, inputSize]: fill its first n rows before {@link gradients}. */
   get input(): Float32Array {
-    return new Float32Array(this.buffer, this.plan.input, this.plan.batch * this.plan.inputSize);
+    return new Float32Array(this.memory.buffer, this.plan.input, this.plan.batch * this.plan.inputSize);
   }
 
-  /** Forward and backward pass over the first n samples of the input: fills {@link grads}. */
+  /** Lets {@link gradients} hand lanes 1.. to other threads (threads.ts). */
+  useTeam(team: LaneTeam | undefined): void {
+    this.team = team;
+  }
+
+  /**
+   * Forward and backward pass over the first n samples of the input: fills {@link grads}.
+   * With several lanes, lane t takes samples [⌊tn/T⌋, ⌊(t+1)n/T⌋) and its share of the
+   * gradient, and the shares are added in lane order: the same bits whichever thread ends first.
+   */
   gradients(labels: Int32Array, n: number): BatchStats {
+    const T = this.plan.threads;
+    if (T === 1) return this.runLane(0, labels, n);
+    new Int32Array(this.memory.buffer, this.plan.labels, n).set(labels.subarray(0, n));
+    const team = this.team;
+    if (team !== undefined) team.start(n);
+    else for (let t = 1; t < T; t++) this.runLaneStats(t, n);
+    const own = this.runLane(0, labels, n);
+    team?.wait();
+    // lane 0 is empty when n < threads: the lanes' shares are then added to zeros
+    if (laneRange(0, T, n)[1] === 0) this.grads.fill(0);
+    const stats = new Float64Array(this.memory.buffer, this.plan.control + CONTROL_STATS, 2 * MAX_THREADS);
+    let lossSum = own.lossSum;
+    let correct = own.correct;
+    for (let t = 1; t < T; t++) {
+      if (laneRange(t, T, n)[0] === laneRange(t, T, n)[1]) continue;
+      lossSum += stats[2 * t]!;
+      correct += stats[2 * t + 1]!;
+      // grads + 1·lane's share, as f32 (the SGD kernel with lr = −1)
+      this.k.sgd(this.plan.grads, this.plan.lanes[t]!.grads, this.plan.paramCount, 1);
+    }
+    return { lossSum, correct };
+  }
+
+  /** Runs lane t on the labels in the plan's shared label buffer and leaves its loss in the control block. */
+  runLaneStats(t: number, n: number): void {
+    const labels = new Int32Array(this.memory.buffer, this.plan.labels, n);
+    const r = this.runLane(t, labels, n);
+    const stats = new Float64Array(this.memory.buffer, this.plan.control + CONTROL_STATS, 2 * MAX_THREADS);
+    stats[2 * t] = r.lossSum;
+    stats[2 * t + 1] = r.correct;
+  }
+
+  private runLane(t: number, labels: Int32Array, n: number): BatchStats {
+    const [from, to] = laneRange(t, this.plan.threads, n);
+    if (from === to) return { lossSum: 0, correct: 0 };
+    const lane = this.plan.lanes[t]!;
     const steps = this.plan.steps;
     for (const s of steps) {
-      if (s.kind === 'dense') this.denseForward(s, n);
-      else this.convForward(s, n);
+      if (s.kind === 'dense') this.denseForward(s, from, to, lane);
+      else this.convForward(s, from, to, lane);
     }
-    const stats = this.loss(labels, n);
+    const stats = this.loss(labels, from, to, n);
     for (let i = steps.length - 1; i >= 0; i--) {
       const s = steps[i]!;
-      if (s.kind === 'dense') this.denseBackward(s, n);
-      else this.convBackward(s, n);
+      if (s.kind === 'dense') this.denseBackward(s, from, to, lane);
+      else this.convBackward(s, from, to, lane);
     }
     return stats;
   }
@@ -68,24 +134,27 @@ export class FastTrainer {
   }
 
   /** C = X + A·B (see kernels.wat's gemm): X is 0, the old C ('acc') or the bias row at `bias`; then ReLU if asked. */
-  private gemm(m: number, n: number, k: number, a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, init: 'zero' | 'acc' | number, relu = false): void {
+  private gemm(lane: Lane, m: number, n: number, k: number, a: number, sai: number, sak: number, b: number, ldb: number, c: number, ldc: number, init: 'zero' | 'acc' | number, relu = false): void {
     const mode = init === 'zero' ? 0 : init === 'acc' ? 1 : 2;
-    this.k.gemm(m, n, k, a, sai, sak, b, ldb, c, ldc, mode, mode === 2 ? (init as number) : 0, relu ? 1 : 0, this.plan.scratch);
+    this.k.gemm(m, n, k, a, sai, sak, b, ldb, c, ldc, mode, mode === 2 ? (init as number) : 0, relu ? 1 : 0, lane.scratch);
   }
 
-  private denseForward(s: DenseStep, n: number): void {
+  private denseForward(s: DenseStep, from: number, to: number, lane: Lane): void {
     // out = relu?(b + input·W)
-    this.gemm(n, s.units, s.inputs, s.input, s.inputs, 1, s.weights, s.units, s.out, s.units, s.bias, s.relu);
+    this.gemm(lane, to - from, s.units, s.inputs, s.input + from * s.inputs * 4, s.inputs, 1, s.weights, s.units, s.out + from * s.units * 4, s.units, s.bias, s.relu);
   }
 
-  private denseBackward(s: DenseStep, n: number): void {
-    if (s.relu) this.k.reluGrad(s.gradOut, s.out, n * s.units);
+  private denseBackward(s: DenseStep, from: number, to: number, lane: Lane): void {
+    const g = s.gradOut + from * s.units * 4;
+    const m = to - from;
+    const shift = lane.grads - this.plan.grads;
+    if (s.relu) this.k.reluGrad(g, s.out + from * s.units * 4, m * s.units);
     // dW = inputᵀ·g, db = Σ_rows g, d(input) = g·Wᵀ
-    this.gemm(s.inputs, s.units, n, s.input, 1, s.inputs, s.gradOut, s.units, s.gradWeights, s.units, 'zero');
-    this.k.columnSums(s.gradBias, s.gradOut, n, s.units, 0);
+    this.gemm(lane, s.inputs, s.units, m, s.input + from * s.inputs * 4, 1, s.inputs, g, s.units, s.gradWeights + shift, s.units, 'zero');
+    this.k.columnSums(s.gradBias + shift, g, m, s.units, 0);
     if (s.gradInput >= 0) {
-      this.transpose(this.plan.transposed, s.weights, s.inputs, s.units);
-      this.gemm(n, s.inputs, s.units, s.gradOut, s.units, 1, this.plan.transposed, s.inputs, s.gradInput, s.inputs, 'zero');
+      this.transpose(lane.transposed, s.weights, s.inputs, s.units);
+      this.gemm(lane, m, s.inputs, s.units, g, s.units, 1, lane.transposed, s.inputs, s.gradInput + from * s.inputs * 4, s.inputs, 'zero');
     }
   }
 
@@ -108,11 +177,11 @@ export class FastTrainer {
   }
 
   /** One sample's receptive fields, [oh·ow, k], at plan.cols. */
-  private im2col(s: ConvStep, image: number): void {
+  private im2col(s: ConvStep, image: number, lane: Lane): void {
     const f = this.f;
     const { h, w, ci, size, pad, oh, ow, k } = s;
     const x = image >> 2;
-    let o = this.plan.cols >> 2;
+    let o = lane.cols >> 2;
     const run = size * ci;
     for (let r = 0; r < oh; r++) {
       for (let c = 0; c < ow; c++) {
@@ -142,11 +211,11 @@ export class FastTrainer {
   }
 
   /** Adds one sample's receptive-field gradients (plan.gradCols) back onto its image gradient. */
-  private col2im(s: ConvStep, image: number): void {
+  private col2im(s: ConvStep, image: number, lane: Lane): void {
     const f = this.f;
     const { h, w, ci, size, pad, oh, ow } = s;
     const x = image >> 2;
-    let o = this.plan.gradCols >> 2;
+    let o = lane.gradCols >> 2;
     const run = size * ci;
     for (let r = 0; r < oh; r++) {
       for (let c = 0; c < ow; c++) {
@@ -168,22 +237,22 @@ export class FastTrainer {
     }
   }
 
-  private convForward(s: ConvStep, n: number): void {
-    const { h, w, ci, oh, ow, co, k } = s;
+  private convForward(s: ConvStep, from: number, to: number, lane: Lane): void {
+    const { h, w, ci, oh, ow, co, ph, pw, k } = s;
     const zSize = oh * ow * co;
-    for (let b = 0; b < n; b++) {
-      this.im2col(s, s.input + b * h * w * ci * 4);
-      this.gemm(oh * ow, co, k, this.plan.cols, k, 1, s.weights, co, s.z + b * zSize * 4, co, s.bias, s.relu);
+    for (let b = from; b < to; b++) {
+      this.im2col(s, s.input + b * h * w * ci * 4, lane);
+      this.gemm(lane, oh * ow, co, k, lane.cols, k, 1, s.weights, co, s.z + b * zSize * 4, co, s.bias, s.relu);
     }
-    if (co % 4 === 0) this.k.maxPool(s.z, s.out, n, oh, ow, co);
-    else this.maxPool(s, n);
+    if (co % 4 === 0) this.k.maxPool(s.z + from * zSize * 4, s.out + from * ph * pw * co * 4, to - from, oh, ow, co);
+    else this.maxPool(s, from, to);
   }
 
   /** maxPool for channel counts the SIMD kernel does not take. */
-  private maxPool(s: ConvStep, n: number): void {
+  private maxPool(s: ConvStep, from: number, to: number): void {
     const f = this.f;
     const { oh, ow, ph, pw, co } = s;
-    for (let b = 0; b < n; b++) {
+    for (let b = from; b < to; b++) {
       const z = (s.z >> 2) + b * oh * ow * co;
       let o = (s.out >> 2) + b * ph * pw * co;
       for (let r = 0; r < ph; r++) {
@@ -203,16 +272,16 @@ export class FastTrainer {
   }
 
   /** One sample's ∂loss/∂z at plan.gradZ, from ∂loss/∂pooled: ReLU-masked, routed to each window's max. */
-  private poolGrad(s: ConvStep, b: number): void {
+  private poolGrad(s: ConvStep, b: number, lane: Lane): void {
     const { oh, ow, ph, pw, co } = s;
     if (co % 4 === 0) {
       const pooled = b * ph * pw * co * 4;
-      this.k.poolGrad(s.z + b * oh * ow * co * 4, s.out + pooled, s.gradOut + pooled, this.plan.gradZ, oh, ow, co, s.relu ? 1 : 0);
+      this.k.poolGrad(s.z + b * oh * ow * co * 4, s.out + pooled, s.gradOut + pooled, lane.gradZ, oh, ow, co, s.relu ? 1 : 0);
       return;
     }
     const f = this.f;
     const z = (s.z >> 2) + b * oh * ow * co;
-    const dz = this.plan.gradZ >> 2;
+    const dz = lane.gradZ >> 2;
     f.fill(0, dz, dz + oh * ow * co);
     let o = b * ph * pw * co;
     const y = s.out >> 2;
@@ -237,31 +306,32 @@ export class FastTrainer {
     }
   }
 
-  private convBackward(s: ConvStep, n: number): void {
+  private convBackward(s: ConvStep, from: number, to: number, lane: Lane): void {
     const { h, w, ci, oh, ow, co, k } = s;
     const f = this.f;
     const px = oh * ow;
+    const shift = lane.grads - this.plan.grads;
     if (s.gradInput >= 0) {
-      f.fill(0, s.gradInput >> 2, (s.gradInput >> 2) + n * h * w * ci);
-      this.transpose(this.plan.transposed, s.weights, k, co);
+      f.fill(0, (s.gradInput >> 2) + from * h * w * ci, (s.gradInput >> 2) + to * h * w * ci);
+      this.transpose(lane.transposed, s.weights, k, co);
     }
-    const dz = this.plan.gradZ;
-    for (let b = 0; b < n; b++) {
-      this.poolGrad(s, b);
+    const dz = lane.gradZ;
+    for (let b = from; b < to; b++) {
+      this.poolGrad(s, b, lane);
       // dW += colsᵀ·dz over this sample's pixels; db += Σ dz
-      this.im2col(s, s.input + b * h * w * ci * 4);
-      this.gemm(k, co, px, this.plan.cols, 1, k, dz, co, s.gradWeights, co, b > 0 ? 'acc' : 'zero');
-      this.k.columnSums(s.gradBias, dz, px, co, b > 0 ? 1 : 0);
+      this.im2col(s, s.input + b * h * w * ci * 4, lane);
+      this.gemm(lane, k, co, px, lane.cols, 1, k, dz, co, s.gradWeights + shift, co, b > from ? 'acc' : 'zero');
+      this.k.columnSums(s.gradBias + shift, dz, px, co, b > from ? 1 : 0);
       if (s.gradInput >= 0) {
         // d(cols) = dz·Wᵀ, folded back onto the image
-        this.gemm(px, k, co, dz, co, 1, this.plan.transposed, k, this.plan.gradCols, k, 'zero');
-        this.col2im(s, s.gradInput + b * h * w * ci * 4);
+        this.gemm(lane, px, k, co, dz, co, 1, lane.transposed, k, lane.gradCols, k, 'zero');
+        this.col2im(s, s.gradInput + b * h * w * ci * 4, lane);
       }
     }
   }
 
   /** Softmax cross-entropy over the logits: fills plan.gradLogits with (softmax − onehot)·(1/n). */
-  private loss(labels: Int32Array, n: number): BatchStats {
+  private loss(labels: Int32Array, from: number, to: number, n: number): BatchStats {
     const f = this.f;
     const kc = this.plan.numClasses;
     const z = this.plan.logits >> 2;
@@ -269,7 +339,7 @@ export class FastTrainer {
     const scale = Math.fround(1 / n);
     let lossSum = 0;
     let correct = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = from; i < to; i++) {
       const row = z + i * kc;
       let max = f[row]!;
       let arg = 0;
