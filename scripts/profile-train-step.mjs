@@ -11,8 +11,8 @@
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { architecture, createModel, getParams, initBackend, syntheticDigits } from '@canopy/core/ml';
-import { FastTrainer } from '@canopy/core/ml/fast/trainer';
-import { softmaxCrossEntropy } from '@canopy/core/ml/models/loss';
+import { FastTrainer } from '../core/dist/ml/fast/trainer.js';
+import { softmaxCrossEntropy } from '../core/dist/ml/models/loss.js';
 
 const { values: flags } = parseArgs({ options: { reps: { type: 'string', default: '40' } } });
 await initBackend('wasm');

@@ -5,7 +5,7 @@ import { initBackend } from '../backend.js';
 import { paramLayout } from '../layout.js';
 import { createModel, getParams } from '../models.js';
 import { paramsHash } from '../params.js';
-import type { ModelSpec, TrainSpec } from '../specs.js';
+import type { ModelSpec, TrainSpec } from '../../spec/ml.js';
 import { chooseEngine, trainLocal } from '../train.js';
 import { syntheticDigits } from '../trainBench.js';
 import type { LabeledData } from '../types.js';
