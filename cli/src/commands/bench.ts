@@ -5,6 +5,7 @@ import { createOutput } from '../output.js';
 
 const MODELS = ['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const;
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
+const ENGINES = ['auto', 'fast', 'tfjs'] as const;
 
 /** `canopy bench`: micro-benchmarks that print one JSON line each. They are not tests. */
 export function benchCommand(): Command {
@@ -16,13 +17,15 @@ export function benchCommand(): Command {
     .addOption(new Option('--model <kind>', 'model').choices(MODELS).default('mlp'))
     .option('--batch <n>', 'batch size', intArg(1, 65_536), 32)
     .option('--seconds <s>', 'how long to measure after warm-up', intArg(1, 600), 5)
-    .addOption(new Option('--backend <name>', 'training backend').choices(BACKENDS).default('auto'))
-    .option('--json', 'print {model, backend, batch, samplesPerSec}', false)
-    .action(async (flags: { model: (typeof MODELS)[number]; batch: number; seconds: number; backend: (typeof BACKENDS)[number]; json: boolean }) => {
+    .addOption(new Option('--backend <name>', 'tfjs backend').choices(BACKENDS).default('auto'))
+    .addOption(new Option('--engine <name>', "training implementation: Canopy's compiled fast path or the tfjs layers").choices(ENGINES).default('auto'))
+    .option('--threads <n>', 'threads splitting each batch (fast path only)', intArg(1, 32), 1)
+    .option('--json', 'print {model, backend, engine, threads, batch, samplesPerSec, samplesPerCpuSec}', false)
+    .action(async (flags: { model: (typeof MODELS)[number]; batch: number; seconds: number; backend: (typeof BACKENDS)[number]; engine: (typeof ENGINES)[number]; threads: number; json: boolean }) => {
       const out = createOutput({ json: flags.json });
-      const r = await benchTrain({ model: flags.model, batch: flags.batch, seconds: flags.seconds, backend: flags.backend });
-      out.say(`${r.model} on ${r.backend}, batch ${r.batch}: ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s`);
-      out.record({ model: r.model, backend: r.backend, batch: r.batch, samplesPerSec: Math.round(r.samplesPerSec) });
+      const r = await benchTrain({ model: flags.model, batch: flags.batch, seconds: flags.seconds, backend: flags.backend, engine: flags.engine, threads: flags.threads });
+      out.say(`${r.model} on ${r.engine === 'fast' ? `the fast path, ${r.threads} thread(s)` : r.backend}, batch ${r.batch}: ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s (${Math.round(r.samplesPerCpuSec).toLocaleString('en-US')} per CPU-second)`);
+      out.record({ model: r.model, backend: r.backend, engine: r.engine, threads: r.threads, batch: r.batch, samplesPerSec: Math.round(r.samplesPerSec), samplesPerCpuSec: Math.round(r.samplesPerCpuSec) });
     });
 
   bench

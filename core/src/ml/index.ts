@@ -7,7 +7,7 @@ export { architecture, layerParams, paramLayout, paramCount, shapeSize, type Par
 export { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 export { Model, createModel, getParams, setParams, initialParams } from './models.js';
 export { encodeParams, decodeParams, paramsHash, type DecodedParams } from './params.js';
-export { trainLocal, evaluate, shuffledIndices, type TrainOptions, type EvaluateOptions } from './train.js';
+export { trainLocal, evaluate, shuffledIndices, chooseEngine, type TrainOptions, type EvaluateOptions, type TrainEngine } from './train.js';
 export { benchTrain, syntheticDigits, type TrainBenchOptions, type TrainBenchResult } from './trainBench.js';
 export * from './aggregate/index.js';
 export * from './data/index.js';

@@ -35,7 +35,14 @@ afterAll(async () => {
   await initBackend('wasm');
 });
 
-describe.each(['wasm', 'cpu'] as const)('trainLocal on %s', (backend) => {
+// The tfjs layers on both backends, and the fast path (which trainLocal picks for SGD on wasm).
+const engines = [
+  ['wasm', 'tfjs'],
+  ['cpu', 'tfjs'],
+  ['wasm', 'fast'],
+] as const;
+
+describe.each(engines)('trainLocal on %s with engine %s', (backend, engine) => {
   const optimizers: [string, TrainSpec][] = [
     ['sgd', sgd()],
     ['sgd + momentum', sgd({ optimizer: { kind: 'sgd', lr: 0.05, momentum: 0.9 } })],
@@ -51,11 +58,12 @@ describe.each(['wasm', 'cpu'] as const)('trainLocal on %s', (backend) => {
         const model = createModel(modelSpec, 7);
         const globalParams = getParams(model);
         const before = await evaluate(model, test);
-        const result = await trainLocal(model, data, spec, { globalParams });
+        const result = await trainLocal(model, data, spec, { globalParams, engine: spec.optimizer.kind === 'adam' ? 'auto' : engine });
         const after = await evaluate(model, test);
         runs.push(paramsHash(getParams(model)));
         expect(after.loss, `${modelSpec.kind}: test loss falls`).toBeLessThan(before.loss);
         expect(result.samples).toBe(data.count * spec.epochs);
+        expect(result.engine, 'Adam always trains on tfjs').toBe(spec.optimizer.kind === 'adam' ? 'tfjs' : engine);
         expect(Number.isFinite(result.loss) && result.accuracy >= 0 && result.accuracy <= 1).toBe(true);
         model.dispose();
       }
@@ -68,7 +76,7 @@ describe.each(['wasm', 'cpu'] as const)('trainLocal on %s', (backend) => {
     const hashes = [];
     for (const seed of [1, 2]) {
       const model = createModel(mlp, 7);
-      await trainLocal(model, data, sgd({ seed }));
+      await trainLocal(model, data, sgd({ seed }), { engine });
       hashes.push(paramsHash(getParams(model)));
       model.dispose();
     }

@@ -1,10 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
-import { BadInputError, ParameterError, throwIfAborted } from '../util/errors.js';
-import { Rng } from '../util/rng.js';
+import { BadInputError, ParameterError, UnsupportedError, throwIfAborted } from '../util/errors.js';
 import type { Model } from './models.js';
+import { fastPathSlower, fastPathUnsupported, trainFast } from './fast/trainFast.js';
 import { softmaxCrossEntropy } from './models/loss.js';
+import { shuffledIndices } from './shuffle.js';
 import type { OptimizerSpec, TrainSpec } from '../spec/ml.js';
 import type { BatchProgress, EvalResult, LabeledData, TrainResult } from './types.js';
+
+export { shuffledIndices } from './shuffle.js';
 
 /** Options of {@link trainLocal}. */
 export interface TrainOptions {
@@ -15,7 +18,20 @@ export interface TrainOptions {
   /** Batches between progress reports (default: about 20 per epoch). Each report reads the loss back from the backend. */
   readonly progressEvery?: number;
   readonly signal?: AbortSignal;
+  /**
+   * Which implementation trains: 'fast' (Canopy's own compiled step, see fast/trainer.ts),
+   * 'tfjs' (the tfjs layers on the current backend), or 'auto' (default): the fast path
+   * whenever tfjs runs on wasm or cpu and the fast path covers the model and optimiser, tfjs
+   * otherwise (Adam, GPU and native backends). The CANOPY_TRAIN_ENGINE environment variable
+   * ('fast', 'tfjs') overrides 'auto', so that whole runs can be compared.
+   */
+  readonly engine?: TrainEngine;
+  /** Threads that split each batch on the fast path (default 1); tfjs ignores it. */
+  readonly threads?: number;
 }
+
+/** A training implementation preference, see {@link TrainOptions.engine}. */
+export type TrainEngine = 'auto' | 'fast' | 'tfjs';
 
 /** Options of {@link evaluate}. */
 export interface EvaluateOptions {
@@ -38,7 +54,9 @@ const YIELD_MS = 50;
 export async function trainLocal(model: Model, data: LabeledData, spec: TrainSpec, opts: TrainOptions = {}): Promise<TrainResult> {
   checkData(model, data);
   const started = performance.now();
-  if (data.count === 0) return { samples: 0, loss: Number.NaN, accuracy: 0, samplesPerSec: 0, wallSeconds: 0 };
+  if (data.count === 0) return { samples: 0, loss: Number.NaN, accuracy: 0, samplesPerSec: 0, wallSeconds: 0, engine: 'tfjs' };
+  const choice = chooseEngine(model, spec, opts.engine);
+  if (choice.engine === 'fast') return { ...(await trainFast(model, data, spec, opts)), engine: 'fast' };
   const mu = spec.mu ?? 0;
   const vars = model.variables;
   const global = mu > 0 ? globalTensors(model, opts.globalParams) : undefined;
@@ -104,7 +122,21 @@ export async function trainLocal(model: Model, data: LabeledData, spec: TrainSpe
   }
   const wallSeconds = (performance.now() - started) / 1000;
   const samples = data.count * spec.epochs;
-  return { samples, loss: epochLoss, accuracy: epochAccuracy, samplesPerSec: samples / wallSeconds, wallSeconds };
+  return { samples, loss: epochLoss, accuracy: epochAccuracy, samplesPerSec: samples / wallSeconds, wallSeconds, engine: 'tfjs' };
+}
+
+/** Which engine trainLocal uses for `model` and `spec` under `pref`, and why not the fast one. */
+export function chooseEngine(model: Model, spec: TrainSpec, pref: TrainEngine = 'auto'): { engine: 'fast' | 'tfjs'; reason?: string } {
+  const env = typeof process !== 'undefined' ? process.env?.CANOPY_TRAIN_ENGINE : undefined;
+  const wanted = pref !== 'auto' ? pref : env === 'fast' || env === 'tfjs' ? env : 'auto';
+  if (wanted === 'tfjs') return { engine: 'tfjs', reason: 'tfjs was asked for' };
+  const backend = tf.getBackend();
+  if (wanted === 'auto' && backend !== 'wasm' && backend !== 'cpu') return { engine: 'tfjs', reason: `tfjs backend '${backend}' is native or a GPU` };
+  const reason = fastPathUnsupported(model.architecture, spec, model.spec.numClasses);
+  if (reason !== undefined && wanted === 'fast') throw new UnsupportedError(`the fast training path cannot train this: ${reason}`);
+  if (reason !== undefined) return { engine: 'tfjs', reason };
+  const slower = wanted === 'auto' ? fastPathSlower(model.architecture) : undefined;
+  return slower === undefined ? { engine: 'fast' } : { engine: 'tfjs', reason: slower };
 }
 
 /** Mean cross-entropy loss and accuracy of `model` on `data`. */
@@ -160,13 +192,6 @@ function globalTensors(model: Model, globalParams: Float32Array | undefined): tf
   });
 }
 
-/** Sample indices 0..count−1 in the order of one epoch: a Fisher–Yates shuffle seeded by (seed, epoch). */
-export function shuffledIndices(count: number, seed: number, epoch: number): Int32Array {
-  const order = new Int32Array(count);
-  for (let i = 0; i < count; i++) order[i] = i;
-  Rng.fromSeed(seed).fork(`epoch:${epoch}`).shuffle(order);
-  return order;
-}
 
 /** Samples order[start .. start+size) (or start.. in storage order) as an input tensor and one-hot labels. */
 function makeBatch(

@@ -2,7 +2,7 @@ import { Rng } from '../util/rng.js';
 import { initBackend, type BackendPreference } from './backend.js';
 import { createModel } from './models.js';
 import type { ModelKind, ModelSpec, TrainSpec } from '../spec/ml.js';
-import { trainLocal } from './train.js';
+import { trainLocal, type TrainEngine } from './train.js';
 import type { LabeledData } from './types.js';
 
 /** What to measure with {@link benchTrain}. */
@@ -14,14 +14,27 @@ export interface TrainBenchOptions {
   readonly seconds?: number;
   /** Backend preference (default 'auto'). */
   readonly backend?: BackendPreference;
+  /** Training implementation (default 'auto': the fast path where it applies). */
+  readonly engine?: TrainEngine;
+  /** Threads splitting each batch on the fast path (default 1). */
+  readonly threads?: number;
 }
 
 /** Steady-state local training throughput of one model on one backend. */
 export interface TrainBenchResult {
   readonly model: ModelKind;
   readonly backend: string;
+  /** 'fast' (Canopy's compiled step) or 'tfjs'. */
+  readonly engine: string;
+  /** Threads that trained (always 1 on tfjs). */
+  readonly threads: number;
   readonly batch: number;
   readonly samplesPerSec: number;
+  /**
+   * Samples per second of this process's CPU time (user + system) over the measured run: on a
+   * shared machine it shows what the code costs when other processes take turns on the cores.
+   */
+  readonly samplesPerCpuSec: number;
 }
 
 // Enough distinct samples that batches differ; longer runs loop over them as further epochs.
@@ -41,12 +54,23 @@ export async function benchTrain(opts: TrainBenchOptions): Promise<TrainBenchRes
   const data = syntheticDigits(POOL, 1);
   const model = createModel(spec, 1);
   try {
-    const warmup = await trainLocal(model, slice(data, Math.min(POOL, batch * 20)), trainSpec(batch, 1));
+    const engine = opts.engine ?? 'auto';
+    const warmup = await trainLocal(model, slice(data, Math.min(POOL, batch * 20)), trainSpec(batch, 1), { engine, threads: opts.threads });
     const samples = Math.max(batch * 10, warmup.samplesPerSec * seconds);
     const epochs = Math.max(1, Math.round(samples / POOL));
     const pool = samples < POOL ? slice(data, Math.ceil(samples / batch) * batch) : data;
-    const run = await trainLocal(model, pool, trainSpec(batch, epochs));
-    return { model: opts.model, backend: backend.name, batch, samplesPerSec: run.samplesPerSec };
+    const cpu = process.cpuUsage();
+    const run = await trainLocal(model, pool, trainSpec(batch, epochs), { engine, threads: opts.threads });
+    const used = process.cpuUsage(cpu);
+    return {
+      model: opts.model,
+      backend: backend.name,
+      engine: run.engine ?? 'tfjs',
+      threads: run.engine === 'fast' ? (opts.threads ?? 1) : 1,
+      batch,
+      samplesPerSec: run.samplesPerSec,
+      samplesPerCpuSec: run.samples / ((used.user + used.system) / 1e6),
+    };
   } finally {
     model.dispose();
   }

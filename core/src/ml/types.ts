@@ -34,6 +34,8 @@ export interface TrainResult {
   readonly accuracy: number;
   readonly samplesPerSec: number;
   readonly wallSeconds: number;
+  /** Which implementation trained: Canopy's compiled 'fast' step or the 'tfjs' layers. */
+  readonly engine?: 'fast' | 'tfjs';
 }
 
 /** Progress reported by training and evaluation. */
