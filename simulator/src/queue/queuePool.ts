@@ -57,6 +57,8 @@ export class QueuePool implements ComputeTarget {
   private readonly ready: Promise<void>;
   private readonly runId = randomUUID().slice(0, 8);
   private readonly pending = new Map<string, Pending>();
+  /** Tasks of this run still in the queue or running, answered or not here (removed when the run stops). */
+  private readonly queued = new Set<string>();
   private readonly data = new Map<string, LoadedData>();
   /** Blobs this run uploaded, with the in-flight tasks using each (data blobs are pinned until dropped). */
   private readonly uses = new Map<string, number>();
@@ -66,7 +68,7 @@ export class QueuePool implements ComputeTarget {
   private seq = 0;
   private stalls = 0;
   private broken: Error | undefined;
-  private lastError = 'no error reported';
+  private lastError = NO_ERROR;
   private downSince: number | null = null;
   private idleSince: number | null = null;
   private last: QueueStatus = { waiting: 0, active: 0, workers: 0, threads: 0, refused: 0, connected: false };
@@ -84,7 +86,7 @@ export class QueuePool implements ComputeTarget {
     this.redis.on('error', (e: Error) => (this.lastError = e.message));
     this.queue = new Queue(QUEUE_NAME, { connection, prefix: KEY_PREFIX, streams: { events: { maxLen: 200_000 } } });
     this.queue.on('error', (e: Error) => (this.lastError = e.message));
-    this.blobs = new RedisBlobs(this.redis, { cacheBytes: 256 * 1024 * 1024 });
+    this.blobs = new RedisBlobs(this.redis, { cacheBytes: 256 * 1024 * 1024, skipStored: true });
     // Events are read from the stream's end as it is before any task of this run is added,
     // so no answer can slip by between connecting and listening.
     this.events = new QueueEvents(QUEUE_NAME, { connection, prefix: KEY_PREFIX, autorun: false });
@@ -112,6 +114,19 @@ export class QueuePool implements ComputeTarget {
   /** The queue's depth and live workers, as last polled. */
   get status(): QueueStatus {
     return this.last;
+  }
+
+  /** Resolves once `n` workers able to take this run's tasks are live; rejects after `timeoutMs`. */
+  async waitForWorkers(n: number, timeoutMs: number): Promise<void> {
+    await this.ready;
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      await this.poll();
+      if (this.broken) throw this.broken;
+      if (this.last.workers >= n) return;
+      if (Date.now() >= until) throw new QueueUnavailableError(`${this.last.workers} of ${n} sim-workers were live on ${this.url} after ${Math.round(timeoutMs / 1000)} s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
   }
 
   /** Where this run's tasks ran and how long they waited. */
@@ -176,7 +191,7 @@ export class QueuePool implements ComputeTarget {
   /** Removes this run's queued tasks and blobs from Redis and disconnects. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    const ids = [...this.pending.keys()];
+    const ids = [...this.queued];
     this.fail(new AbortedError('the queue pool was stopped'), false);
     const healthy = !this.broken || this.redis.status === 'ready';
     if (healthy && this.redis.status === 'ready') {
@@ -191,7 +206,8 @@ export class QueuePool implements ComputeTarget {
       ).catch(() => undefined);
     }
     this.redis.disconnect();
-    await Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]);
+    // BullMQ's disconnect waits for a connection that may never come; it gets 2 s.
+    await withTimeout(Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]), 2000).catch(() => undefined);
   }
 
   private async drop(key: string): Promise<MlTasks['dropData']['result']> {
@@ -237,6 +253,7 @@ export class QueuePool implements ComputeTarget {
           reject(e);
         },
       });
+      this.queued.add(id);
       this.queue.add(message.kind, message, { jobId: id, attempts: 1, removeOnComplete: true, removeOnFail: { age: 3600 } }).catch((e: Error) => {
         const p = this.pending.get(id);
         this.pending.delete(id);
@@ -246,6 +263,7 @@ export class QueuePool implements ComputeTarget {
   }
 
   private settle(jobId: string, returnvalue: unknown, failedReason: string | null): void {
+    this.queued.delete(jobId);
     const p = this.pending.get(jobId);
     if (!p) return;
     this.pending.delete(jobId);
@@ -276,7 +294,7 @@ export class QueuePool implements ComputeTarget {
         grace,
       );
     } catch (e) {
-      const err = new QueueUnavailableError(`cannot reach Redis at ${this.url} within ${grace / 1000} s (${e instanceof Error && e.message !== 'timeout' ? e.message : this.lastError}); start it (docs/SIMULATOR.md) or check --queue`);
+      const err = new QueueUnavailableError(`cannot reach Redis at ${this.url} within ${grace / 1000} s (${this.lastError !== NO_ERROR ? this.lastError : e instanceof Error ? e.message : String(e)}); start it (docs/SIMULATOR.md) or check --queue`);
       this.fail(err, true);
       throw err;
     }
@@ -351,6 +369,8 @@ export class QueuePool implements ComputeTarget {
     }
   }
 }
+
+const NO_ERROR = 'no error reported';
 
 function safeJson(text: string): unknown {
   try {

@@ -11,6 +11,12 @@ export interface RedisBlobsInit {
   readonly ttlSeconds?: number;
   /** Bytes of fetched blobs kept in this process, most recently used first. */
   readonly cacheBytes?: number;
+  /**
+   * Skip storing a blob this process stored before and has not deleted. Only for a process
+   * that alone deletes the blobs it stores (a simulation, not a worker, whose results the
+   * simulation deletes once read).
+   */
+  readonly skipStored?: boolean;
 }
 
 /**
@@ -23,9 +29,12 @@ export class RedisBlobs {
   private readonly inlineMax: number;
   private readonly ttl: number;
   private readonly cacheBytes: number;
+  private readonly skipStored: boolean;
   private readonly cache = new Map<string, Uint8Array>();
   private cached = 0;
   private readonly hashes = new WeakMap<Uint8Array, string>();
+  /** Blobs this process stored and has not deleted: stored again, they cost no transfer. */
+  private readonly stored = new Set<string>();
 
   constructor(
     private readonly redis: Redis,
@@ -34,16 +43,20 @@ export class RedisBlobs {
     this.inlineMax = init.inlineMax ?? 4096;
     this.ttl = init.ttlSeconds ?? 24 * 3600;
     this.cacheBytes = init.cacheBytes ?? 256 * 1024 * 1024;
+    this.skipStored = init.skipStored ?? false;
   }
 
   /** Stores `bytes` (unless inline-sized) and returns its reference. */
   async put(bytes: Uint8Array): Promise<BlobRefJson> {
     if (bytes.byteLength <= this.inlineMax) return { $inline: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64') };
     const hash = this.hashOf(bytes);
+    if (this.skipStored && this.stored.has(hash)) return { $blob: hash, size: bytes.byteLength };
     // NX: a blob already there is the same bytes; only its lifetime is renewed.
     const set = await this.redis.set(keys.blob(hash), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', this.ttl, 'NX');
     if (set === null) await this.redis.expire(keys.blob(hash), this.ttl);
     this.remember(hash, bytes);
+    if (this.stored.size >= 100_000) this.stored.clear();
+    this.stored.add(hash);
     return { $blob: hash, size: bytes.byteLength };
   }
 
@@ -67,6 +80,7 @@ export class RedisBlobs {
   /** Deletes blobs by hash (a run's own, when it no longer needs them). */
   async delete(hashes: readonly string[]): Promise<void> {
     for (const h of hashes) {
+      this.stored.delete(h);
       const b = this.cache.get(h);
       if (b) {
         this.cached -= b.byteLength;

@@ -142,6 +142,7 @@ export async function runSimWorker(init: SimWorkerInit): Promise<SimWorkerSummar
       refuse(msg.v !== version ? `it is of compute version ${msg.v}, this worker runs ${version}` : `it belongs to job ${msg.job.slice(0, 12)}, this worker serves ${pinned!.slice(0, 12)} only`);
       throw new WaitingError();
     }
+    init.log?.debug({ task: job.id, kind: msg.kind, run: msg.run }, 'task started');
     const shard = msg.data ? shardFor(msg.data) : undefined;
     const counts = shard ? await shard.loaded : undefined;
     let result: unknown;
