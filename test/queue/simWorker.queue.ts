@@ -17,7 +17,7 @@ kind: Scenario
 name: queue-e2e
 job:
   model: { kind: mlp, inputShape: [784], numClasses: 10 }
-  train: { optimizer: { kind: sgd, lr: 0.05, momentum: 0.9 }, epochs: 2, batchSize: 32, seed: 1 }
+  train: { optimizer: { kind: sgd, lr: 0.05, momentum: 0.9 }, epochs: 8, batchSize: 32, seed: 1 }
   aggregator: { kind: fedavg }
   consensus: majority_2_3
   stop: { rounds: 3 }
@@ -54,7 +54,7 @@ async function until(what: string, check: () => boolean, ms: number): Promise<vo
   const end = Date.now() + ms;
   while (!check()) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 10));
   }
 }
 
@@ -105,7 +105,8 @@ describe.runIf(redisAvailable())('canopy simulate --queue with canopy sim-worker
     const victim = startWorker({ CANOPY_LOG: 'debug' });
     const other = startWorker();
     const run = canopy(['simulate', scenario, '--queue', redis.url, '--out', join(dir, 'killed')]);
-    // Killed as it starts its third training task, so it holds the task's lock when it dies.
+    // Killed as it starts its third training task (8 epochs: hundreds of milliseconds), so it
+    // holds the task's lock when it dies; the retry count below proves it did.
     await until('the victim to start training', () => (victim.stderr().match(/"kind":"train".*"msg":"task started"/g) ?? []).length >= 3, 240_000);
     victim.child.kill('SIGKILL');
     const r = await run.done;
