@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { ComputePool } from '@canopy/core/node/compute/computePool';
+import { ComputePool } from '@canopy/core/compute';
 import { QUEUE_NAME, QueuePool, QueueUnavailableError, runSimWorker, WorkerRefusedError, computeVersion } from '@canopy/simulator';
 import { RedisBlobs } from '../../simulator/src/queue/redisBlobs.js';
 import { redisAvailable, startRedis, type LocalRedis } from './redisServer.js';
