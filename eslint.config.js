@@ -31,12 +31,14 @@ export const layers = {
   // the simulator, bottom up; its root (index.ts) re-exports every folder
   [sim('engine')]: [spec, util],
   [sim('report')]: [artifacts, spec, util],
-  [sim('scenario')]: [sim('engine'), sim('report'), artifacts, ml, protocol, spec, util],
-  [sim('run')]: [sim('scenario'), sim('engine'), sim('report'), compute, artifacts, ml, protocol, spec, util],
+  // the compute pool on a Redis queue and its sim-worker (issue #20): an implementation of the compute layer's pool
+  [sim('queue')]: [compute, ml, spec, util],
+  [sim('scenario')]: [sim('queue'), sim('engine'), sim('report'), artifacts, ml, protocol, spec, util],
+  [sim('run')]: [sim('scenario'), sim('queue'), sim('engine'), sim('report'), compute, artifacts, ml, protocol, spec, util],
   [sim('fidelity')]: [sim('run'), sim('scenario'), sim('engine'), sim('report'), runtime, compute, ml, protocol, spec, util],
-  [sim('simulate')]: [sim('fidelity'), sim('run'), sim('scenario'), sim('engine'), sim('report'), artifacts, protocol, spec, util],
-  [sim('bench')]: [sim('simulate'), sim('run'), sim('scenario'), sim('engine'), sim('report'), protocol, spec, util],
-  'simulator/src': [sim('bench'), sim('simulate'), sim('fidelity'), sim('run'), sim('scenario'), sim('engine'), sim('report'), util],
+  [sim('simulate')]: [sim('fidelity'), sim('run'), sim('scenario'), sim('queue'), sim('engine'), sim('report'), artifacts, protocol, spec, util],
+  [sim('bench')]: [sim('simulate'), sim('run'), sim('scenario'), sim('queue'), sim('engine'), sim('report'), protocol, spec, util],
+  'simulator/src': [sim('bench'), sim('simulate'), sim('fidelity'), sim('run'), sim('scenario'), sim('queue'), sim('engine'), sim('report'), util],
   // the desktop app: Electron's main process and preloads
   'electron/src/window': [app],
   'electron/src/idle': [compute],

@@ -10,6 +10,7 @@ import { localCommand } from './commands/local.js';
 import { benchBlobCommand } from './commands/benchBlob.js';
 import { benchPoolCommand, benchSimulateCommand } from './commands/benchSimulate.js';
 import { artifactCommand } from './commands/artifact.js';
+import { simWorkerCommand } from './commands/simWorker.js';
 
 /** Builds the `canopy` program with every subcommand. */
 export function createProgram(): Command {
@@ -20,6 +21,7 @@ export function createProgram(): Command {
     .addCommand(fedavgCommand())
     .addCommand(benchCommand().addCommand(benchBlobCommand()).addCommand(benchSimulateCommand()).addCommand(benchPoolCommand()))
     .addCommand(simulateCommand())
+    .addCommand(simWorkerCommand())
     .addCommand(nodeCommand())
     .addCommand(idCommand())
     .addCommand(jobCommand())

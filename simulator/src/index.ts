@@ -10,3 +10,4 @@ export * from './run/index.js';
 export * from './fidelity/index.js';
 export * from './simulate/index.js';
 export * from './bench/index.js';
+export * from './queue/index.js';

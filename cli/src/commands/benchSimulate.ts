@@ -9,6 +9,7 @@ import { measurePoolThroughput, measureScale, median, parseScenario, withRounds,
 import { BadInputError, CanopyError, ErrorCode } from '@canopy/core/util';
 import { intArg } from '../args.js';
 import { createOutput } from '../output.js';
+import { runPoolQueueBench, workerCounts } from './benchPoolQueue.js';
 
 const CANOPY_BIN = fileURLToPath(new URL('../../bin/canopy.js', import.meta.url));
 const EXAMPLES = fileURLToPath(new URL('../../../examples/scenarios/', import.meta.url));
@@ -133,6 +134,8 @@ function measureInChild(file: string, rounds: number | undefined, signal: AbortS
 interface PoolBenchFlags {
   scenario: string;
   threads: number;
+  queue?: string;
+  workers: string;
   rounds: number;
   epochs?: number;
   json: boolean;
@@ -154,6 +157,8 @@ export function benchPoolCommand(): Command {
     .option('--threads <n>', 'threads of the second measurement (default: one per core)', intArg(1, 256), availableParallelism())
     .option('--rounds <n>', 'timed rounds per measurement, after one warm-up round', intArg(1, 100), 2)
     .option('--epochs <n>', "local epochs per fit job (default: the scenario's); longer jobs show the pool's scaling", intArg(1, 1000))
+    .option('--queue <redis-url>', 'also measure the queue: sim-worker processes here through this Redis (redis://HOST:PORT), against threads at equal cores')
+    .option('--workers <list>', 'with --queue: sim-worker process counts to measure', '1,2,4')
     .option('--json', 'print one JSON line per thread count, then {ratio}', false)
     .action(async (flags: PoolBenchFlags) => {
       const out = createOutput({ json: flags.json });
@@ -166,6 +171,10 @@ export function benchPoolCommand(): Command {
       const onSigint = () => abort.abort();
       process.once('SIGINT', onSigint);
       try {
+        if (flags.queue !== undefined) {
+          await runPoolQueueBench(scenario, { queue: flags.queue, workers: workerCounts(flags.workers), rounds: flags.rounds, signal: abort.signal }, out);
+          return;
+        }
         const results = [];
         for (const threads of [1, flags.threads]) {
           const loadBefore = loadavg()[0]!;

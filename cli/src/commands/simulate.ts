@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { parseScenario, simulate, type RoundRecord, type SimulationResult, type Transport } from '@canopy/simulator';
+import { parseQueueUrl, parseScenario, simulate, type QueueStatus, type RoundRecord, type SimulationResult, type Transport } from '@canopy/simulator';
 import { BadInputError } from '@canopy/core/util';
 import { describeResult } from '@canopy/core/artifacts';
 import { intArg } from '../args.js';
@@ -12,6 +12,7 @@ interface SimulateFlags {
   repetitions?: number;
   seed?: number;
   threads?: number;
+  queue?: string;
   transport?: Transport;
   overwrite: boolean;
   json: boolean;
@@ -35,6 +36,7 @@ export function simulateCommand(): Command {
     .option('--repetitions <n>', "override the scenario's repetitions", intArg(1, 1000))
     .option('--seed <s>', "override the scenario's seed", intArg(-(2 ** 31), 2 ** 31 - 1))
     .option('--threads <n>', "real training: threads in the compute pool (overrides the scenario's training.workerThreads)", intArg(1, 256))
+    .option('--queue <redis-url>', 'real training: run the compute tasks on `canopy sim-worker` processes through a BullMQ queue in this Redis (redis://HOST:PORT; overrides training.queue)')
     .addOption(new Option('--transport <kind>', "override the scenario's transport: modelled (virtual time) or libp2p (real nodes in this process; fidelity mode)").choices(['modelled', 'libp2p'] as const))
     .option('--overwrite', 'replace an earlier run in --out', false)
     .option('--json', "print one JSON line per round; the last line is {rounds, accuracy, loss, virtualSeconds, wallSeconds, peakRssMb, bytesSent, messages}, plus `result` for an artifact scenario", false)
@@ -57,11 +59,23 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
       `--threads: ${file} trains in mode ${parsed.training.mode}; worker threads apply to \`training: { mode: real }\` (synthetic aggregation threads are the scenario's \`training.aggregateThreads\`)`,
     );
   }
-  const scenario = flags.threads === undefined || parsed.training.mode !== 'real' ? parsed : { ...parsed, training: { ...parsed.training, workerThreads: flags.threads } };
+  if (flags.queue !== undefined) {
+    if (parsed.training.mode !== 'real') throw new BadInputError(`--queue: ${file} trains in mode ${parsed.training.mode}; the queue runs \`training: { mode: real }\``);
+    parseQueueUrl(flags.queue);
+  }
+  const training =
+    parsed.training.mode !== 'real'
+      ? parsed.training
+      : { ...parsed.training, ...(flags.threads !== undefined ? { workerThreads: flags.threads } : {}), ...(flags.queue !== undefined ? { queue: flags.queue } : {}) };
+  const scenario = { ...parsed, training };
+  if (flags.queue !== undefined && (scenario.artifact || (flags.transport ?? scenario.transport) === 'libp2p')) {
+    throw new BadInputError('--queue: only a job of the modelled transport trains on the queue; artifact scenarios and fidelity mode compute in this process');
+  }
   const dir = flags.out ?? join('runs', `${scenario.name}-${stamp(new Date())}`);
   const repetitions = flags.repetitions ?? scenario.repetitions;
   const transport = flags.transport ?? scenario.transport;
-  const where = transport === 'libp2p' ? ', real libp2p nodes (fidelity mode, wall-clock time)' : '';
+  const queue = scenario.training.mode === 'real' ? scenario.training.queue : undefined;
+  const where = transport === 'libp2p' ? ', real libp2p nodes (fidelity mode, wall-clock time)' : queue !== undefined ? `, compute on sim-workers through ${queue}` : '';
   const steps = scenario.artifact?.steps.length ?? 0;
   const what = scenario.artifact ? `an artifact of ${steps} step${steps === 1 ? '' : 's'}` : `${scenario.training.mode} training`;
   out.say(`simulating ${scenario.name}: ${repetitions} repetition(s), ${what}${where}, run folder ${dir}`);
@@ -85,7 +99,7 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
       onWarning: warn,
       signal: abort.signal,
       onProgress: (p) => {
-        const info = `rep ${p.repetition + 1}/${p.repetitions} round ${p.round} · ${Math.round(p.virtualSeconds)} ${transport === 'libp2p' ? 'wall-clock' : 'virtual'} s${p.accuracy !== null ? ` · acc ${(p.accuracy * 100).toFixed(1)}%` : ''}`;
+        const info = `rep ${p.repetition + 1}/${p.repetitions} round ${p.round} · ${Math.round(p.virtualSeconds)} ${transport === 'libp2p' ? 'wall-clock' : 'virtual'} s${p.accuracy !== null ? ` · acc ${(p.accuracy * 100).toFixed(1)}%` : ''}${p.queue ? ` · ${queueInfo(p.queue)}` : ''}`;
         progress?.update(Math.min(total, p.repetition * scenario.job.stop.rounds + p.round), info);
       },
       onRound: (r) => out.record(roundLine(r)),
@@ -94,6 +108,11 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
         const acc = r.accuracy === null ? 'n/a' : `${(r.accuracy * 100).toFixed(2)}%`;
         const hash = r.finalHash === null ? '' : `, final parameters ${r.finalHash}`;
         out.say(`repetition ${r.repetition + 1}: ${r.rounds} rounds, accuracy ${acc}${hash}, ${r.stopReason} (${r.detail}), ${Math.round(r.virtualSeconds)} ${transport === 'libp2p' ? 'wall-clock' : 'virtual'} s in ${r.wallSeconds.toFixed(1)} s`);
+        if (r.queue) {
+          const q = r.queue;
+          const ran = q.workers.map((w) => `${w.worker} ${w.tasks}`).join(', ');
+          out.say(`  queue: ${q.tasks} tasks on ${q.workers.length} worker(s) (${ran}); waited ${q.waitedMsMean} ms on average, ${q.waitedMsMax} ms at most; ${q.retriedAfterLoss} retried after a lost worker`);
+        }
         if (r.repetition + 1 < repetitions) progress = out.progress('simulating', total);
       },
     });
@@ -114,7 +133,14 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
     bytesSent: result.bytesSent,
     messages: result.messages,
     ...(result.result ? { result: result.result } : {}),
+    ...(result.repetitions[0]?.queue ? { queue: result.repetitions.map((r) => r.queue) } : {}),
   });
+}
+
+function queueInfo(q: QueueStatus): string {
+  if (!q.connected) return 'queue: Redis unreachable';
+  const refused = q.refused > 0 ? `, ${q.refused} refused` : '';
+  return `queue ${q.waiting} waiting, ${q.active} running · ${q.workers} worker(s)${refused}`;
 }
 
 /** Most site names, and refusal lines per step, printed in words; summary.json keeps them all. */

@@ -1,9 +1,10 @@
 import type { BackendPreference } from '../ml/index.js';
 import { WorkerPool, threadScript, type RunOptions } from './workerPool.js';
 import type { MlTasks } from './mlTaskTypes.js';
+import type { ComputeTarget } from './computeTarget.js';
 
 /** A pool of compute threads running ML tasks, typed by {@link MlTasks}. */
-export class ComputePool {
+export class ComputePool implements ComputeTarget {
   private constructor(private readonly pool: WorkerPool) {}
 
   /**

@@ -12,4 +12,5 @@ export * from './portMessages.js';
 export { lyingCompute } from './lyingCompute.js';
 export { IdleGate, IdleGateStoppedError, type IdleGateState, type IdleGateInit } from './idleGate.js';
 export { ComputePool } from './computePool.js';
+export type { ComputeTarget } from './computeTarget.js';
 export { WorkerPool, WorkerTaskError, threadScript, type WorkerPoolInit, type RunOptions, type TaskRequest, type TaskResponse } from './workerPool.js';

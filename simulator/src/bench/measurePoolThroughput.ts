@@ -3,7 +3,8 @@ import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { BlobStore } from '../run/blobStore.js';
 import { RealTrainer } from '../run/realTrainer.js';
 import type { Scenario } from '../scenario/scenario.js';
-import { scenarioManifest } from '../scenario/scenarioManifest.js';
+import { scenarioJobHash, scenarioManifest } from '../scenario/scenarioManifest.js';
+import { QueuePool } from '../queue/queuePool.js';
 
 /** Real-training throughput of the simulator's worker pool at one size. */
 export interface PoolThroughput {
@@ -16,12 +17,16 @@ export interface PoolThroughput {
   readonly samples: number;
   readonly seconds: number;
   readonly samplesPerSecond: number;
+  /** On a queue: workers that ran tasks, and the mean wait of a task (all tasks, warm-up included). */
+  readonly queue?: { readonly workers: number; readonly waitedMsMean: number; readonly tasks: number };
 }
 
 /** Options of {@link measurePoolThroughput}. */
 export interface PoolBenchOptions {
   /** Threads in the compute pool. */
   readonly threads: number;
+  /** Instead of threads here: a queue of sim-workers (the pool waits until `workers` of them are live). */
+  readonly queue?: { readonly url: string; readonly workers: number; readonly waitMs?: number };
   /** Timed rounds after one warm-up round (default 2). */
   readonly rounds?: number;
   readonly signal?: AbortSignal;
@@ -40,9 +45,11 @@ export async function measurePoolThroughput(scenario: Scenario, options: PoolBen
   const clients = [...tree.shardIndex.keys()];
   const d = manifest.dataset;
   const store = new BlobStore();
-  const trainer = new RealTrainer(store, manifest.model, { source: d.source, partition: d.partition, seed: d.seed }, options.threads);
+  const queue = options.queue ? new QueuePool({ url: options.queue.url, job: scenarioJobHash(scenario) }) : undefined;
+  const trainer = new RealTrainer(store, manifest.model, { source: d.source, partition: d.partition, seed: d.seed }, queue ?? options.threads);
   const job = tree.root;
   try {
+    if (queue && options.queue) await queue.waitForWorkers(options.queue.workers, options.queue.waitMs ?? 120_000);
     await Promise.all(
       clients.map((c, index) =>
         trainer.loadData(c, { type: 'loadDataset', job, source: { kind: 'local', dataset: d.source, partition: d.partition, seed: d.seed, shard: { index, of: clients.length } } }),
@@ -60,7 +67,9 @@ export async function measurePoolThroughput(scenario: Scenario, options: PoolBen
       for (const outcome of await round(r)) samples += outcome.samples;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const report = queue?.report();
     return {
+      ...(report ? { queue: { workers: report.workers.length, waitedMsMean: report.waitedMsMean, tasks: report.tasks } } : {}),
       threads: trainer.threads,
       clients: clients.length,
       rounds,

@@ -80,8 +80,32 @@ export const RepetitionEnd = z.strictObject({
   finalHash: z.string().regex(/^[0-9a-f]{64}$/).nullable().optional(),
   /** An artifact scenario's result, read from the root's final resource. */
   result: ArtifactResultRecord.optional(),
+  /** With `training.queue`: where the compute tasks ran and how long they waited (queue/queueReport.ts). */
+  queue: z.lazy(() => RepetitionQueueRecord).optional(),
 });
 export type RepetitionEnd = z.infer<typeof RepetitionEnd>;
+
+/** Where one worker ran a repetition's tasks. */
+const WorkerPlacementRecord = z.strictObject({
+  worker: z.string(),
+  host: z.string(),
+  tasks: count,
+  byKind: z.record(z.string(), count),
+  runSeconds: z.number().min(0),
+  waitedMsMean: z.number().min(0),
+  waitedMsMax: z.number().min(0),
+});
+
+/** Where a repetition's compute tasks ran on the queue, and how long they waited. */
+export const RepetitionQueueRecord = z.strictObject({
+  queue: z.string(),
+  tasks: count,
+  retriedAfterLoss: count,
+  waitedMsMean: z.number().min(0),
+  waitedMsMax: z.number().min(0),
+  workers: z.array(WorkerPlacementRecord),
+});
+export type RepetitionQueueRecord = z.infer<typeof RepetitionQueueRecord>;
 
 /** One labelled parameter of a run, as the report's header shows it. */
 export const RunParameter = z.strictObject({ label: z.string(), value: z.string() });

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { BadInputError } from '@canopy/core/util';
 import { csvLine, roundCsvFields, roundCsvHeader } from './roundCsv.js';
@@ -16,6 +16,8 @@ export const RUN_FILES = {
   csv: 'rounds.csv',
   repetitions: 'repetitions.jsonl',
   summary: 'summary.json',
+  /** Written instead of a summary when the run ends in an error: what it was and how far the run got. */
+  failed: 'failed.json',
   report: 'report.html',
 } as const;
 
@@ -53,6 +55,7 @@ export class RunExporter {
       throw new BadInputError(`${dir} already holds a run (${RUN_FILES.meta}); choose a new folder or pass overwrite`);
     }
     const exporter = new RunExporter(dir, parsed);
+    rmSync(join(dir, RUN_FILES.failed), { force: true });
     writeFileSync(join(dir, RUN_FILES.meta), `${JSON.stringify(parsed, null, 2)}\n`);
     if (options.scenarioYaml !== undefined) writeFileSync(join(dir, RUN_FILES.scenario), options.scenarioYaml);
     exporter.fds = {
@@ -96,6 +99,26 @@ export class RunExporter {
   finish(finishedAt: Date = new Date()): RunSummary {
     this.close();
     return writeSummaryAndReport(this.dir, this.meta, this.records, this.ends, finishedAt);
+  }
+
+  /**
+   * Closes the streams and writes failed.json: the error, and how far the run got (rounds
+   * recorded in rounds.jsonl, repetitions finished). For a run that cannot go on.
+   */
+  fail(error: unknown, where: { repetition: number; repetitionsFinished: number }, at: Date = new Date()): void {
+    this.close();
+    const e = error instanceof Error ? error : new Error(String(error));
+    const last = this.records.at(-1);
+    const record = {
+      error: e.message,
+      code: (e as Error & { code?: unknown }).code ?? null,
+      failedAt: at.toISOString(),
+      repetition: where.repetition,
+      repetitionsFinished: where.repetitionsFinished,
+      roundsRecorded: this.records.length,
+      lastRound: last ? { repetition: last.repetition, round: last.round, accuracy: last.accuracy } : null,
+    };
+    writeFileSync(join(this.dir, RUN_FILES.failed), `${JSON.stringify(record, null, 2)}\n`);
   }
 
   /** Closes the streams without a report (the run is abandoned); safe to call twice. */

@@ -1,4 +1,4 @@
-import { totalOf, type ArtifactResultRecord, type RepetitionEnd, type RepetitionStopReason, type RoundRecord, type RunMeta, type RunParameter } from './roundRecord.js';
+import { totalOf, type ArtifactResultRecord, type RepetitionEnd, type RepetitionQueueRecord, type RepetitionStopReason, type RoundRecord, type RunMeta, type RunParameter } from './roundRecord.js';
 
 /** Mean, spread and extremes of one quantity over repetitions. */
 export interface Stat {
@@ -32,6 +32,8 @@ export interface RepetitionSummary {
   readonly crashed: number;
   /** An artifact scenario's result. */
   readonly result?: ArtifactResultRecord;
+  /** With `training.queue`: where the compute tasks ran and how long they waited. */
+  readonly queue?: RepetitionQueueRecord;
 }
 
 /** A run: what it was, each repetition, and the spread across them (`summary.json`). */
@@ -109,6 +111,7 @@ export function summarizeRepetition(repetition: number, rounds: readonly RoundRe
     stragglers: sum((r) => r.stragglers),
     crashed: sum((r) => r.crashed),
     ...(end?.result ? { result: end.result } : {}),
+    ...(end?.queue ? { queue: end.queue } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import {
   type ModelSpec,
   type PartitionSpec,
 } from '@canopy/core/ml';
-import { ComputePool } from '@canopy/core/compute';
+import { ComputePool, type ComputeTarget } from '@canopy/core/compute';
 import type { AggregateEffect, BlobRef, EvalMetrics, EvaluateEffect, InitParamsEffect, LoadDatasetEffect, PrepareDatasetEffect, TrainEffect } from '@canopy/core/protocol';
 import { canonicalJson, sha256Text } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';
@@ -40,7 +40,8 @@ interface Index {
 }
 
 /**
- * Real training (issue #5, `mode: real`): tfjs on real data in a pool of worker threads,
+ * Real training (issue #5, `mode: real`): tfjs on real data in a pool of worker threads (or
+ * on sim-workers through a Redis queue, when given that compute target),
  * which take fit and evaluate jobs from a queue as FELES's workers do. Each client's shard
  * is loaded into one thread, and its jobs go to that thread (affinity), so the pool keeps
  * every core busy without copying data per round. Aggregation runs in this thread with
@@ -50,7 +51,7 @@ export class RealTrainer implements Trainer {
   readonly mode = 'real';
   readonly secondsPerSample: number;
   readonly params: number;
-  private readonly pool: ComputePool;
+  private readonly pool: ComputeTarget;
   private readonly aggregator: AggregateRunner;
   private full: Promise<DataSplit> | undefined;
   private shards: Promise<Map<string, DataSplit>> | undefined;
@@ -61,11 +62,12 @@ export class RealTrainer implements Trainer {
     private readonly store: BlobStore,
     private readonly model: ModelSpec,
     private readonly dataset: { readonly source: DatasetSpec; readonly partition: PartitionSpec; readonly seed: number },
-    threads?: number,
+    /** Threads of a compute pool here (default: one per core), or another compute target (the queue). */
+    compute?: number | ComputeTarget,
   ) {
     this.params = paramCount(model);
     this.secondsPerSample = 1 / REFERENCE_SAMPLES_PER_SECOND[model.kind];
-    this.pool = ComputePool.start({ size: threads ?? availableParallelism() });
+    this.pool = typeof compute === 'object' ? compute : ComputePool.start({ size: compute ?? availableParallelism() });
     this.aggregator = new AggregateRunner(store, {
       decode: (b) => decodeParams(b, model).params,
       encode: (v) => encodeParams(model, v),
@@ -76,6 +78,11 @@ export class RealTrainer implements Trainer {
   /** Threads in the pool. */
   get threads(): number {
     return this.pool.size;
+  }
+
+  /** Where tasks run. */
+  get compute(): ComputeTarget {
+    return this.pool;
   }
 
   loadData(member: string, e: LoadDatasetEffect): Promise<DataCounts> {

@@ -5,7 +5,9 @@ import { NetworkModel } from '../engine/network.js';
 import type { RepetitionStopReason, RoundRecord } from '../report/roundRecord.js';
 import { lyingWorkers } from '../scenario/faults.js';
 import type { Scenario } from '../scenario/scenario.js';
-import { repetitionSeeds, scenarioManifest } from '../scenario/scenarioManifest.js';
+import { repetitionSeeds, scenarioJobHash, scenarioManifest } from '../scenario/scenarioManifest.js';
+import { QueuePool } from '../queue/queuePool.js';
+import type { QueueReport, QueueStatus } from '../queue/queueReport.js';
 import { sourceRowsOf } from '../scenario/scenarioArtifact.js';
 import { aggregateThreadCount } from './aggregatePool.js';
 import { ArtifactTrainer } from './artifactTrainer.js';
@@ -46,6 +48,8 @@ export interface RepetitionResult {
   readonly events: number;
   /** An artifact scenario's result, read from the root's final resource (docs/ARTIFACTS.md, "Results"). */
   readonly result?: ArtifactResult;
+  /** With `training.queue`: where the compute tasks ran and how long they waited. */
+  readonly queue?: QueueReport;
 }
 
 /** Hooks of one repetition. */
@@ -54,10 +58,12 @@ export interface RepetitionHooks {
   readonly signal?: AbortSignal;
   /** Called every few thousand events. */
   readonly onTick?: (virtualSeconds: number) => void;
+  /** With `training.queue`: the queue's depth and live workers, every 2 s. */
+  readonly onQueue?: (status: QueueStatus) => void;
 }
 
 /** The scenario's trainer for a repetition's manifest (an artifact's needs its job tree). */
-export function createTrainer(scenario: Scenario, manifest: Manifest, store: BlobStore, tree?: JobTree, repetition = 0): Trainer {
+export function createTrainer(scenario: Scenario, manifest: Manifest, store: BlobStore, tree?: JobTree, repetition = 0, onQueue?: (status: QueueStatus) => void): Trainer {
   const t = scenario.training;
   if (manifest.artifact && scenario.data) {
     const seeds = repetitionSeeds(scenario, repetition);
@@ -73,7 +79,8 @@ export function createTrainer(scenario: Scenario, manifest: Manifest, store: Blo
   }
   if (t.mode === 'real') {
     const d = manifest.dataset;
-    return new RealTrainer(store, manifest.model, { source: d.source, partition: d.partition, seed: d.seed }, t.workerThreads);
+    const compute = t.queue === undefined ? t.workerThreads : new QueuePool({ url: t.queue, job: scenarioJobHash(scenario), ...(onQueue ? { onStatus: onQueue } : {}) });
+    return new RealTrainer(store, manifest.model, { source: d.source, partition: d.partition, seed: d.seed }, compute);
   }
   return new SyntheticTrainer(store, {
     spec: { params: t.params, learnRate: t.learnRate, epochs: manifest.train.epochs, heterogeneity: SYNTHETIC_HETEROGENEITY, seed: manifest.train.seed },
@@ -98,8 +105,17 @@ export async function runRepetition(scenario: Scenario, repetition: number, hook
   const store = new BlobStore();
   const peers = createPeers(tree, scenario, seeds.simulation);
   const network = new NetworkModel(scenario.network, rng.fork('network'));
-  const trainer = createTrainer(scenario, manifest, store, tree, repetition);
+  const trainer = createTrainer(scenario, manifest, store, tree, repetition, hooks.onQueue);
   if (trainer.helpOne) loop.helper = () => trainer.helpOne!();
+  // The queue failing (Redis gone, a task lost past its retries, no worker) ends the run with
+  // that error: unlike a task's own error, it is no event of the protocol to play on.
+  let fatal: Error | undefined;
+  const queue = trainer instanceof RealTrainer && trainer.compute instanceof QueuePool ? trainer.compute : undefined;
+  if (queue)
+    queue.onFatal = (e) => {
+      fatal ??= e;
+      loop.stop();
+    };
   const recorder = new RoundRecorder({ tree, repetition, now: () => loop.now, wallStart, observe: (ref) => trainer.observe(ref), emit: (r) => hooks.onRound?.(r) });
   const end = new EndWatch(tree, loop, store);
   const shell = new SimShell({
@@ -130,7 +146,9 @@ export async function runRepetition(scenario: Scenario, repetition: number, hook
         }
       },
     });
+    if (fatal) throw fatal;
     await recorder.flush();
+    if (fatal) throw fatal;
     const finals = collectFinals(peers, end.rootFinal);
     const stop: { reason: RepetitionStopReason; detail: string } = aborted
       ? { reason: 'aborted', detail: 'aborted by the user' }
@@ -156,6 +174,7 @@ export async function runRepetition(scenario: Scenario, repetition: number, hook
       violations: shell.violations,
       events: loop.eventsRun,
       ...(manifest.artifact && end.rootFinal !== null && store.has(end.rootFinal) ? { result: artifactResult(manifest, store.bytes(end.rootFinal)) } : {}),
+      ...(queue ? { queue: queue.report() } : {}),
     };
   } finally {
     await trainer.close();

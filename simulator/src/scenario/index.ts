@@ -18,7 +18,7 @@ export {
 } from './scenario.js';
 export { TreeSpec, MAX_TREE_CLIENTS, expandTree, treeSize, fanoutAt, childClusterPath, clusterNodeNames, type TreeSize, type TreeSpecInput } from './tree.js';
 export { FaultSpec, HostCrashSpec, LieKind, lyingWorkers, clusterNodes, clusterHosts, minWorkers } from './faults.js';
-export { scenarioManifest, scenarioCluster, repetitionSeeds, checkScenario, type RepetitionSeeds } from './scenarioManifest.js';
+export { scenarioManifest, scenarioCluster, repetitionSeeds, checkScenario, scenarioJobHash, type RepetitionSeeds } from './scenarioManifest.js';
 export { describeScenario, scenarioRunMeta, countCluster, type ClusterCounts } from './describeScenario.js';
 export { ScenarioArtifact, SIMULATED_DATASET, compileScenarioArtifact, sourceRowsOf, type CompiledArtifact } from './scenarioArtifact.js';
 export { ScenarioData, TableSplit, readSourceRows, splitRows, leafClients, clientCsv, clientTable, type SourceRows } from './scenarioTable.js';

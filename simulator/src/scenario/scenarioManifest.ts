@@ -1,5 +1,5 @@
 import { validateManifest, type ClusterSpec, type Manifest } from '@canopy/core/protocol';
-import { ManifestError } from '@canopy/core/util';
+import { hashJson, ManifestError } from '@canopy/core/util';
 import { clusterHosts, clusterNodes, minWorkers } from './faults.js';
 import { expandTree } from './tree.js';
 import type { Scenario } from './scenarioSchema.js';
@@ -101,5 +101,17 @@ export function checkScenario(scenario: Scenario): string[] {
       if (!nodes.has(node)) problems.push(`network.partitions[${i}].isolated[${j}]: expected a node of the job; found ${JSON.stringify(node)}`);
     });
   });
+  if (scenario.training.mode === 'real' && scenario.training.queue !== undefined && (scenario.artifact || scenario.transport === 'libp2p')) {
+    problems.push('training.queue: only a job of the modelled transport trains on the queue; artifact scenarios and fidelity mode compute in this process');
+  }
   return problems;
+}
+
+/**
+ * What a sim-worker pinned to a scenario checks a task against: the scenario's name, model
+ * and data, which seeds and round counts do not change.
+ */
+export function scenarioJobHash(scenario: Scenario): string {
+  const m = scenarioManifest(scenario);
+  return hashJson({ name: scenario.name, model: m.model, dataset: m.dataset });
 }

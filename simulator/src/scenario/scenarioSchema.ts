@@ -7,6 +7,7 @@ import { TreeSpec } from './tree.js';
 import { ScenarioArtifact } from './scenarioArtifact.js';
 import { ScenarioData } from './scenarioTable.js';
 import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml';
+import { parseQueueUrl } from '../queue/queueProtocol.js';
 
 // A scenario file (issue #5) is a job manifest plus what the simulator needs to play it:
 //
@@ -16,7 +17,7 @@ import { SYNTHETIC_DEFAULTS as CORE_SYNTHETIC } from '@canopy/core/ml';
 //   job:                           # a manifest's fields, without apiVersion/kind, and with
 //     model: ...                   #   either `cluster` (as in manifests) or `tree` (generated)
 //     tree: { depth: 2, fanout: 2, clientsPerLeaf: 4, workersPerCluster: 3 }
-//   training: { mode: synthetic, params: 10000 }     # or { mode: real, workerThreads: 2 }
+//   training: { mode: synthetic, params: 10000 }     # or { mode: real, workerThreads: 2, queue: redis://host:6379 }
 //   devices: { profiles: [...], hostProfile: workstation }
 //   network: { latency: { kind: lognormal, medianMs: 30, sigma: 0.5 } }
 //   faults: { clientCrashPerRound: 0.2, lyingWorkersPerCluster: 1 }
@@ -36,6 +37,15 @@ export const SYNTHETIC_DEFAULTS = { samplesPerClient: CORE_SYNTHETIC.samplesPerC
 
 const AGGREGATE_THREADS_ERROR = 'expected `auto` or a whole number of threads from 0 to 64';
 
+function validQueueUrl(text: string): boolean {
+  try {
+    parseQueueUrl(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** How clients train: for real, with tfjs on real data, or synthetically, with cheap arithmetic on P parameters. */
 export const TrainingSpec = z.discriminatedUnion(
   'mode',
@@ -44,6 +54,14 @@ export const TrainingSpec = z.discriminatedUnion(
       mode: z.literal('real'),
       /** Size of the pool of worker threads that run tfjs training; default: one per core. */
       workerThreads: z.number().int().min(1).max(256).optional(),
+      /**
+       * redis://HOST:PORT: run the compute tasks on `canopy sim-worker` processes through a
+       * BullMQ queue in that Redis instead of threads here (docs/SIMULATOR.md, "Compute on other machines").
+       */
+      queue: z
+        .string()
+        .refine((u) => validQueueUrl(u), { error: 'expected redis://HOST:PORT (no password; see docs/SIMULATOR.md)' })
+        .optional(),
     }),
     z.strictObject({
       mode: z.literal('synthetic'),

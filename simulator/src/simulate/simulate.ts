@@ -2,7 +2,7 @@ import { resourceUsage } from 'node:process';
 import type { ArtifactResult } from '@canopy/core/artifacts';
 import { buildJobTree, timingWarnings } from '@canopy/core/protocol';
 import { scenarioManifest } from '../scenario/scenarioManifest.js';
-import type { RoundRecord } from '../report/roundRecord.js';
+import type { RepetitionQueueRecord, RoundRecord } from '../report/roundRecord.js';
 import { RunExporter } from '../report/runExporter.js';
 import type { RunSummary } from '../report/summary.js';
 import { scenarioRunMeta } from '../scenario/describeScenario.js';
@@ -10,6 +10,7 @@ import { ScenarioError, type Scenario, type Transport } from '../scenario/scenar
 import { assertFidelity } from '../fidelity/limits.js';
 import { runFidelityRepetition } from '../fidelity/runFidelity.js';
 import { runRepetition, type RepetitionResult } from '../run/repetition.js';
+import type { QueueStatus } from '../queue/queueReport.js';
 
 /** Where a run is, for progress bars. */
 export interface SimulationProgress {
@@ -20,6 +21,8 @@ export interface SimulationProgress {
   readonly rounds: number;
   readonly virtualSeconds: number;
   readonly accuracy: number | null;
+  /** With `training.queue`: the queue's depth and live workers, as last polled. */
+  readonly queue?: QueueStatus;
 }
 
 /** Options of {@link simulate}. */
@@ -104,8 +107,12 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
       if (options.signal?.aborted) break;
       let round = 0;
       let accuracy: number | null = null;
-      const progress = (virtualSeconds: number) =>
-        options.onProgress?.({ repetition: r, repetitions: scenario.repetitions, round, rounds: scenario.job.stop.rounds, virtualSeconds, accuracy });
+      let queue: QueueStatus | undefined;
+      let virtual = 0;
+      const progress = (virtualSeconds: number) => {
+        virtual = virtualSeconds;
+        options.onProgress?.({ repetition: r, repetitions: scenario.repetitions, round, rounds: scenario.job.stop.rounds, virtualSeconds, accuracy, ...(queue ? { queue } : {}) });
+      };
       progress(0);
       const run = fidelity ? runFidelityRepetition : runRepetition;
       const result = await run(scenario, r, {
@@ -118,13 +125,25 @@ export async function simulate(input: Scenario, options: SimulateOptions = {}): 
           progress(record.virtualSeconds);
         },
         onTick: progress,
+        onQueue: (status) => {
+          queue = status;
+          progress(virtual);
+        },
       });
-      exporter?.endRepetition({ repetition: r, stopReason: result.stopReason, detail: result.detail, finalHash: result.finalHash, ...(result.result ? { result: { ...result.result, steps: [...result.result.steps], absent: [...result.result.absent] } } : {}) });
+      exporter?.endRepetition({
+        repetition: r,
+        stopReason: result.stopReason,
+        detail: result.detail,
+        finalHash: result.finalHash,
+        ...(result.result ? { result: { ...result.result, steps: [...result.result.steps], absent: [...result.result.absent] } } : {}),
+        ...(result.queue ? { queue: structuredClone(result.queue) as RepetitionQueueRecord } : {}),
+      });
       results.push(result);
       options.onRepetition?.(result);
     }
   } catch (e) {
-    exporter?.close();
+    // The folder keeps every round finished so far, and failed.json says where and why it stopped.
+    exporter?.fail(e, { repetition: results.length, repetitionsFinished: results.length });
     throw e;
   }
   const summary = exporter?.finish();
