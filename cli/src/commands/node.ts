@@ -111,7 +111,8 @@ async function runNode(flags: NodeFlags): Promise<void> {
   }
   let ui: UiServer | undefined;
   if (flags.ui) {
-    ui = await startUiServer(canopyNodePort(node, { appLog, ...(owner ? { owner } : {}) }), { port: flags.uiPort });
+    // The Node screen lists the network joined with --network; more can be joined there.
+    ui = await startUiServer(canopyNodePort(node, { appLog, ...(owner ? { owner } : {}) }), { port: flags.uiPort, ...(network ? { app: { networks: [network] } } : {}) });
     // The token is in the URL's fragment, which browsers never send over the network.
     process.stdout.write(`Canopy UI: ${ui.url}\n`);
   }

@@ -80,7 +80,7 @@ export function OrganiserCard({ node }: { node: NodeInfo }) {
   return (
     <Card title="For a job's organiser" icon="invitations">
       <p className="muted small">
-        To take part in a job, send its organiser this entry for the manifest's <span className="mono">peers:</span> list, under the name the job gives you. The peer id ({shortId(node.peerId, 6)}) names this computer; the addresses are hints to reach it{dialable ? '' : ' (it has none that another machine can dial yet, so peers find it by its id through the network it joined)'}.
+        To take part in a job, send its organiser this entry for the manifest's <span className="mono">peers:</span> list, under the name the job gives you. The peer id ({shortId(node.peerId, 6)}) names this computer; the addresses are hints to reach it{dialable ? '' : ' (it has none another machine can dial yet: it takes part by connecting to the others itself, and becomes reachable through a relay once it holds a slot on one)'}.
       </p>
       <label className="organiser-name">
         <span className="muted small">Your name in the job</span>
