@@ -51,12 +51,16 @@ export async function hostNode(port: ParentPort, dataDir: string, opts: HostNode
   // the node starts, so that main's first report usually lands before resumed jobs train.
   const activity = followOwnerActivity(port, node, settings.limits.idleOnly);
   await node.start();
+  // The networks the owner joined in earlier sessions; one that answers no more is a warning.
+  for (const network of settings.networks ?? []) {
+    void node.joinNetwork(network).catch((err: Error) => appLog.log.warn({ network: network.name, err: err.message }, 'could not rejoin a network yet'));
+  }
   // Each saved change of the limit applies at once.
   const saveSettings = (s: AppSettings) => {
     activity.setIdleOnly(s.limits.idleOnly);
     return saveAppSettings(dataDir, s);
   };
-  const api = new AppApi(canopyNodePort(node, { appLog, owner, pinned: settings.backend, gpuWindow: gpu.report }), { roles: settings.roles, limits: settings.limits, saveSettings });
+  const api = new AppApi(canopyNodePort(node, { appLog, owner, pinned: settings.backend, gpuWindow: gpu.report }), { roles: settings.roles, limits: settings.limits, ...(settings.networks ? { networks: settings.networks } : {}), saveSettings });
   const session = serveApi(api, (frame) => port.postMessage(frame));
   port.on('message', ({ data }) => {
     const frame = CallFrame.safeParse(data);

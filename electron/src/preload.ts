@@ -27,6 +27,7 @@ const api = {
   decideConsent: (arg: MethodArg<'decideConsent'>) => invoke('decideConsent', arg),
   previewDataset: (arg: MethodArg<'previewDataset'>) => invoke('previewDataset', arg),
   revokeReceipt: (arg: MethodArg<'revokeReceipt'>) => invoke('revokeReceipt', arg),
+  joinNetwork: (arg: MethodArg<'joinNetwork'>) => invoke('joinNetwork', arg),
   onNode: (l: (p: EventPayload<'node'>) => void) => subscribe('node', l),
   onInvitation: (l: (p: EventPayload<'invitation'>) => void) => subscribe('invitation', l),
   onConsentPrompt: (l: (p: EventPayload<'consentPrompt'>) => void) => subscribe('consentPrompt', l),

@@ -27,6 +27,7 @@ export function createRecordingApi(snapshot: Snapshot, answers: Partial<Record<k
     decideConsent: request('decideConsent'),
     previewDataset: request('previewDataset'),
     revokeReceipt: request('revokeReceipt'),
+    joinNetwork: request('joinNetwork'),
     onNode: on('node'),
     onInvitation: on('invitation'),
     onConsentPrompt: on('consentPrompt'),

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { encodeInviteLink } from '@canopy/core/net';
 import { startLoopbackJob, type LoopbackJob } from './loopbackJob.js';
 
 // The UI end to end: Debian's Chromium drives the real renderer bundle served by the UI
@@ -63,6 +64,35 @@ describe('canopy node --ui in Chromium', () => {
     expect(page.url()).not.toContain('token=');
     await page.waitForFunction(() => document.querySelectorAll('.peer-list li').length >= 1);
     await page.screenshot({ path: join(shots, '1-node.png') });
+  });
+
+  it('shows the peer id with a copy button, the peers: entry, the reachability in words, and joins a network', async () => {
+    await go('node');
+    const origin = new URL(job.ui.url).origin;
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    await page.click('button[aria-label="Copy peer id"]');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(job.me.peerId);
+    // Loopback only: no relay slot, nothing confirmed by AutoNAT.
+    expect(await page.textContent('[data-testid="reachability"]')).toBe('Not reachable yet');
+    await page.fill('input[aria-label="Your name in the job"]', 'alice');
+    const entry = (await page.textContent('[data-testid="peers-entry"]'))!;
+    expect(entry).toContain(`peers:\n  alice:\n    peerId: ${job.me.peerId}\n`);
+    await page.click('button[aria-label="Copy the peers: entry"]');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(entry);
+
+    // Text that is no network: one line, nothing joined.
+    await page.fill('textarea[aria-label="Network file or invite link"]', 'name: lab');
+    await page.click('button:has-text("Join network")');
+    await page.waitForSelector('[data-testid="join-error"]');
+    expect(await page.textContent('[data-testid="join-error"]')).toMatch(/^the pasted network is not a valid network: bootstrap: /);
+    // The invite link of a network whose bootstrap peer is the root node: joined and listed.
+    const rootAddr = job.root.multiaddrs().find((a) => a.includes('/tcp/'))!;
+    const link = encodeInviteLink({ name: 'loopback-lab', bootstrap: [rootAddr.includes('/p2p/') ? rootAddr : `${rootAddr}/p2p/${job.root.peerId}`] });
+    await page.fill('textarea[aria-label="Network file or invite link"]', link);
+    await page.click('button:has-text("Join network")');
+    await page.waitForSelector('[data-testid="join-done"]', { timeout: 60_000 });
+    expect(await page.textContent('[data-testid="networks"]')).toContain('loopback-lab');
+    await page.screenshot({ path: join(shots, '1-node-network.png'), fullPage: true });
   });
 
   it('asks before joining and before downloading; approved, the job trains to its last round', async () => {

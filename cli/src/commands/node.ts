@@ -6,7 +6,7 @@ import { startUiServer, type UiServer } from '@canopy/core/app';
 import { canopyNodePort, createAppLog } from '@canopy/core/app';
 import { createOwnerRelay } from '@canopy/core/app';
 import { intArg } from '../args.js';
-import { DEFAULT_DATA_DIR, consentFromFlags, datasetsFromFlags, localDatasetFromFlag } from './nodeOptions.js';
+import { DEFAULT_DATA_DIR, consentFromFlags, loadNetwork, datasetsFromFlags, localDatasetFromFlag } from './nodeOptions.js';
 
 const ROLES = ['host', 'client', 'worker', 'distributor'] as const;
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -16,6 +16,7 @@ interface NodeFlags {
   dataDir: string;
   listen?: string[];
   bootstrap?: string[];
+  network?: string;
   mdns: boolean;
   loopbackCluster: boolean;
   approveDatasets: boolean;
@@ -50,6 +51,7 @@ export function nodeCommand(): Command {
     .option('--data-dir <dir>', 'identity, blobs, job state and receipts', DEFAULT_DATA_DIR)
     .option('--listen <multiaddr...>', 'addresses to listen on (default: 127.0.0.1, TCP and WebSockets, free ports)')
     .option('--bootstrap <multiaddr...>', 'peers to connect to at start (with /p2p/<peer id>)')
+    .option('--network <file|link>', 'join a network: a network file (YAML/JSON: name, bootstrap, relays) or an invite link canopy://network/…')
     .option('--mdns', 'discover peers on the LAN with mDNS', false)
     .option('--loopback-cluster', 'accept many connections per second from 127.0.0.1 (local clusters)', false)
     .option('--approve-datasets', 'approve every dataset request (test clusters only)', false)
@@ -98,10 +100,19 @@ async function runNode(flags: NodeFlags): Promise<void> {
     serveResults: flags.serveResults,
     log,
   });
+  const network = flags.network === undefined ? undefined : await loadNetwork(flags.network);
   await node.start();
+  if (network) {
+    // A network whose peers are all down now may come back: the node keeps running and says so.
+    await node.joinNetwork(network).then(
+      () => log.info({ network: network.name, reachability: node.reachability() }, 'joined network'),
+      (err: Error) => log.warn({ network: network.name, err: err.message }, 'could not join the network yet; running without it'),
+    );
+  }
   let ui: UiServer | undefined;
   if (flags.ui) {
-    ui = await startUiServer(canopyNodePort(node, { appLog, ...(owner ? { owner } : {}) }), { port: flags.uiPort });
+    // The Node screen lists the network joined with --network; more can be joined there.
+    ui = await startUiServer(canopyNodePort(node, { appLog, ...(owner ? { owner } : {}) }), { port: flags.uiPort, ...(network ? { app: { networks: [network] } } : {}) });
     // The token is in the URL's fragment, which browsers never send over the network.
     process.stdout.write(`Canopy UI: ${ui.url}\n`);
   }

@@ -6,6 +6,7 @@ import { parseDocument } from 'yaml';
 import { DatasetSpec } from '@canopy/core/ml';
 import { ManifestError, BadInputError } from '@canopy/core/util';
 import { loadConsentPolicy, type ConsentMode } from '@canopy/core/runtime';
+import { INVITE_PREFIX, NetworkFileError, parseNetwork, type Network } from '@canopy/core/net';
 
 // Flag handling shared by `canopy node`, `canopy id` and `canopy local`.
 
@@ -59,4 +60,13 @@ export async function datasetsFromFlags(values: readonly string[] | undefined): 
     out.set(name, resolve(file));
   }
   return out;
+}
+
+/** The network of `--network`: an invite link, or a network file (YAML/JSON) to read. */
+export async function loadNetwork(value: string): Promise<Network> {
+  if (value.trim().startsWith(INVITE_PREFIX)) return parseNetwork(value, '--network');
+  const text = await readFile(value, 'utf8').catch((err: NodeJS.ErrnoException) => {
+    throw new NetworkFileError(`--network ${value}: cannot read the file (${err.code ?? err.message}); give a network file or an invite link ${INVITE_PREFIX}…`);
+  });
+  return parseNetwork(text, value);
 }

@@ -14,3 +14,5 @@ export {
 } from './blobExchange.js';
 export { loadOrCreateIdentity, IDENTITY_FILE } from './identity.js';
 export { plannedAddresses, type PlannedAddress } from './plannedAddresses.js';
+export { Network, Reachability, NetworkFileError, parseNetwork, encodeInviteLink, INVITE_PREFIX } from './network.js';
+export { NetworkJoinError, joinNetwork, reachabilityOf } from './join.js';

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import { useApp } from '../store/StoreContext';
 import { Card, EmptyState, Field, Pill, ScreenHeader, Toggle } from '../components/ui';
 import { Icon } from '../components/Icon';
+import { JoinNetworkCard, OrganiserCard, ReachabilityCard } from '../components/NetworkCards';
 import { formatRate, shortId } from '../text/format';
 import type { BackendChoice } from '../api/types';
 
@@ -54,6 +55,9 @@ export function NodeScreen() {
             <Field label="Version">{node.version}</Field>
           </dl>
         </Card>
+        <ReachabilityCard node={node} />
+        <OrganiserCard node={node} />
+        <JoinNetworkCard />
         <Card title="Connected peers" icon="users" aside={<span className="count">{node.peers.length}</span>}>
           {node.peers.length === 0 ? (
             <p className="muted">No peers yet. Peers appear here when a job brings you together.</p>

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { ConsentReceipt, ConsentRequest } from '../consent.js';
 import { BadInputError } from '../../util/errors.js';
+import { parseNetwork, type Network } from '../../net/network.js';
 import type { ApiHandlers, ConsentPrompt, MethodDecodedArg, MethodResult, DatasetPreview, EventName, EventPayload, Invitation, Limits, LocalDataset, LogEntry, MetricPoint, OutboxEntry, Roles, TrainingJob } from './contract.js';
 import type { ConsentAnswer, JobOffer, NodePort } from './nodePort.js';
 import { previewDataset as loadPreview } from './previewDataset.js';
@@ -18,7 +19,9 @@ export interface AppApiInit {
   readonly now?: () => Date;
   /** Loads a local dataset's preview; default reads it from disk. */
   readonly preview?: (source: LocalDataset) => Promise<DatasetPreview>;
-  /** Keeps the owner's roles, limits and backend pin (e.g. `saveAppSettings`) after each change. */
+  /** Networks the node joined before the app opened (kept settings, `canopy node --network`). */
+  readonly networks?: readonly Network[];
+  /** Keeps the owner's roles, limits, backend pin and networks (e.g. `saveAppSettings`) after each change. */
   readonly saveSettings?: (settings: AppSettings) => Promise<void>;
 }
 
@@ -39,6 +42,7 @@ interface Pending<T> {
 export class AppApi implements ApiHandlers {
   private roles: Roles;
   private limits: Limits;
+  private networks: Network[];
   private readonly keep: number;
   private readonly now: () => Date;
   private readonly preview: (source: LocalDataset) => Promise<DatasetPreview>;
@@ -60,6 +64,7 @@ export class AppApi implements ApiHandlers {
   ) {
     this.roles = init.roles ?? { client: true, worker: true };
     this.limits = init.limits ?? { threads: 1, gpu: true, idleOnly: false };
+    this.networks = [...(init.networks ?? [])];
     this.keep = init.keep ?? 2000;
     this.now = init.now ?? (() => new Date());
     this.preview = init.preview ?? ((source) => loadPreview(source));
@@ -144,6 +149,21 @@ export class AppApi implements ApiHandlers {
     return status;
   }
 
+  /**
+   * Joins the network a pasted network file or invite link describes. A text that does not
+   * parse, or a network none of whose peers answers, is a one-line error and is not kept.
+   */
+  async joinNetwork({ text }: MethodDecodedArg<'joinNetwork'>): Promise<EventPayload<'node'>> {
+    const network = parseNetwork(text, 'the pasted network');
+    if (!this.node.joinNetwork) throw new BadInputError('this node cannot join networks');
+    await this.node.joinNetwork(network);
+    // Joining a network again (a newer file of it) replaces the one kept under its name.
+    this.networks = [...this.networks.filter((n) => n.name !== network.name), network];
+    this.log('info', 'joined network', { network: network.name, bootstrap: network.bootstrap.length, relays: network.relays?.length ?? 0 });
+    await this.keepSettings();
+    return this.changedNode();
+  }
+
   async respondInvitation({ id, accept }: { id: string; accept: boolean }): Promise<Invitation> {
     const inv = this.invitations.get(id);
     const answer = this.invitationAnswers.get(id);
@@ -193,7 +213,7 @@ export class AppApi implements ApiHandlers {
   // A setting that cannot be kept still applies now; the owner is told in the log.
   private async keepSettings(): Promise<void> {
     try {
-      await this.saveSettings?.({ v: 1, roles: { ...this.roles }, limits: { ...this.limits }, backend: this.node.backend().pinned });
+      await this.saveSettings?.({ v: 1, roles: { ...this.roles }, limits: { ...this.limits }, backend: this.node.backend().pinned, ...(this.networks.length > 0 ? { networks: [...this.networks] } : {}) });
     } catch (err) {
       this.log('warn', 'could not save the settings; they apply until the node stops', { err: (err as Error).message });
     }
@@ -210,6 +230,8 @@ export class AppApi implements ApiHandlers {
       running: this.node.running(),
       version: this.node.version,
       ...(this.node.ownerActive?.() ? { pausedForOwner: true } : {}),
+      ...(this.node.reachability ? { reachability: this.node.reachability() } : {}),
+      networks: [...this.networks],
     };
   }
 

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import type { BackendPreference } from '../../ml/backend.js';
 import { writeFileAtomic } from '../../storage/atomicFile.js';
+import { Network } from '../../net/network.js';
 import { BackendChoice, Limits, Roles } from './contract.js';
 
 /** What the owner set in the app, kept in the node's data directory across restarts. */
-export const AppSettings = z.strictObject({ v: z.literal(1), roles: Roles, limits: Limits, backend: BackendChoice });
+export const AppSettings = z.strictObject({ v: z.literal(1), roles: Roles, limits: Limits, backend: BackendChoice, networks: z.array(Network).max(64).optional() });
 export type AppSettings = z.infer<typeof AppSettings>;
 
 /** The settings of a node the owner never configured. */

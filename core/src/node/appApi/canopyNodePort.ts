@@ -140,6 +140,8 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
   const onPeers = () => events.emit('peers:change', undefined);
   node.libp2p.addEventListener('peer:connect', onPeers);
   node.libp2p.addEventListener('peer:disconnect', onPeers);
+  // A relay slot taken or an address confirmed changes what the node advertises.
+  node.libp2p.addEventListener('self:peer:update', onPeers);
 
   const backend = (): BackendStatus => {
     if (node.options.compute === 'synthetic') return { active: 'synthetic', pinned, candidates, reason: 'this node computes with synthetic arithmetic (a test cluster)' };
@@ -160,6 +162,8 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
     running: () => true,
     ownerActive: () => node.ownerActive,
     addresses: () => node.multiaddrs(),
+    reachability: () => node.reachability(),
+    joinNetwork: (network) => node.joinNetwork(network),
     peers: (): PeerInfo[] => {
       const byPeer = new Map<string, string[]>();
       for (const c of node.libp2p.getConnections()) byPeer.set(c.remotePeer.toString(), [...(byPeer.get(c.remotePeer.toString()) ?? []), c.remoteAddr.toString()]);
@@ -191,6 +195,7 @@ export function canopyNodePort(node: CanopyNode, init: CanopyNodePortInit = {}):
       for (const off of offs) off();
       node.libp2p.removeEventListener('peer:connect', onPeers);
       node.libp2p.removeEventListener('peer:disconnect', onPeers);
+      node.libp2p.removeEventListener('self:peer:update', onPeers);
     },
   };
 }

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { DatasetSpec, ModelSpec, PartitionSpec } from '../../spec/ml.js';
+import { Network, Reachability } from '../../net/network.js';
 import type { Subscriber } from './channels.js';
 
 // The one contract between the Canopy UI and a node. Electron's main process registers its
 // IPC handlers from `apiMethods`, the preload exposes one named function per entry, and the
 // WebSocket bridge of `canopy node --ui` decodes every call with the same schemas. Adding a
 // method or event here makes the compiler point at the preload, the bridge and the store.
-// This file is pure (zod and the ML specs only) so that the renderer can import it too.
+// This file is pure (zod, the ML specs and the network schemas only) so that the renderer
+// can import it too.
 
 const Text = z.string().max(4096);
 const Id = z.string().min(1).max(256);
@@ -61,6 +63,10 @@ export const NodeInfo = z.strictObject({
   version: z.string().max(64),
   /** Training is paused because the owner is using this computer ("only while idle", desktop app only). */
   pausedForOwner: z.boolean().optional(),
+  /** How others can reach this node (AutoNAT, relay slots); absent from a node that cannot tell. */
+  reachability: Reachability.optional(),
+  /** The networks the owner joined, newest last. */
+  networks: z.array(Network).max(64).optional(),
 });
 export type NodeInfo = z.infer<typeof NodeInfo>;
 
@@ -208,6 +214,8 @@ export const apiMethods = {
   decideConsent: { arg: z.strictObject({ id: Id, approve: z.boolean(), localDataset: LocalDataset.optional() }), result: Receipt },
   previewDataset: { arg: z.strictObject({ source: LocalDataset }), result: DatasetPreview },
   revokeReceipt: { arg: z.strictObject({ id: Id }), result: Receipt },
+  /** Joins a network from its file's text (YAML/JSON) or its invite link; the node parses it. */
+  joinNetwork: { arg: z.strictObject({ text: z.string().min(1).max(64 * 1024) }), result: NodeInfo },
 } as const;
 
 /** Every event a node pushes to the UI, with its payload. */

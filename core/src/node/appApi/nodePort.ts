@@ -1,4 +1,5 @@
 import type { ConsentReceipt, ConsentRequest } from '../consent.js';
+import type { Network, Reachability } from '../../net/network.js';
 import type { BackendChoice, BackendStatus, BatchProgress, Invitation, Limits, LogEntry, MetricPoint, OutboxEntry, PeerInfo, Roles, TrainingJob, LocalDataset } from './contract.js';
 
 // What the app API needs from a running node. The libp2p runtime (core/src/node/runtime)
@@ -20,7 +21,7 @@ export interface ConsentAnswer {
 
 /** Events a node reports, named `noun:verb` as libp2p does. */
 export interface NodePortEvents {
-  /** Connected peers or listen addresses changed. */
+  /** Connected peers, listen addresses or reachability changed. */
   'peers:change': undefined;
   /** A job this node takes part in changed stage, round or status. */
   'job:update': TrainingJob;
@@ -73,6 +74,10 @@ export interface NodePort {
   backend(): BackendStatus;
   /** Whether training is paused because the owner is using this computer ("only while idle"). */
   ownerActive?(): boolean;
+  /** How others can reach this node now (AutoNAT, relay slots). */
+  reachability?(): Reachability;
+  /** Joins a network: dials its bootstrap peers and relays; rejects with a one-line error when none answers. */
+  joinNetwork?(network: Network): Promise<void>;
   /** Roles the owner offers; the node may advertise them. */
   setRoles?(roles: Roles): Promise<void>;
 }

@@ -4,3 +4,4 @@
 export * from './contract.js';
 export * from './channels.js';
 export * from './rpcMessages.js';
+export { formatPeersEntry, isDialableElsewhere } from '../../protocol/peersEntry.js';

@@ -3,6 +3,8 @@ import type { PeerId } from '@libp2p/interface';
 import { createCanopyNode, type CanopyLibp2p } from '../../net/createNode.js';
 import type { GossipChannel } from '../../net/gossipChannel.js';
 import { loadOrCreateIdentity } from '../../net/identity.js';
+import { joinNetwork, reachabilityOf } from '../../net/join.js';
+import type { Network, Reachability } from '../../net/network.js';
 import type { BackendPreference } from '../../ml/backend.js';
 import type { DatasetSpec, ModelSpec, PartitionSpec } from '../../spec/ml.js';
 import { deriveJobSheet } from '../../protocol/jobSheet.js';
@@ -143,6 +145,20 @@ export class CanopyNode {
   /** Listening addresses with /p2p/<peer id>. */
   multiaddrs(): string[] {
     return this.libp2p.getMultiaddrs().map((a) => a.toString());
+  }
+
+  /** How others can reach this node now: see {@link Reachability}. */
+  reachability(): Reachability {
+    return reachabilityOf(this.libp2p);
+  }
+
+  /**
+   * Joins a network: dials its bootstrap peers and relays (a node behind NAT reserves a slot
+   * on the relays it reaches). Logs a warning per peer it cannot reach, and rejects with a
+   * one-line {@link NetworkJoinError} when it reaches none of them.
+   */
+  async joinNetwork(n: Network, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    await joinNetwork(this.libp2p, n, { log: this.log, ...opts });
   }
 
   get blobs(): BlobPlane {
