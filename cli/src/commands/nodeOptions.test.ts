@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { encodeInviteLink } from '@canopy/core/net/network';
+import { encodeInviteLink } from '@canopy/core/net';
 import { datasetsFromFlags, loadNetwork } from './nodeOptions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'canopy-ds-'));
