@@ -178,7 +178,8 @@ describe('the GPU window (renderer/gpu.html) in Chromium', () => {
     const { compute, page } = await connect('auto');
     await compute.loadData('me', { kind: 'chunk', bytes: chunk }, owner);
     const init = await compute.initParams(models.mlp!, 3);
-    const running = compute.train('me', models.mlp!, { ...spec, epochs: 20 }, init, 1);
+    // Long enough to be still running when the window closes, even on the fast training path.
+    const running = compute.train('me', models.mlp!, { ...spec, epochs: 1000 }, init, 1);
     await page.page.waitForFunction(() => document.body.dataset.status === 'serving');
     const failed = expect(running).rejects.toThrow(/GPU window closed while running train/);
     await page.page.close();

@@ -4,3 +4,7 @@
 export { trainTaskHandlers, type TrainTaskKind, type TrainTaskInit } from './trainTasks.js';
 export type { TaskHandler } from './serveTasks.js';
 export * from './portMessages.js';
+// The two ML entry points the GPU window calls itself (its backend self-test). Imported from
+// their files, not the ml index, whose CSV loader (csv-parse) needs Node's Buffer at load.
+export { createModel } from '../ml/models.js';
+export { trainLocal } from '../ml/train.js';

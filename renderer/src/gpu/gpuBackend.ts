@@ -6,8 +6,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreaded from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { BackendInfo } from '@canopy/core/ml';
-import { createModel } from '@canopy/core/ml';
-import { trainLocal } from '@canopy/core/ml';
+import { createModel, trainLocal } from '@canopy/core/compute/port';
 import type { GpuAvailability, PortReady } from '@canopy/core/compute/port';
 
 /** What the GPU window may be asked to train on; 'auto' takes the first that works. */
