@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { CanopyNode } from '@canopy/core/runtime';
 import { lyingCompute, mlCompute, syntheticCompute } from '@canopy/core/compute';
+import { DEFAULT_PORT, defaultListen } from '@canopy/core/net';
 import { createLog } from '@canopy/core/util';
 import { startUiServer, type UiServer } from '@canopy/core/app';
 import { canopyNodePort, createAppLog } from '@canopy/core/app';
@@ -15,6 +16,12 @@ interface NodeFlags {
   role?: (typeof ROLES)[number][];
   dataDir: string;
   listen?: string[];
+  port: number;
+  wsPort?: number;
+  announce?: string[];
+  relay: 'auto' | 'on' | 'off';
+  relayForSubmitter?: string[];
+  nat: boolean;
   bootstrap?: string[];
   network?: string;
   mdns: boolean;
@@ -49,7 +56,13 @@ export function nodeCommand(): Command {
     )
     .addOption(new Option('--role <role...>', 'roles this node expects to play (informational; manifests assign roles)').choices(ROLES))
     .option('--data-dir <dir>', 'identity, blobs, job state and receipts', DEFAULT_DATA_DIR)
-    .option('--listen <multiaddr...>', 'addresses to listen on (default: 127.0.0.1, TCP and WebSockets, free ports)')
+    .option('--listen <multiaddr...>', 'addresses to listen on (default: every interface, TCP on --port and WebSockets on --ws-port)')
+    .option('--port <port>', 'TCP port to listen on, on every interface (0: any free port); open it in your firewall', intArg(0, 65_534), DEFAULT_PORT)
+    .option('--ws-port <port>', 'WebSockets port (default: --port + 1; 0: any free port)', intArg(0, 65_535))
+    .option('--announce <multiaddr...>', 'also advertise these addresses (e.g. your router\'s public address forwarded to this node)')
+    .addOption(new Option('--relay <mode>', 'relay for peers behind NAT: auto (once AutoNAT confirms a public address), on (a dedicated relay with a public address; reserves no slots itself), off').choices(['auto', 'on', 'off'] as const).default('auto'))
+    .option('--relay-for-submitter <peer id...>', 'as a relay, carry without limits the members of jobs these submitters sign (members of jobs this node takes part in always are)')
+    .option('--no-nat', 'no NAT traversal at all: no relay slots, AutoNAT, hole punching, UPnP or DHT (implied by --loopback-cluster)')
     .option('--bootstrap <multiaddr...>', 'peers to connect to at start (with /p2p/<peer id>)')
     .option('--network <file|link>', 'join a network: a network file (YAML/JSON: name, bootstrap, relays) or an invite link canopy://network/…')
     .option('--mdns', 'discover peers on the LAN with mDNS', false)
@@ -73,6 +86,12 @@ export function nodeCommand(): Command {
     });
 }
 
+// The status line's reachability in words, e.g. "relayed via 12D3KooW…".
+function reachabilityLine(node: CanopyNode): string {
+  const r = node.reachability();
+  return r.status === 'relayed' ? `relayed via ${r.relays.join(', ')}` : r.status;
+}
+
 async function runNode(flags: NodeFlags): Promise<void> {
   // With --ui the node's log lines also feed the app's Logs screen.
   const appLog = flags.ui ? createAppLog() : undefined;
@@ -83,7 +102,9 @@ async function runNode(flags: NodeFlags): Promise<void> {
   const askOwner = owner !== undefined && !flags.approveDatasets && flags.consentPolicy === undefined;
   const node = new CanopyNode({
     dataDir: flags.dataDir,
-    ...(flags.listen ? { listen: flags.listen } : {}),
+    listen: flags.listen ?? defaultListen(flags.port, flags.wsPort),
+    ...(flags.announce ? { announce: flags.announce } : {}),
+    nat: flags.nat && !flags.loopbackCluster ? { relayServer: flags.relay, ...(flags.relayForSubmitter ? { relayForSubmitters: flags.relayForSubmitter } : {}) } : false,
     ...(flags.bootstrap ? { bootstrap: flags.bootstrap } : {}),
     mdns: flags.mdns,
     loopbackCluster: flags.loopbackCluster,
@@ -120,7 +141,7 @@ async function runNode(flags: NodeFlags): Promise<void> {
     const unexpected = flags.role ? d.roles.filter((r) => !flags.role!.includes(r.role)) : [];
     if (unexpected.length > 0) log.warn({ rootId: d.rootId, unexpected }, 'the manifest gives this node roles it was not started for');
   });
-  const status = flags.statusEvery > 0 ? setInterval(() => log.info({ jobs: node.jobs(), ...node.stats() }, 'status'), flags.statusEvery * 1000) : undefined;
+  const status = flags.statusEvery > 0 ? setInterval(() => log.info({ jobs: node.jobs(), reachability: reachabilityLine(node), ...node.stats() }, 'status'), flags.statusEvery * 1000) : undefined;
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

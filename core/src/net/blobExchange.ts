@@ -62,7 +62,9 @@ export async function serveBlobs(node: Libp2p, store: BlobStore, opts: ServeBlob
         stream.abort(err instanceof Error ? err : new Error(String(err)));
       }
     },
-    { maxInboundStreams: opts.maxInboundStreams ?? 32 },
+    // Relayed connections under a relay's default limits (128 KiB, 2 min) may carry small blobs
+    // such as a job's submission; the relay cuts anything bigger, and the fetch resumes later.
+    { maxInboundStreams: opts.maxInboundStreams ?? 32, runOnLimitedConnection: true },
   );
 }
 
@@ -110,6 +112,9 @@ export class BlobFetchError extends CanopyError {
   }
 }
 
+/** A fetched blob, and whether its last bytes came over a relayed connection. */
+export type FetchedBlob = BlobRef & { readonly relayed?: boolean };
+
 /** Options of {@link fetchBlob}. */
 export interface FetchBlobOptions {
   /** Refuse blobs larger than this (the job's limit). */
@@ -124,7 +129,7 @@ export interface FetchBlobOptions {
  * cut short is resumed from where it stopped (by the next provider, or a later call); bytes
  * that do not hash to the requested address are discarded and the next provider is tried.
  */
-export async function fetchBlob(node: Libp2p, store: BlobStore, ref: { hash: string; size?: number }, providers: readonly PeerId[], opts: FetchBlobOptions): Promise<BlobRef> {
+export async function fetchBlob(node: Libp2p, store: BlobStore, ref: { hash: string; size?: number }, providers: readonly PeerId[], opts: FetchBlobOptions): Promise<FetchedBlob> {
   assertBlobHash(ref.hash);
   if (ref.size !== undefined && ref.size > opts.maxBytes) {
     throw new CanopyError(ErrorCode.BadInput, `blob ${ref.hash.slice(0, 12)}… is ${ref.size} bytes, over this job's limit of ${opts.maxBytes}`);
@@ -135,7 +140,10 @@ export async function fetchBlob(node: Libp2p, store: BlobStore, ref: { hash: str
   for (const provider of providers) {
     throwIfAborted(opts.signal, 'blob fetch');
     try {
-      return await fetchFrom(node, store, ref, provider, opts);
+      const got = await fetchFrom(node, store, ref, provider, opts);
+      // Direct once any open connection to the provider is not through a relay (DCUtR may have upgraded it).
+      const conns = node.getConnections(provider);
+      return { ...got, relayed: conns.length > 0 && conns.every((c) => c.remoteAddr.toString().includes('/p2p-circuit')) };
     } catch (err) {
       if (err instanceof CanopyError && err.code === ErrorCode.Aborted) throw err;
       attempts.push(`${provider.toString().slice(-8)}: ${(err as Error).message}`);
@@ -163,7 +171,7 @@ async function fetchFrom(node: Libp2p, store: BlobStore, ref: { hash: string; si
 // One window: ask for the next BLOB_WINDOW_BYTES from where the partial file ends, write
 // them, and return the blob's total size as the provider announced it.
 async function fetchWindow(node: Libp2p, partial: PartialBlob, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<number> {
-  const stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal: opts.signal });
+  const stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal: opts.signal, runOnLimitedConnection: true });
   try {
     stream.maxReadBufferLength = READ_BUFFER_BYTES;
     const lp = lpStream(stream, { maxDataLength: BLOB_CHUNK_BYTES, maxBufferSize: READ_BUFFER_BYTES });

@@ -1,11 +1,18 @@
 import './polyfill.js';
-import { createLibp2p, type Libp2p } from 'libp2p';
+import { createLibp2p, type Libp2p, type ServiceFactoryMap } from 'libp2p';
 import { tcp } from '@libp2p/tcp';
 import { webSockets } from '@libp2p/websockets';
 import { memory } from '@libp2p/memory';
 import { noise } from '@libp2p/noise';
 import { yamux } from '@libp2p/yamux';
-import { identify, type Identify } from '@libp2p/identify';
+import { identify, identifyPush, type Identify, type IdentifyPush } from '@libp2p/identify';
+import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { autoNATv2 } from '@libp2p/autonat-v2';
+import { dcutr } from '@libp2p/dcutr';
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht';
+import { ping, type Ping } from '@libp2p/ping';
+import { uPnPNAT } from '@libp2p/upnp-nat';
+import { relayGater, type RelayPolicy } from './relayPolicy.js';
 import { gossipsub, StrictSign, type GossipSub } from '@libp2p/gossipsub';
 import { bootstrap } from '@libp2p/bootstrap';
 import { mdns } from '@libp2p/mdns';
@@ -15,7 +22,29 @@ import type { PrivateKey } from '@libp2p/interface';
 export type CanopyServices = {
   identify: Identify;
   pubsub: GossipSub;
+  identifyPush?: IdentifyPush;
+  relay?: CircuitRelayService;
+  dht?: KadDHT;
+  ping?: Ping;
+  autoNAT?: unknown;
+  dcutr?: unknown;
+  upnp?: unknown;
 };
+
+/** Canopy's own DHT protocol, so its peer routing never mixes with the public IPFS DHT. */
+export const CANOPY_DHT_PROTOCOL = '/canopy/kad/1.0.0';
+
+/** Options for reaching and being reached across NATs (socket nodes only). */
+export interface NatInit {
+  /** Relay slots to reserve on discovered relays while not publicly reachable (default 2). */
+  readonly relaySlots?: number;
+  /** Relay for others: `auto` (default) once AutoNAT confirms a public address, `on` always (a dedicated relay), or `off`. */
+  readonly relayServer?: 'auto' | 'on' | 'off';
+  /** Who gets a relayed connection without the default 128 KiB / 2 min limit. */
+  readonly relayPolicy?: RelayPolicy;
+  /** Ask the router for a port mapping over UPnP (default on). */
+  readonly upnp?: boolean;
+}
 
 /** A started Canopy libp2p node. */
 export type CanopyLibp2p = Libp2p<CanopyServices>;
@@ -36,6 +65,10 @@ export interface CanopyNodeInit {
   readonly loopbackCluster?: boolean;
   /** Listen in-process over @libp2p/memory instead of sockets (tests, simulator fidelity mode). */
   readonly inMemory?: boolean;
+  /** Extra addresses to advertise (a public IP or DNS name that forwards to this node). */
+  readonly announce?: readonly string[];
+  /** NAT traversal: relays, AutoNAT v2, DCUtR, UPnP and the DHT; `false` for none (default none). */
+  readonly nat?: NatInit | false;
 }
 
 /**
@@ -49,15 +82,24 @@ export async function createCanopyNode(init: CanopyNodeInit = {}): Promise<Canop
   if (init.bootstrap && init.bootstrap.length > 0) discovery.push(bootstrap({ list: [...init.bootstrap] }));
   if (init.mdns) discovery.push(mdns());
   const listen = init.listen ?? (init.inMemory ? [`/memory/${crypto.randomUUID()}`] : DEFAULT_LISTEN);
+  const nat = init.nat && !init.inMemory ? init.nat : undefined;
+  // Each '/p2p-circuit' listen address asks the relay transport for one reservation on a
+  // relay it discovers (a connected peer that speaks the hop protocol).
+  // A dedicated relay ('on') has a public address by definition and reserves none.
+  const circuits = nat ? Array.from({ length: nat.relayServer === 'on' ? 0 : (nat.relaySlots ?? 2) }, () => '/p2p-circuit') : [];
+  const state: { node?: CanopyLibp2p } = {};
   return createLibp2p({
     ...(init.privateKey ? { privateKey: init.privateKey } : {}),
-    addresses: { listen: [...listen] },
-    transports: init.inMemory ? [memory()] : [tcp(), webSockets()],
+    addresses: { listen: [...listen, ...circuits], ...(init.announce && init.announce.length > 0 ? { announce: [...init.announce] } : {}) },
+    // Every socket node can dial through a relay (`…/p2p-circuit/p2p/<id>`); only NAT-aware ones reserve slots.
+    transports: init.inMemory ? [memory()] : [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: 10_000 })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: discovery,
     connectionManager: init.loopbackCluster ? { inboundConnectionThreshold: 1000, maxIncomingPendingConnections: 1000 } : {},
+    ...(nat && nat.relayServer !== 'off' ? { connectionGater: relayGater(() => state.node, nat.relayServer ?? 'auto', nat.relayPolicy) } : {}),
     services: {
+      ...(nat ? natServices(nat) : {}),
       identify: identify(),
       pubsub: gossipsub({
         globalSignaturePolicy: StrictSign,
@@ -69,6 +111,29 @@ export async function createCanopyNode(init: CanopyNodeInit = {}): Promise<Canop
         // graylist them past ~10 processes, so loopback clusters exempt loopback addresses.
         ...(init.loopbackCluster ? { scoreParams: { IPColocationFactorWhitelist: new Set(['127.0.0.1', '::1']) } } : {}),
       }),
-    },
+      // The optional services' factories want components (ping, the relay transport) that
+      // libp2p provides whenever natServices adds them; the map's type cannot say so.
+    } as ServiceFactoryMap<CanopyServices>,
+  }).then((node) => {
+    state.node = node as CanopyLibp2p;
+    return node as CanopyLibp2p;
   });
+}
+
+// The services that let a node behind NAT be reached: identify/push (peers learn its relay
+// addresses as soon as it has them), AutoNAT v2 (which of its addresses others can dial),
+// circuit relay v2 (server side gated by relayGater), DCUtR (hole punching over a relayed
+// connection), UPnP, and a DHT under Canopy's own protocol for finding peers by id alone.
+function natServices(nat: NatInit) {
+  return {
+    identifyPush: identifyPush(),
+    ping: ping(),
+    autoNAT: autoNATv2({ startupDelay: 1000 }),
+    dcutr: dcutr(),
+    // The DHT switches between client and server mode by itself: server once the node has a
+    // public address, client while it has only private and relayed ones.
+    dht: kadDHT({ protocol: CANOPY_DHT_PROTOCOL, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: false }),
+    ...(nat.relayServer !== 'off' ? { relay: circuitRelayServer({ reservations: { maxReservations: 128 } }) } : {}),
+    ...(nat.upnp !== false ? { upnp: uPnPNAT({ autoConfirmAddress: false }) } : {}),
+  };
 }

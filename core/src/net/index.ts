@@ -14,5 +14,7 @@ export {
 } from './blobExchange.js';
 export { loadOrCreateIdentity, IDENTITY_FILE } from './identity.js';
 export { plannedAddresses, type PlannedAddress } from './plannedAddresses.js';
-export { Network, Reachability, NetworkFileError, parseNetwork, encodeInviteLink, INVITE_PREFIX } from './network.js';
-export { NetworkJoinError, joinNetwork, reachabilityOf } from './join.js';
+export { Network, Reachability, NetworkFileError, parseNetwork, encodeInviteLink, peerAddressProblem, INVITE_PREFIX } from './network.js';
+export { joinNetwork, reachabilityOf, peerOfAddress, NetworkJoinError, JOIN_DIAL_TIMEOUT_MS } from './join.js';
+export { DEFAULT_PORT, defaultListen } from './listen.js';
+export { relayGater, hasPublicAddress, STRANGER_LIMIT, type RelayPolicy } from './relayPolicy.js';

@@ -32,6 +32,8 @@ export class BlobPlane {
   private readonly inflight = new Map<string, Promise<boolean>>();
   /** Bytes received by completed fetches. */
   bytesFetched = 0;
+  /** Of those, bytes of blobs that came over a relayed connection. */
+  bytesFetchedRelayed = 0;
   /** Fetches that failed on every provider. */
   failedFetches = 0;
   /** Blob hashes each peer was allowed to start downloading (for audits and tests). */
@@ -115,6 +117,7 @@ export class BlobPlane {
     try {
       const got = await fetchBlob(this.node, this.store, ref, ids, { maxBytes, ...(signal ? { signal } : {}) });
       this.bytesFetched += got.size;
+      if (got.relayed) this.bytesFetchedRelayed += got.size;
       return true;
     } catch (err) {
       this.failedFetches++;

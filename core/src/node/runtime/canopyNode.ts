@@ -3,7 +3,9 @@ import type { PeerId } from '@libp2p/interface';
 import { createCanopyNode, type CanopyLibp2p } from '../../net/createNode.js';
 import type { GossipChannel } from '../../net/gossipChannel.js';
 import { loadOrCreateIdentity } from '../../net/identity.js';
-import { joinNetwork, reachabilityOf } from '../../net/join.js';
+import { joinNetwork, peerOfAddress } from '../../net/join.js';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { hasPublicAddress } from '../../net/relayPolicy.js';
 import type { Network, Reachability } from '../../net/network.js';
 import type { BackendPreference } from '../../ml/backend.js';
 import type { DatasetSpec, ModelSpec, PartitionSpec } from '../../spec/ml.js';
@@ -25,13 +27,38 @@ import { JobRunner, RUNTIME_RECORD, type RuntimeRecord, type TrafficCounters } f
 import { serveSubmissions, type SubmitReply } from './submitProtocol.js';
 import { MAX_SUBMISSION_BYTES, openSubmission, type Announce, type OpenedSubmission } from './submission.js';
 
+/** NAT traversal settings of a {@link CanopyNode}. */
+export interface NatOptions {
+  /** Relay for others: once AutoNAT confirms a public address (`auto`, the default), always (`on`, a dedicated relay), or never. */
+  readonly relayServer?: 'auto' | 'on' | 'off';
+  /** Relay slots to hold while not publicly reachable (default 2). */
+  readonly relaySlots?: number;
+  readonly upnp?: boolean;
+  /**
+   * As a relay, also carry without limits the members of jobs signed by these submitters
+   * (peer ids), learnt from their root hosts' announcements: for a relay that takes part in
+   * no job itself. Members of jobs this node takes part in always are.
+   */
+  readonly relayForSubmitters?: readonly string[];
+}
+
+/** With NAT traversal on, a node with neither a public address nor a relay slot this long after start is `unreachable`. */
+export const UNREACHABLE_AFTER_MS = 30_000;
+
 /** Options of {@link CanopyNode}; everything but `dataDir` has a default. */
 export interface CanopyNodeOptions {
   /** Identity, blobs, job state, checkpoints and consent receipts live here. */
   readonly dataDir: string;
   readonly listen?: readonly string[];
+  /** Extra addresses to advertise (e.g. a router's public address forwarded to this node). */
+  readonly announce?: readonly string[];
   readonly bootstrap?: readonly string[];
   readonly mdns?: boolean;
+  /**
+   * NAT traversal (relay reservations, AutoNAT v2, DCUtR, UPnP, the DHT; see docs/DEPLOY.md).
+   * Off by default for the library (tests on one machine need none); `canopy node` turns it on.
+   */
+  readonly nat?: boolean | NatOptions;
   /** Accept many connections per second from one host (every node on 127.0.0.1). */
   readonly loopbackCluster?: boolean;
   /** Use the in-process memory transport (tests, the simulator's fidelity mode). */
@@ -89,6 +116,9 @@ export interface NodeStats {
   readonly messagesSent: number;
   readonly gossipBytesSent: number;
   readonly blobBytesFetched: number;
+  /** Blob bytes fetched over direct connections (LAN, public, hole-punched) and over relays. */
+  readonly blobBytesDirect: number;
+  readonly blobBytesRelayed: number;
   readonly rejected: number;
   readonly rssBytes: number;
   readonly maxRssBytes: number;
@@ -124,9 +154,16 @@ export class CanopyNode {
   private readonly records = new Map<string, { record: RuntimeRecord; opened: OpenedSubmission }>();
   private readonly pending = new Set<string>();
   private readonly notMine = new Set<string>();
+  // Jobs this node takes no part in whose members its relay carries (relayForSubmitters).
+  private readonly vouched = new Map<string, OpenedSubmission>();
   private readonly counters: TrafficCounters = { messagesSent: 0, gossipBytesSent: 0, rejected: 0 };
   private readonly log: Log;
   private maxRss = 0;
+  private startedAt = 0;
+  private lastReachability = '';
+  private reachTimer: NodeJS.Timeout | undefined;
+  private network: Network | undefined;
+  private nextRejoin = 0;
 
   constructor(readonly options: CanopyNodeOptions) {
     this.store = new NodeStore(options.dataDir);
@@ -147,9 +184,17 @@ export class CanopyNode {
     return this.libp2p.getMultiaddrs().map((a) => a.toString());
   }
 
-  /** How others can reach this node now: see {@link Reachability}. */
+  /**
+   * How others can reach this node now: `public` once AutoNAT confirmed a public address,
+   * `relayed` while it holds a relay reservation instead, `unreachable` when neither came
+   * within {@link UNREACHABLE_AFTER_MS} of start (NAT traversal on), `unknown` before that.
+   */
   reachability(): Reachability {
-    return reachabilityOf(this.libp2p);
+    const verified = this.libp2p.getMultiaddrs();
+    const addresses = verified.map((a) => a.toString());
+    const relays = [...new Set(addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.split('/p2p-circuit')[0]!.split('/p2p/').pop()!))];
+    const status = hasPublicAddress(verified) ? 'public' : relays.length > 0 ? 'relayed' : this.options.nat && Date.now() - this.startedAt > UNREACHABLE_AFTER_MS ? 'unreachable' : 'unknown';
+    return { status, relays, addresses };
   }
 
   /**
@@ -158,6 +203,7 @@ export class CanopyNode {
    * one-line {@link NetworkJoinError} when it reaches none of them.
    */
   async joinNetwork(n: Network, opts: { signal?: AbortSignal } = {}): Promise<void> {
+    this.network = n;
     await joinNetwork(this.libp2p, n, { log: this.log, ...opts });
   }
 
@@ -170,9 +216,13 @@ export class CanopyNode {
   async start(): Promise<void> {
     const o = this.options;
     const { privateKey } = await loadOrCreateIdentity(o.dataDir);
+    const nat = o.nat === true ? {} : o.nat || undefined;
+    this.startedAt = Date.now();
     this.libp2pNode = await createCanopyNode({
       privateKey,
       ...(o.listen ? { listen: o.listen } : {}),
+      ...(o.announce ? { announce: o.announce } : {}),
+      nat: nat ? { ...nat, relayPolicy: { unlimited: (src, dst) => this.shareAJob(src, dst) } } : false,
       ...(o.bootstrap ? { bootstrap: o.bootstrap } : {}),
       mdns: o.mdns ?? false,
       loopbackCluster: o.loopbackCluster ?? false,
@@ -197,6 +247,14 @@ export class CanopyNode {
     this.announceTimer = setInterval(() => this.announce(), o.announceMs ?? 2000);
     this.rssTimer = setInterval(() => (this.maxRss = Math.max(this.maxRss, process.memoryUsage().rss)), 1000);
     this.rssTimer.unref();
+    if (nat) {
+      this.libp2pNode.addEventListener('self:peer:update', () => this.onAddressesChanged());
+      this.reachTimer = setInterval(() => {
+        this.onAddressesChanged();
+        this.rejoinIfStranded();
+      }, 5000);
+      this.reachTimer.unref();
+    }
     this.log.info({ peerId: this.peerId, addrs: this.multiaddrs(), compute: this.compute.kind, consent: o.consent?.kind ?? 'none' }, 'node started');
   }
 
@@ -204,6 +262,7 @@ export class CanopyNode {
   async stop(): Promise<void> {
     clearInterval(this.announceTimer);
     clearInterval(this.rssTimer);
+    clearInterval(this.reachTimer);
     await Promise.all([...this.runners.values()].map((r) => r.stop()));
     this.runners.clear();
     this.announceChannel?.stop();
@@ -236,6 +295,8 @@ export class CanopyNode {
       messagesSent: this.counters.messagesSent,
       gossipBytesSent: this.counters.gossipBytesSent,
       blobBytesFetched: this.blobPlane?.bytesFetched ?? 0,
+      blobBytesDirect: (this.blobPlane?.bytesFetched ?? 0) - (this.blobPlane?.bytesFetchedRelayed ?? 0),
+      blobBytesRelayed: this.blobPlane?.bytesFetchedRelayed ?? 0,
       rejected: this.counters.rejected,
       rssBytes: rss,
       maxRssBytes: this.maxRss,
@@ -292,6 +353,7 @@ export class CanopyNode {
         this.notMine.add(a.rootId);
         return;
       }
+      this.vouchFor(opened);
       const roles = rolesOf(tree, peers.memberOf(this.peerId));
       if (roles.length === 0) {
         this.notMine.add(a.rootId);
@@ -401,6 +463,55 @@ export class CanopyNode {
         this.log.error({ job: dir, err: (err as Error).message }, 'could not resume a stored job');
       }
     }
+  }
+
+  // Logs each change of reachability, and keeps the DHT in client mode while this node is
+  // reachable only through relays (answering DHT queries would make others dial it in vain).
+  private onAddressesChanged(): void {
+    const r = this.reachability();
+    const key = `${r.status} ${r.relays.join(',')}`;
+    if (key === this.lastReachability) return;
+    this.lastReachability = key;
+    this.log.info({ reachability: r.status, relays: r.relays, addrs: r.addresses, sinceStartMs: Date.now() - this.startedAt }, 'reachability');
+    this.events.emit('node:reachability', r);
+    const dht = this.libp2p.services.dht;
+    if (dht) void dht.setMode(r.status === 'relayed' ? 'client' : 'server').catch(() => undefined);
+  }
+
+  private vouchFor(opened: OpenedSubmission): void {
+    const nat = typeof this.options.nat === 'object' ? this.options.nat : undefined;
+    if (!nat?.relayForSubmitters?.includes(opened.submission.submitter)) return;
+    this.vouched.set(opened.tree.rootId, opened);
+    // Bounded: the oldest vouched job goes first.
+    if (this.vouched.size > 256) this.vouched.delete(this.vouched.keys().next().value!);
+    this.log.info({ rootId: opened.tree.rootId, submitter: opened.submission.submitter }, 'relaying for the members of a vouched job');
+  }
+
+  // A node with neither a public address nor a relay slot reconnects to its network's relays
+  // every 20 s: a relay reserves a slot when a peer connects, and a relay that died is replaced.
+  private rejoinIfStranded(): void {
+    const n = this.network;
+    if (!n || Date.now() < this.nextRejoin) return;
+    const r = this.reachability();
+    if (r.status === 'public' || r.relays.length > 0 || Date.now() - this.startedAt < 15_000) return;
+    this.nextRejoin = Date.now() + 20_000;
+    this.log.info({ network: n.name }, 'no relay slot yet; reconnecting to the network\'s relays');
+    void (async () => {
+      for (const addr of n.relays ?? n.bootstrap) {
+        const id = peerOfAddress(addr);
+        if (id && id !== this.peerId) await Promise.all(this.libp2p.getConnections(peerIdFromString(id)).map((c) => c.close().catch(() => undefined)));
+      }
+      await joinNetwork(this.libp2p, n, { log: this.log });
+    })().catch((err: Error) => this.log.warn({ network: n.name, err: err.message }, 'could not reach the network\'s relays; will try again'));
+  }
+
+  /** Whether two peers are members of one job this node takes part in or vouches for (its relay carries them without limits). */
+  private shareAJob(a: string, b: string): boolean {
+    for (const opened of [...[...this.records.values()].map((r) => r.opened), ...this.vouched.values()]) {
+      const members = membersOf(opened.tree);
+      if (members.has(opened.peers.memberOf(a)) && members.has(opened.peers.memberOf(b))) return true;
+    }
+    return false;
   }
 
   /** Whether a peer is a member of any job this node has opened (it may fetch that job's blobs). */

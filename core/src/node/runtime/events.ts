@@ -1,6 +1,7 @@
 import type { Role } from '../../protocol/jobSheet.js';
 import type { BlobRef } from '../../protocol/messages/common.js';
 import type { ConsentReceipt } from '../consent.js';
+import type { Reachability } from '../../net/network.js';
 
 /** What a {@link CanopyNode} reports, by event name (`noun:verb`). */
 export interface CanopyNodeEvents {
@@ -34,6 +35,8 @@ export interface CanopyNodeEvents {
   'task:done': { rootId: string; job: string; task: 'train' | 'evaluate' | 'aggregate' | 'initParams' | 'loadDataset'; round: number; ms: number };
   /** The owner started or stopped using this computer ("only while idle"): while `ownerActive`, training and evaluation are paused; `held` tasks wait. */
   'owner:activity': { ownerActive: boolean; held: number };
+  /** How others can reach this node changed (AutoNAT confirmed an address, a relay slot came or went). */
+  'node:reachability': Reachability;
 }
 
 type Listener<T> = (detail: T) => void;

@@ -223,13 +223,29 @@ export class JobRunner {
       } catch {
         continue;
       }
-      if (libp2p.getConnections(peerId).length > 0) continue;
+      const conns = libp2p.getConnections(peerId);
+      // A relayed connection opened under a relay's stranger limits (before the relay knew the
+      // job) stays limited; members need an unlimited one, which a fresh dial through the relay gets.
+      const limited = conns.length > 0 && conns.every((c) => c.limits !== undefined);
+      if (conns.length > 0 && !(limited && this.mayRedial(id))) continue;
       const addrs = this.env.peers.addresses(member);
       void (async () => {
+        if (limited) await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
         if (addrs.length > 0) await libp2p.peerStore.merge(peerId, { multiaddrs: addrs.map((a) => multiaddr(a)) });
-        await libp2p.dial(peerId, { signal: AbortSignal.timeout(5000) });
+        // A member named by peer id alone is looked up first (DHT, relays): give that time.
+        await libp2p.dial(peerId, { signal: AbortSignal.timeout(addrs.length > 0 ? 5000 : 20_000) });
       })().catch(() => undefined);
     }
+  }
+
+  private readonly redialAt = new Map<string, number>();
+
+  // At most one fresh dial per member every 30 s to replace limited connections.
+  private mayRedial(peer: string): boolean {
+    const now = Date.now();
+    if ((this.redialAt.get(peer) ?? 0) > now) return false;
+    this.redialAt.set(peer, now + 30_000);
+    return true;
   }
 
   private feed(key: string, input: Input): void {

@@ -39,13 +39,15 @@ export async function serveSubmissions(libp2p: CanopyLibp2p, accept: (raw: unkno
         stream.abort(err as Error);
       }
     },
-    { maxInboundStreams: 8 },
+    // A submitter outside the job reaches a root host at home through a relay, under its
+    // default limits; a submission fits in them.
+    { maxInboundStreams: 8, runOnLimitedConnection: true },
   );
 }
 
 /** Sends a signed submission to a root host and returns its reply; a refusal throws with the host's reason. */
 export async function submitJob(libp2p: CanopyLibp2p, to: Multiaddr | PeerId, submission: Submission, { signal }: { signal?: AbortSignal } = {}): Promise<Extract<SubmitReply, { ok: true }>> {
-  const stream = await libp2p.dialProtocol(to, SUBMIT_PROTOCOL, { signal: signal ?? AbortSignal.timeout(30_000) });
+  const stream = await libp2p.dialProtocol(to, SUBMIT_PROTOCOL, { signal: signal ?? AbortSignal.timeout(30_000), runOnLimitedConnection: true });
   const lp = lpStream(stream, { maxDataLength: MAX_SUBMISSION_BYTES });
   await lp.write(new TextEncoder().encode(JSON.stringify(submission)));
   const bytes = (await lp.read({ signal: signal ?? AbortSignal.timeout(60_000) })).subarray();
