@@ -121,7 +121,7 @@ export class NetNode {
 }
 
 /** Runs a `canopy` command in a namespace; resolves with stdout, rejects with its stderr's last line. */
-export function canopyIn(site: Site, args: readonly string[], timeoutMs = 90_000): Promise<string> {
+export function canopyIn(site: Site, args: readonly string[], timeoutMs = 300_000): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('ip', ['netns', 'exec', site.ns, process.execPath, CANOPY_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
