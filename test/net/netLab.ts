@@ -76,7 +76,14 @@ export class NetLab {
   /** Makes the shared network (`publicPrefix.0/24`, default the public {@link PUBLIC_PREFIX}). */
   static async create(tag: string, publicPrefix = PUBLIC_PREFIX): Promise<NetLab> {
     const lab = new NetLab(tag, publicPrefix);
+    // Namespaces outlive the process that made them: remove them however the run ends.
     process.once('exit', () => lab.destroyNow());
+    for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(sig, () => {
+        lab.destroyNow();
+        process.exit(1);
+      });
+    }
     try {
       await lab.namespace('inet');
       await sh('ip', ['-n', lab.inet, 'link', 'add', 'br0', 'type', 'bridge']);

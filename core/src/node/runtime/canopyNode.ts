@@ -5,6 +5,7 @@ import type { GossipChannel } from '../../net/gossipChannel.js';
 import { loadOrCreateIdentity } from '../../net/identity.js';
 import { joinNetwork, peerOfAddress } from '../../net/join.js';
 import { peerIdFromString } from '@libp2p/peer-id';
+import { multiaddr } from '@multiformats/multiaddr';
 import { hasPublicAddress } from '../../net/relayPolicy.js';
 import type { Network, Reachability } from '../../net/network.js';
 import type { BackendPreference } from '../../ml/backend.js';
@@ -344,6 +345,7 @@ export class CanopyNode {
     this.pending.add(a.rootId);
     this.log.debug({ rootId: a.rootId, from }, 'job announced');
     try {
+      await this.hintRelayAddresses(from);
       if (!(await this.blobs.fetch(a.submission, [from], { maxBytes: MAX_SUBMISSION_BYTES }))) return;
       const opened = await openSubmission(await this.blobs.getJson(a.submission.hash), `announced job ${a.rootId}`);
       const { tree, peers } = opened;
@@ -443,6 +445,8 @@ export class CanopyNode {
       },
     });
     this.runners.set(tree.rootId, runner);
+    // Members named by peer id alone may sit behind NAT: offer their relay addresses to dial.
+    for (const member of membersOf(tree)) void this.hintRelayAddresses(peers.peerOf(member));
     this.events.on('job:finished', (d) => {
       if (d.rootId === tree.rootId) this.records.set(tree.rootId, { record: { submission: ref, finished: true, final: d.final, reason: d.reason }, opened });
     });
@@ -487,11 +491,31 @@ export class CanopyNode {
     this.log.info({ rootId: opened.tree.rootId, submitter: opened.submission.submitter }, 'relaying for the members of a vouched job');
   }
 
+  /**
+   * Adds, for a peer this node has no address of, its would-be address through each relay of
+   * the network (`<relay>/p2p-circuit/p2p/<peer>`): a peer behind NAT is reachable that way
+   * when it holds a slot there, and the DHT may not know it yet.
+   */
+  async hintRelayAddresses(peer: string): Promise<void> {
+    const n = this.network;
+    if (!n || peer === this.peerId) return;
+    let id;
+    try {
+      id = peerIdFromString(peer);
+    } catch {
+      return;
+    }
+    if (this.libp2p.getConnections(id).length > 0) return;
+    const hints = (n.relays ?? n.bootstrap).filter((r) => peerOfAddress(r) !== peer).map((r) => multiaddr(`${r}/p2p-circuit/p2p/${peer}`));
+    if (hints.length > 0) await this.libp2p.peerStore.merge(id, { multiaddrs: hints }).catch(() => undefined);
+  }
+
   // A node with neither a public address nor a relay slot reconnects to its network's relays
   // every 20 s: a relay reserves a slot when a peer connects, and a relay that died is replaced.
   private rejoinIfStranded(): void {
     const n = this.network;
-    if (!n || Date.now() < this.nextRejoin) return;
+    const nat = typeof this.options.nat === 'object' ? this.options.nat : undefined;
+    if (!n || nat?.relayServer === 'on' || Date.now() < this.nextRejoin) return;
     const r = this.reachability();
     if (r.status === 'public' || r.relays.length > 0 || Date.now() - this.startedAt < 15_000) return;
     this.nextRejoin = Date.now() + 20_000;
