@@ -84,7 +84,7 @@ export class Topology {
   async finished(timeoutMs: number): Promise<Rec[]> {
     const host = this.get('host');
     const done = await host.waitFor((r) => r.msg === 'machine finished' && r.role === 'host' && r.job === 'e2e', timeoutMs, 'job finished');
-    if (done.reason !== 'rounds') throw new Error(`the job stopped for "${String(done.reason)}", not after its rounds; see ${host.logFile}`);
+    if (!String(done.reason).startsWith('rounds')) throw new Error(`the job stopped for "${String(done.reason)}", not after its rounds; see ${host.logFile}`);
     return host.records.filter((r) => r.msg === 'round finished' && r.job === 'e2e');
   }
 

@@ -33,6 +33,7 @@ interface NodeFlags {
   serveResults: boolean;
   compute: 'ml' | 'synthetic';
   syntheticTrainMs: number;
+  syntheticParams?: number;
   computeThreads: number;
   backend: (typeof BACKENDS)[number];
   maxDataMb: number;
@@ -74,6 +75,7 @@ export function nodeCommand(): Command {
     .option('--serve-results', 'as a root host, let artifact results be downloaded where the artifact allows it', false)
     .addOption(new Option('--compute <kind>', 'ml: real training on a worker thread; synthetic: stand-in arithmetic (protocol tests)').choices(['ml', 'synthetic'] as const).default('ml'))
     .addOption(new Option('--synthetic-train-ms <ms>', 'with --compute synthetic: how long each training task takes').argParser(intArg(0, 3_600_000)).default(0).hideHelp())
+    .addOption(new Option('--synthetic-params <n>', 'with --compute synthetic: parameters per vector (4 bytes each)').argParser(intArg(1, 100_000_000)).hideHelp())
     .option('--compute-threads <n>', 'training threads', intArg(1, 64), 1)
     .addOption(new Option('--backend <name>', 'training backend').choices(BACKENDS).default('auto'))
     .option('--max-data-mb <mb>', 'largest dataset chunk this node downloads', intArg(1, 1 << 20), 512)
@@ -111,8 +113,9 @@ async function runNode(flags: NodeFlags): Promise<void> {
     consent: askOwner ? owner.consent : await consentFromFlags(flags),
     ...(owner ? { invite: owner.invite } : {}),
     // --fault (hidden) builds the backend itself, wrapped in the fault; otherwise the node does.
-    compute: flags.fault === 'lie-aggregate' ? lyingCompute(flags.compute === 'synthetic' ? syntheticCompute({ trainMs: flags.syntheticTrainMs }) : mlCompute({ threads: flags.computeThreads, backend: flags.backend }), { log }) : flags.compute,
+    compute: flags.fault === 'lie-aggregate' ? lyingCompute(flags.compute === 'synthetic' ? syntheticCompute({ trainMs: flags.syntheticTrainMs, ...(flags.syntheticParams ? { params: flags.syntheticParams } : {}) }) : mlCompute({ threads: flags.computeThreads, backend: flags.backend }), { log }) : flags.compute,
     syntheticTrainMs: flags.syntheticTrainMs,
+    ...(flags.syntheticParams ? { syntheticParams: flags.syntheticParams } : {}),
     computeThreads: flags.computeThreads,
     backend: flags.backend,
     maxDataBytes: flags.maxDataMb * 2 ** 20,

@@ -121,7 +121,7 @@ export class BlobPlane {
       return true;
     } catch (err) {
       this.failedFetches++;
-      this.log.debug({ hash: ref.hash.slice(0, 12), err: (err as Error).message }, 'blob fetch failed');
+      this.log.warn({ hash: ref.hash.slice(0, 12), providers: ids.length, err: (err as Error).message }, 'blob fetch failed');
       return false;
     }
   }

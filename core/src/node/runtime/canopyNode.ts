@@ -72,6 +72,8 @@ export interface CanopyNodeOptions {
   readonly backend?: BackendPreference;
   /** Synthetic compute only: how long each training task takes. */
   readonly syntheticTrainMs?: number;
+  /** With synthetic compute: parameters per vector (default the simulator's). */
+  readonly syntheticParams?: number;
   /** Train on this dataset instead of the manifest's shard or the distributor's chunk. */
   readonly localDataset?: DatasetSpec;
   /** Datasets the owner registered by name, for artifacts: name → CSV file. */
@@ -232,7 +234,7 @@ export class CanopyNode {
     this.blobPlane = new BlobPlane(this.libp2pNode, this.store.blobs, this.log);
     this.blobPlane.setPolicy({ isMember: (peer) => this.isMemberOfAJob(peer), isPublic: (hash) => this.isPublicBlob(hash) });
     await this.blobPlane.start();
-    const backend = typeof o.compute === 'object' ? o.compute : o.compute === 'synthetic' ? syntheticCompute({ trainMs: o.syntheticTrainMs ?? 0 }) : mlCompute({ threads: o.computeThreads ?? 1, backend: o.backend ?? 'auto' });
+    const backend = typeof o.compute === 'object' ? o.compute : o.compute === 'synthetic' ? syntheticCompute({ trainMs: o.syntheticTrainMs ?? 0, ...(o.syntheticParams ? { params: o.syntheticParams } : {}) }) : mlCompute({ threads: o.computeThreads ?? 1, backend: o.backend ?? 'auto' });
     this.idleGate = new IdleGate(backend, { ownerActive: this.ownerIsActive, onChange: (s) => this.events.emit('owner:activity', s) });
     this.compute = this.idleGate;
     await serveSubmissions(this.libp2pNode, (raw, from) => this.acceptSubmission(raw, from));
