@@ -1,4 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -23,11 +24,11 @@ export async function sh(cmd: string, args: readonly string[], input?: string): 
 export async function whyNoNamespaces(): Promise<string | undefined> {
   if (process.platform !== 'linux') return 'network namespaces need Linux';
   if (process.getuid?.() !== 0) return 'network namespaces need root (CI runs as root)';
-  for (const tool of ['ip', 'nft', 'tc']) {
+  for (const tool of ['ip', 'nft', 'tc', 'ethtool', 'python3']) {
     try {
       await run('which', [tool]);
     } catch {
-      return `${tool} is missing (apt-get install -y iproute2 nftables)`;
+      return `${tool} is missing (apt-get install -y iproute2 nftables ethtool python3)`;
     }
   }
   return undefined;
@@ -38,6 +39,18 @@ export interface Site {
   readonly ns: string;
   readonly ip: string;
 }
+
+/** How a home's access link is impaired, as netem on its router's WAN would do (this kernel has no netem). */
+export interface Impairment {
+  /** Delay added to every frame leaving the home, in ms. */
+  readonly delayMs: number;
+  /** Fraction of frames leaving the home that are dropped. */
+  readonly loss: number;
+  /** Uplink rate in Mbit/s (tbf on the router's WAN). */
+  readonly uplinkMbit: number;
+}
+
+const WIRE = fileURLToPath(new URL('./wire.py', import.meta.url));
 
 /** A home: a router doing masquerade between its LAN and the public network. */
 export interface Home {
@@ -59,6 +72,7 @@ export const PUBLIC_PREFIX = '11.0.0';
  */
 export class NetLab {
   private readonly made: string[] = [];
+  private readonly wires: ChildProcess[] = [];
   private readonly prefix: string;
   private readonly inet: string;
   private nextPublic = 10;
@@ -117,6 +131,11 @@ export class NetLab {
     return this.made;
   }
 
+  /** A namespace of its own with only its loopback interface (every node in it on 127.0.0.1). */
+  async loopback(name: string): Promise<Site> {
+    return { ns: await this.namespace(name), ip: '127.0.0.1' };
+  }
+
   /** A host on the public network. */
   async publicHost(name: string): Promise<Site> {
     const ns = await this.namespace(name);
@@ -125,11 +144,16 @@ export class NetLab {
     return { ns, ip };
   }
 
-  /** A home: its router's WAN side on the public network, its LAN `lanPrefix.0/24` behind masquerade. */
-  async home(name: string, lanPrefix: string): Promise<Home> {
+  /**
+   * A home: its router's WAN side on the public network, its LAN `lanPrefix.0/24` behind
+   * masquerade. With `impair`, the WAN reaches the public network through a wire namespace
+   * whose forwarder (wire.py) delays and drops frames leaving the home, and tbf limits the uplink.
+   */
+  async home(name: string, lanPrefix: string, impair?: Impairment): Promise<Home> {
     const router = await this.namespace(name);
     const wanIp = `${this.publicPrefix}.${this.nextRouter++}`;
-    await this.plug(this.inet, 'br0', router, `${wanIp}/24`, 'wan');
+    if (impair) await this.impairedWan(name, router, `${wanIp}/24`, impair);
+    else await this.plug(this.inet, 'br0', router, `${wanIp}/24`, 'wan');
     await sh('ip', ['-n', router, 'link', 'add', 'lan', 'type', 'bridge']);
     await sh('ip', ['-n', router, 'addr', 'add', `${lanPrefix}.1/24`, 'dev', 'lan']);
     await sh('ip', ['-n', router, 'link', 'set', 'lan', 'up']);
@@ -158,18 +182,33 @@ export class NetLab {
     return { ns, ip };
   }
 
-  /** Limits a home's uplink (its router's WAN egress) to `mbit` with tbf. */
-  async limitUplink(home: Home, mbit: number): Promise<void> {
-    await sh('ip', ['netns', 'exec', home.router, 'tc', 'qdisc', 'add', 'dev', 'wan', 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', '32kbit', 'latency', '400ms']);
+  // router:wan <-> wire:a  [wire.py: delay and loss a->b]  wire:b <-> inet:br0. Offloads off
+  // on the two links' outer ends, so the kernel hands the forwarder frames of at most the MTU.
+  private async impairedWan(name: string, router: string, cidr: string, impair: Impairment): Promise<void> {
+    const wire = await this.namespace(`${name}-wire`);
+    await sh('ip', ['-n', router, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', 'a', 'netns', wire]);
+    const side = `v${this.link++}`;
+    await sh('ip', ['-n', this.inet, 'link', 'add', side, 'type', 'veth', 'peer', 'name', 'b', 'netns', wire]);
+    await sh('ip', ['-n', this.inet, 'link', 'set', side, 'master', 'br0', 'up']);
+    for (const [ns, dev] of [[router, 'wan'], [this.inet, side], [wire, 'a'], [wire, 'b']] as const) {
+      await sh('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+      await sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
+    }
+    await sh('ip', ['-n', router, 'addr', 'add', cidr, 'dev', 'wan']);
+    const proc = spawn('ip', ['netns', 'exec', wire, 'python3', WIRE, '--a', 'a', '--b', 'b', '--delay-ms', String(impair.delayMs), '--loss', String(impair.loss), '--max-seconds', '3600'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    this.wires.push(proc);
+    await sh('ip', ['netns', 'exec', router, 'tc', 'qdisc', 'add', 'dev', 'wan', 'root', 'tbf', 'rate', `${impair.uplinkMbit}mbit`, 'burst', '32kbit', 'latency', '400ms']);
   }
 
   /** Deletes every namespace this lab made; links, addresses and nftables rules go with them. */
   async destroy(): Promise<void> {
+    for (const w of this.wires.splice(0)) w.kill('SIGKILL');
     for (const ns of this.made.splice(0).reverse()) await sh('ip', ['netns', 'del', ns]).catch(() => undefined);
   }
 
   /** The same, synchronously (a process exiting on an error). */
   destroyNow(): void {
+    for (const w of this.wires.splice(0)) w.kill('SIGKILL');
     for (const ns of this.made.splice(0).reverse()) {
       try {
         execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });

@@ -24,23 +24,24 @@ export class NetNode {
     readonly dataDir: string,
     readonly peerId: string,
     readonly logFile: string,
+    readonly port: number,
   ) {}
 
   /** Prepares a node's data directory and identity. */
-  static async prepare(name: string, site: Site, dir: string): Promise<NetNode> {
+  static async prepare(name: string, site: Site, dir: string, port = 4001): Promise<NetNode> {
     const dataDir = join(dir, name);
     const { peerId } = await loadOrCreateIdentity(dataDir);
-    return new NetNode(name, site, dataDir, peerId, join(dir, `${name}.log`));
+    return new NetNode(name, site, dataDir, peerId, join(dir, `${name}.log`), port);
   }
 
-  /** Its TCP address on port 4001 with /p2p/<peer id>. */
+  /** Its TCP address with /p2p/<peer id>. */
   get addr(): string {
-    return `/ip4/${this.site.ip}/tcp/4001/p2p/${this.peerId}`;
+    return `/ip4/${this.site.ip}/tcp/${this.port}/p2p/${this.peerId}`;
   }
 
   /** Starts `canopy node` with these extra flags; resolves once it logged "node started". */
   async start(args: readonly string[]): Promise<void> {
-    const argv = ['netns', 'exec', this.site.ns, process.execPath, CANOPY_BIN, 'node', '--data-dir', this.dataDir, '--port', '4001', '--status-every', '2', ...args];
+    const argv = ['netns', 'exec', this.site.ns, process.execPath, CANOPY_BIN, 'node', '--data-dir', this.dataDir, '--port', String(this.port), '--status-every', '2', ...args];
     const child = spawn('ip', argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, CANOPY_LOG: 'info' } });
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', resolve));

@@ -34,8 +34,8 @@ export class Topology {
   }
 
   /** Prepares a node (identity made, not started) at `site`. */
-  async node(name: string, site: Site): Promise<NetNode> {
-    const n = await NetNode.prepare(name, site, this.dir);
+  async node(name: string, site: Site, port?: number): Promise<NetNode> {
+    const n = await NetNode.prepare(name, site, this.dir, port);
     this.nodes.set(name, n);
     return n;
   }

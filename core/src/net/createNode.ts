@@ -16,7 +16,7 @@ import { relayGater, type RelayPolicy } from './relayPolicy.js';
 import { gossipsub, StrictSign, type GossipSub } from '@libp2p/gossipsub';
 import { bootstrap } from '@libp2p/bootstrap';
 import { mdns } from '@libp2p/mdns';
-import type { PrivateKey } from '@libp2p/interface';
+import type { PeerId, PrivateKey } from '@libp2p/interface';
 
 /** The libp2p services every Canopy node runs. */
 export type CanopyServices = {
@@ -44,6 +44,25 @@ export interface NatInit {
   readonly relayPolicy?: RelayPolicy;
   /** Ask the router for a port mapping over UPnP (default on). */
   readonly upnp?: boolean;
+}
+
+// The relay transport's reservation store: libp2p asks relays for slots only when a
+// connection to one opens; a relay named in a network file is asked directly instead.
+interface RelaySlots {
+  addRelay(peer: PeerId, type: 'configured' | 'discovered'): Promise<unknown>;
+  hasReservation(peer: PeerId): boolean;
+}
+const relaySlots = new WeakMap<object, RelaySlots>();
+
+/**
+ * Asks `relay` for a slot (a circuit relay v2 reservation) now; resolves once it holds one
+ * (at once when it already does) and rejects with the relay's answer when it refuses.
+ */
+export async function reserveRelaySlot(node: CanopyLibp2p, relay: PeerId): Promise<void> {
+  const slots = relaySlots.get(node);
+  if (!slots) throw new Error('this node has no relay transport');
+  if (slots.hasReservation(relay)) return;
+  await slots.addRelay(relay, 'configured');
 }
 
 /** A started Canopy libp2p node. */
@@ -87,12 +106,23 @@ export async function createCanopyNode(init: CanopyNodeInit = {}): Promise<Canop
   // relay it discovers (a connected peer that speaks the hop protocol).
   // A dedicated relay ('on') has a public address by definition and reserves none.
   const circuits = nat ? Array.from({ length: nat.relayServer === 'on' ? 0 : (nat.relaySlots ?? 2) }, () => '/p2p-circuit') : [];
-  const state: { node?: CanopyLibp2p } = {};
+  const state: { node?: CanopyLibp2p; slots?: RelaySlots } = {};
+  const relayTransport = circuitRelayTransport({ reservationCompletionTimeout: 10_000 });
   return createLibp2p({
     ...(init.privateKey ? { privateKey: init.privateKey } : {}),
     addresses: { listen: [...listen, ...circuits], ...(init.announce && init.announce.length > 0 ? { announce: [...init.announce] } : {}) },
     // Every socket node can dial through a relay (`…/p2p-circuit/p2p/<id>`); only NAT-aware ones reserve slots.
-    transports: init.inMemory ? [memory()] : [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: 10_000 })],
+    transports: init.inMemory
+      ? [memory()]
+      : [
+          tcp(),
+          webSockets(),
+          (components: Parameters<typeof relayTransport>[0]) => {
+            const t = relayTransport(components);
+            state.slots = (t as unknown as { reservationStore: RelaySlots }).reservationStore;
+            return t;
+          },
+        ],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: discovery,
@@ -116,6 +146,7 @@ export async function createCanopyNode(init: CanopyNodeInit = {}): Promise<Canop
     } as ServiceFactoryMap<CanopyServices>,
   }).then((node) => {
     state.node = node as CanopyLibp2p;
+    if (state.slots) relaySlots.set(node, state.slots);
     return node as CanopyLibp2p;
   });
 }
@@ -130,9 +161,10 @@ function natServices(nat: NatInit) {
     ping: ping(),
     autoNAT: autoNATv2({ startupDelay: 1000 }),
     dcutr: dcutr(),
-    // The DHT switches between client and server mode by itself: server once the node has a
-    // public address, client while it has only private and relayed ones.
-    dht: kadDHT({ protocol: CANOPY_DHT_PROTOCOL, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: false }),
+    // Server mode from the start, so peers on one LAN (private addresses only) find each other;
+    // CanopyNode switches to client mode while the node is reachable only through relays.
+    // (kad-dht's own automatic mode would keep every node of a LAN in client mode.)
+    dht: kadDHT({ protocol: CANOPY_DHT_PROTOCOL, peerInfoMapper: passthroughMapper, allowQueryWithZeroPeers: false, clientMode: false }),
     ...(nat.relayServer !== 'off' ? { relay: circuitRelayServer({ reservations: { maxReservations: 128 } }) } : {}),
     ...(nat.upnp !== false ? { upnp: uPnPNAT({ autoConfirmAddress: false }) } : {}),
   };

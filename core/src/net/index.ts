@@ -1,5 +1,5 @@
 // The transport: libp2p nodes, gossip channels, blob exchange and the node's identity key.
-export { createCanopyNode, DEFAULT_LISTEN, type CanopyLibp2p, type CanopyServices, type CanopyNodeInit } from './createNode.js';
+export { createCanopyNode, reserveRelaySlot, DEFAULT_LISTEN, type CanopyLibp2p, type CanopyServices, type CanopyNodeInit } from './createNode.js';
 export { GossipChannel, MAX_GOSSIP_BYTES, type GossipValidator, type GossipChannelInit } from './gossipChannel.js';
 export {
   serveBlobs,

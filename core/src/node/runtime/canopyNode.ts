@@ -1,6 +1,6 @@
 import '../../net/polyfill.js';
 import type { PeerId } from '@libp2p/interface';
-import { createCanopyNode, type CanopyLibp2p } from '../../net/createNode.js';
+import { createCanopyNode, reserveRelaySlot, type CanopyLibp2p } from '../../net/createNode.js';
 import type { GossipChannel } from '../../net/gossipChannel.js';
 import { loadOrCreateIdentity } from '../../net/identity.js';
 import { joinNetwork, peerOfAddress } from '../../net/join.js';
@@ -44,7 +44,9 @@ export interface NatOptions {
 }
 
 /** With NAT traversal on, a node with neither a public address nor a relay slot this long after start is `unreachable`. */
-export const UNREACHABLE_AFTER_MS = 30_000;
+export /** How long a lookup of a member by peer id may take before the network's relays are tried. */
+const LOOKUP_TIMEOUT_MS = 10_000;
+const UNREACHABLE_AFTER_MS = 30_000;
 
 /** Options of {@link CanopyNode}; everything but `dataDir` has a default. */
 export interface CanopyNodeOptions {
@@ -167,6 +169,8 @@ export class CanopyNode {
   private reachTimer: NodeJS.Timeout | undefined;
   private network: Network | undefined;
   private nextRejoin = 0;
+  private warnedStranded = false;
+  private readonly relayRefusals = new Set<string>();
 
   constructor(readonly options: CanopyNodeOptions) {
     this.store = new NodeStore(options.dataDir);
@@ -208,6 +212,10 @@ export class CanopyNode {
   async joinNetwork(n: Network, opts: { signal?: AbortSignal } = {}): Promise<void> {
     this.network = n;
     await joinNetwork(this.libp2p, n, { log: this.log, ...opts });
+    // A NATed node reserves a slot on each relay the network names (a public one needs none:
+    // reachability() says which it is once AutoNAT has decided, and slots are cheap meanwhile).
+    const nat = typeof this.options.nat === 'object' ? this.options.nat : this.options.nat ? {} : undefined;
+    if (nat && nat.relayServer !== 'on' && n.relays) void this.reserveSlots(n.relays);
   }
 
   get blobs(): BlobPlane {
@@ -347,7 +355,7 @@ export class CanopyNode {
     this.pending.add(a.rootId);
     this.log.debug({ rootId: a.rootId, from }, 'job announced');
     try {
-      await this.hintRelayAddresses(from);
+      await this.locate(from);
       if (!(await this.blobs.fetch(a.submission, [from], { maxBytes: MAX_SUBMISSION_BYTES }))) return;
       const opened = await openSubmission(await this.blobs.getJson(a.submission.hash), `announced job ${a.rootId}`);
       const { tree, peers } = opened;
@@ -436,6 +444,7 @@ export class CanopyNode {
       counters: this.counters,
       ...(this.options.datasets ? { datasets: this.options.datasets } : {}),
       ...(this.options.machineSeed ? { machineSeed: this.options.machineSeed } : {}),
+      locate: (peer) => this.locate(peer),
       env: {
         blobs: this.blobs,
         compute: this.compute!,
@@ -448,7 +457,7 @@ export class CanopyNode {
     });
     this.runners.set(tree.rootId, runner);
     // Members named by peer id alone may sit behind NAT: offer their relay addresses to dial.
-    for (const member of membersOf(tree)) void this.hintRelayAddresses(peers.peerOf(member));
+    for (const member of membersOf(tree)) void this.locate(peers.peerOf(member));
     this.events.on('job:finished', (d) => {
       if (d.rootId === tree.rootId) this.records.set(tree.rootId, { record: { submission: ref, finished: true, final: d.final, reason: d.reason }, opened });
     });
@@ -493,27 +502,57 @@ export class CanopyNode {
     this.log.info({ rootId: opened.tree.rootId, submitter: opened.submission.submitter }, 'relaying for the members of a vouched job');
   }
 
+  private readonly locating = new Map<string, Promise<void>>();
+
   /**
-   * Adds, for a peer this node has no address of, its would-be address through each relay of
-   * the network (`<relay>/p2p-circuit/p2p/<peer>`): a peer behind NAT is reachable that way
-   * when it holds a slot there, and the DHT may not know it yet.
+   * Makes sure this node knows a way to dial `peer` (a member named by peer id alone): nothing
+   * to do when connected or when a direct address is known; otherwise a peer-routing lookup
+   * (the DHT), and when that finds nothing, the peer's would-be addresses through the network's
+   * relays (a peer behind NAT is reachable that way once it holds a slot there).
    */
-  async hintRelayAddresses(peer: string): Promise<void> {
-    const n = this.network;
-    if (!n || peer === this.peerId) return;
+  locate(peer: string): Promise<void> {
+    if (peer === this.peerId || !this.libp2pNode) return Promise.resolve();
+    const running = this.locating.get(peer);
+    if (running) return running;
+    const p = this.locateOnce(peer).finally(() => this.locating.delete(peer));
+    this.locating.set(peer, p);
+    return p;
+  }
+
+  private async locateOnce(peer: string): Promise<void> {
     let id;
     try {
       id = peerIdFromString(peer);
     } catch {
       return;
     }
-    if (this.libp2p.getConnections(id).length > 0) return;
+    const libp2p = this.libp2p;
+    if (libp2p.getConnections(id).length > 0) return;
+    const known = await libp2p.peerStore.get(id).catch(() => undefined);
+    if (known?.addresses.some((a) => !a.multiaddr.toString().includes('/p2p-circuit'))) return;
+    try {
+      const found = await libp2p.peerRouting.findPeer(id, { signal: AbortSignal.timeout(LOOKUP_TIMEOUT_MS) });
+      if (found.multiaddrs.length > 0) {
+        await libp2p.peerStore.merge(id, { multiaddrs: found.multiaddrs });
+        return;
+      }
+    } catch {
+      // Not found (or no peer routing): fall back to the network's relays.
+    }
+    await this.hintRelayAddresses(id);
+  }
+
+  // The peer's would-be address through each relay of the network (`<relay>/p2p-circuit/p2p/<peer>`).
+  private async hintRelayAddresses(id: PeerId): Promise<void> {
+    const n = this.network;
+    const peer = id.toString();
+    if (!n) return;
     const hints = (n.relays ?? n.bootstrap).filter((r) => peerOfAddress(r) !== peer).map((r) => multiaddr(`${r}/p2p-circuit/p2p/${peer}`));
     if (hints.length > 0) await this.libp2p.peerStore.merge(id, { multiaddrs: hints }).catch(() => undefined);
   }
-
-  // A node with neither a public address nor a relay slot reconnects to its network's relays
-  // every 20 s: a relay reserves a slot when a peer connects, and a relay that died is replaced.
+  // A node with neither a public address nor a relay slot says so once (peers at other homes
+  // cannot reach it), and every 20 s redials its network's relays and asks each for a slot: a
+  // relay that refused (not public yet, full) may accept later, and one that died is replaced.
   private rejoinIfStranded(): void {
     const n = this.network;
     const nat = typeof this.options.nat === 'object' ? this.options.nat : undefined;
@@ -521,14 +560,40 @@ export class CanopyNode {
     const r = this.reachability();
     if (r.status === 'public' || r.relays.length > 0 || Date.now() - this.startedAt < 15_000) return;
     this.nextRejoin = Date.now() + 20_000;
-    this.log.info({ network: n.name }, 'no relay slot yet; reconnecting to the network\'s relays');
-    void (async () => {
-      for (const addr of n.relays ?? n.bootstrap) {
+    const relays = (n.relays ?? n.bootstrap).filter((a) => peerOfAddress(a) !== this.peerId);
+    // The network's only relay is this node itself (its first public node): nothing to join.
+    if (relays.length === 0) return;
+    if (!this.warnedStranded) {
+      this.warnedStranded = true;
+      this.log.warn(
+        { network: n.name, relays: relays.length },
+        'no public address and no relay slot yet: peers outside this LAN cannot reach this node. A relay refuses slots while it is not publicly reachable or is full; check that the network file names a relay that runs with --relay on (or forward a port and use --announce). Retrying every 20 s',
+      );
+    } else {
+      this.log.debug({ network: n.name }, 'no relay slot yet; asking the network\'s relays again');
+    }
+    void joinNetwork(this.libp2p, n, { log: this.log })
+      .then(() => this.reserveSlots(relays))
+      .catch((err: Error) => this.log.warn({ network: n.name, err: err.message }, 'could not reach the network\'s relays; will try again'));
+  }
+
+  // Asks each of these relays for a slot; a refusal is a warning naming the relay and its answer (once per answer).
+  private async reserveSlots(relays: readonly string[]): Promise<void> {
+    await Promise.all(
+      relays.map(async (addr) => {
         const id = peerOfAddress(addr);
-        if (id && id !== this.peerId) await Promise.all(this.libp2p.getConnections(peerIdFromString(id)).map((c) => c.close().catch(() => undefined)));
-      }
-      await joinNetwork(this.libp2p, n, { log: this.log });
-    })().catch((err: Error) => this.log.warn({ network: n.name, err: err.message }, 'could not reach the network\'s relays; will try again'));
+        if (!id || id === this.peerId) return;
+        try {
+          await reserveRelaySlot(this.libp2p, peerIdFromString(id));
+        } catch (err) {
+          const reason = (err as Error).message.split('\n')[0]!;
+          const key = `${id} ${reason}`;
+          if (this.relayRefusals.has(key)) return;
+          this.relayRefusals.add(key);
+          this.log.warn({ relay: addr, err: reason }, 'a relay of the network gave this node no slot; peers behind other NATs reach it only through another relay. If this persists, ask the relay\'s owner (it must be publicly reachable and run with --relay on or auto)');
+        }
+      }),
+    );
   }
 
   /** Whether two peers are members of one job this node takes part in or vouches for (its relay carries them without limits). */

@@ -39,6 +39,9 @@ export interface RuntimeRecord {
 }
 
 /** Everything a runner gets from its node. */
+/** How long a member may stay unreachable before a warning says so. */
+const UNREACHABLE_MEMBER_WARN_MS = 60_000;
+
 export interface JobRunnerInit {
   readonly libp2p: CanopyLibp2p;
   readonly store: NodeStore;
@@ -51,6 +54,8 @@ export interface JobRunnerInit {
   readonly datasets?: ReadonlyMap<string, string>;
   /** Seeds each machine's random draws (client sampling) by its key; default: a random seed each. */
   readonly machineSeed?: (machineKey: string) => number;
+  /** Finds a way to dial a member named by peer id alone (peer routing, then the network's relays). */
+  readonly locate?: (peer: string) => Promise<void>;
   readonly env: Omit<EffectEnv, 'tree' | 'peers' | 'me' | 'submitter' | 'signal' | 'log' | 'ownerDatasets' | 'datasetIndexOf'>;
 }
 
@@ -232,10 +237,31 @@ export class JobRunner {
       void (async () => {
         if (limited) await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
         if (addrs.length > 0) await libp2p.peerStore.merge(peerId, { multiaddrs: addrs.map((a) => multiaddr(a)) });
+        else await this.init.locate?.(id);
         // A member named by peer id alone is looked up first (DHT, relays): give that time.
         await libp2p.dial(peerId, { signal: AbortSignal.timeout(addrs.length > 0 ? 5000 : 20_000) });
-      })().catch(() => undefined);
+        this.unreachableSince.delete(member);
+      })().catch((err: Error) => this.noteUnreachable(member, id, addrs.length > 0, err));
     }
+  }
+
+  // Members this node has failed to dial since (ms), and those it has warned about.
+  private readonly unreachableSince = new Map<string, number>();
+  private readonly warnedUnreachable = new Set<string>();
+
+  // A member no dial has reached for a minute is worth one warning that says what to do.
+  private noteUnreachable(member: string, peer: string, hadAddress: boolean, err: Error): void {
+    const now = Date.now();
+    const since = this.unreachableSince.get(member) ?? now;
+    this.unreachableSince.set(member, since);
+    if (now - since < UNREACHABLE_MEMBER_WARN_MS || this.warnedUnreachable.has(member)) return;
+    this.warnedUnreachable.add(member);
+    this.init.log.warn(
+      { member, peer, err: err.message.split('\n')[0] },
+      hadAddress
+        ? 'cannot reach this member at the addresses the manifest gives; check that its node runs and its port is open (this node keeps trying)'
+        : 'cannot find this member: no address in the manifest and no peer of the network knows one; ask its owner to start canopy node with the job\'s network (--network), or add its addresses to peers: (this node keeps trying)',
+    );
   }
 
   private readonly redialAt = new Map<string, number>();
