@@ -16,7 +16,8 @@ import { relayGater, type RelayPolicy } from './relayPolicy.js';
 import { gossipsub, StrictSign, type GossipSub } from '@libp2p/gossipsub';
 import { bootstrap } from '@libp2p/bootstrap';
 import { mdns } from '@libp2p/mdns';
-import type { PeerId, PrivateKey } from '@libp2p/interface';
+import type { PrivateKey } from '@libp2p/interface';
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 
 /** The libp2p services every Canopy node runs. */
 export type CanopyServices = {
@@ -46,23 +47,22 @@ export interface NatInit {
   readonly upnp?: boolean;
 }
 
-// The relay transport's reservation store: libp2p asks relays for slots only when a
-// connection to one opens; a relay named in a network file is asked directly instead.
-interface RelaySlots {
-  addRelay(peer: PeerId, type: 'configured' | 'discovered'): Promise<unknown>;
-  hasReservation(peer: PeerId): boolean;
-}
-const relaySlots = new WeakMap<object, RelaySlots>();
-
 /**
- * Asks `relay` for a slot (a circuit relay v2 reservation) now; resolves once it holds one
- * (at once when it already does) and rejects with the relay's answer when it refuses.
+ * Asks the relay at `relayAddr` (with `/p2p/<relay id>`) for a slot now, as a listen address
+ * `<relayAddr>/p2p-circuit` does at start: the node then advertises the circuit addresses the
+ * relay gives until the reservation ends. Resolves once it holds the slot; rejects with one
+ * line carrying the relay's answer (e.g. `PERMISSION_DENIED`, `RESERVATION_REFUSED`) when it
+ * refuses. libp2p otherwise asks a relay only when a connection to it opens.
  */
-export async function reserveRelaySlot(node: CanopyLibp2p, relay: PeerId): Promise<void> {
-  const slots = relaySlots.get(node);
-  if (!slots) throw new Error('this node has no relay transport');
-  if (slots.hasReservation(relay)) return;
-  await slots.addRelay(relay, 'configured');
+export async function reserveRelaySlot(node: CanopyLibp2p, relayAddr: string): Promise<void> {
+  const tm = (node as unknown as { components: { transportManager: { listen(addrs: Multiaddr[]): Promise<void> } } }).components.transportManager;
+  try {
+    await tm.listen([multiaddr(`${relayAddr}/p2p-circuit`)]);
+  } catch (err) {
+    // libp2p's error lists each address with its cause (and the cause's stack) after the first line.
+    const cause = (err as Error).message.split('\n').find((l) => l.includes('/p2p-circuit: '));
+    throw new Error(cause ? cause.slice(cause.indexOf('/p2p-circuit: ') + 14).replace(/^Error: /, '').trim() : (err as Error).message.split('\n')[0]);
+  }
 }
 
 /** A started Canopy libp2p node. */
@@ -106,23 +106,14 @@ export async function createCanopyNode(init: CanopyNodeInit = {}): Promise<Canop
   // relay it discovers (a connected peer that speaks the hop protocol).
   // A dedicated relay ('on') has a public address by definition and reserves none.
   const circuits = nat ? Array.from({ length: nat.relayServer === 'on' ? 0 : (nat.relaySlots ?? 2) }, () => '/p2p-circuit') : [];
-  const state: { node?: CanopyLibp2p; slots?: RelaySlots } = {};
-  const relayTransport = circuitRelayTransport({ reservationCompletionTimeout: 10_000 });
+  const state: { node?: CanopyLibp2p } = {};
   return createLibp2p({
     ...(init.privateKey ? { privateKey: init.privateKey } : {}),
     addresses: { listen: [...listen, ...circuits], ...(init.announce && init.announce.length > 0 ? { announce: [...init.announce] } : {}) },
     // Every socket node can dial through a relay (`…/p2p-circuit/p2p/<id>`); only NAT-aware ones reserve slots.
     transports: init.inMemory
       ? [memory()]
-      : [
-          tcp(),
-          webSockets(),
-          (components: Parameters<typeof relayTransport>[0]) => {
-            const t = relayTransport(components);
-            state.slots = (t as unknown as { reservationStore: RelaySlots }).reservationStore;
-            return t;
-          },
-        ],
+      : [tcp(), webSockets(), circuitRelayTransport({ reservationCompletionTimeout: 10_000 })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     peerDiscovery: discovery,
@@ -146,7 +137,6 @@ export async function createCanopyNode(init: CanopyNodeInit = {}): Promise<Canop
     } as ServiceFactoryMap<CanopyServices>,
   }).then((node) => {
     state.node = node as CanopyLibp2p;
-    if (state.slots) relaySlots.set(node, state.slots);
     return node as CanopyLibp2p;
   });
 }

@@ -171,6 +171,7 @@ export class CanopyNode {
   private nextRejoin = 0;
   private warnedStranded = false;
   private readonly relayRefusals = new Set<string>();
+  private readonly slotBackoff = new Map<string, { at: number; delay: number }>();
 
   constructor(readonly options: CanopyNodeOptions) {
     this.store = new NodeStore(options.dataDir);
@@ -582,10 +583,16 @@ export class CanopyNode {
     await Promise.all(
       relays.map(async (addr) => {
         const id = peerOfAddress(addr);
-        if (!id || id === this.peerId) return;
+        if (!id || id === this.peerId || this.reachability().relays.includes(id)) return;
+        // A relay that refused is asked again after 20 s, doubling up to 10 min (each ask leaves libp2p an idle listener).
+        const backoff = this.slotBackoff.get(id);
+        if (backoff && Date.now() < backoff.at) return;
         try {
-          await reserveRelaySlot(this.libp2p, peerIdFromString(id));
+          await reserveRelaySlot(this.libp2p, addr);
+          this.slotBackoff.delete(id);
         } catch (err) {
+          const delay = Math.min((backoff?.delay ?? 10_000) * 2, 600_000);
+          this.slotBackoff.set(id, { at: Date.now() + delay, delay });
           const reason = (err as Error).message.split('\n')[0]!;
           const key = `${id} ${reason}`;
           if (this.relayRefusals.has(key)) return;
