@@ -7,6 +7,7 @@ import { loadAppSettings, saveAppSettings, startupBackend, type AppSettings } fr
 import { serveApi } from '@canopy/core/app';
 import { CallFrame } from '@canopy/core/app/contract';
 import { mlCompute } from '@canopy/core/compute';
+import { DEFAULT_PORT, defaultListen } from '@canopy/core/runtime';
 import { connectGpuWindow, type GpuParentPort } from './gpu/connectGpuWindow.js';
 import { followOwnerActivity } from './idle/followOwnerActivity.js';
 
@@ -46,11 +47,26 @@ export async function hostNode(port: ParentPort, dataDir: string, opts: HostNode
     log: (msg, fields) => appLog.log.info(fields ?? {}, msg),
     ...(opts.gpuWaitMs !== undefined ? { waitMs: opts.gpuWaitMs } : {}),
   });
-  const node = new CanopyNode({ dataDir, ...(opts.listen ? { listen: opts.listen } : {}), log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend, ...(gpu.compute ? { compute: gpu.compute } : {}) });
+  // Like `canopy node`: every interface on Canopy's port (TCP 4001, WebSockets 4002), with NAT
+  // traversal (AutoNAT, relay slots, hole punching, UPnP), so peers on other machines reach it.
+  // When another node on this machine has the port, any free port instead (the Node screen
+  // shows the addresses). Given listen addresses (tests) mean a node on this machine only.
+  const makeNode = (listen: readonly string[], nat: boolean) =>
+    new CanopyNode({ dataDir, listen, nat, log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend, ...(gpu.compute ? { compute: gpu.compute } : {}) });
+  let node = makeNode(opts.listen ?? defaultListen(DEFAULT_PORT), !opts.listen);
   // "Only while idle": main watches the owner's activity while the limit is on. Asked before
   // the node starts, so that main's first report usually lands before resumed jobs train.
-  const activity = followOwnerActivity(port, node, settings.limits.idleOnly);
-  await node.start();
+  let activity = followOwnerActivity(port, node, settings.limits.idleOnly);
+  try {
+    await node.start();
+  } catch (err) {
+    if (opts.listen || !/EADDRINUSE/.test(String((err as Error).message))) throw err;
+    appLog.log.warn({ port: DEFAULT_PORT }, 'the Canopy port is taken by another program; listening on free ports instead');
+    await node.stop().catch(() => undefined);
+    node = makeNode(defaultListen(0), true);
+    activity = followOwnerActivity(port, node, settings.limits.idleOnly);
+    await node.start();
+  }
   // The networks the owner joined in earlier sessions; one that answers no more is a warning.
   for (const network of settings.networks ?? []) {
     void node.joinNetwork(network).catch((err: Error) => appLog.log.warn({ network: network.name, err: err.message }, 'could not rejoin a network yet'));

@@ -17,3 +17,5 @@ export { multiaddr } from '@multiformats/multiaddr';
 export { planLocalCluster, type LocalClusterPlan, type LocalNodePlan } from './localCluster.js';
 export { scoreJobTopic } from './topicScore.js';
 export { loadConsentPolicy, decideConsent, ConsentPolicy, ConsentLedger, type ConsentRequest, type ConsentReceipt, type OwnerDecision, type ConsentAsker, type ConsentMode } from '../consent.js';
+// Where a node listens unless told otherwise (canopy node and the desktop app).
+export { DEFAULT_PORT, defaultListen } from '../../net/listen.js';
