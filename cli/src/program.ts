@@ -5,6 +5,7 @@ import { benchCommand } from './commands/bench.js';
 import { simulateCommand } from './commands/simulate.js';
 import { nodeCommand } from './commands/node.js';
 import { idCommand } from './commands/id.js';
+import { networkCommand } from './commands/network.js';
 import { jobCommand } from './commands/job.js';
 import { localCommand } from './commands/local.js';
 import { benchBlobCommand } from './commands/benchBlob.js';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
     .addCommand(simWorkerCommand())
     .addCommand(nodeCommand())
     .addCommand(idCommand())
+    .addCommand(networkCommand())
     .addCommand(jobCommand())
     .addCommand(artifactCommand())
     .addCommand(localCommand());

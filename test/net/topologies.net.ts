@@ -60,8 +60,9 @@ describe.skipIf(why !== undefined)('network topologies', () => {
     await relay.start(['--compute', 'synthetic', '--relay', 'on', '--network', network, '--relay-for-submitter', submitterId]);
     const members = ['host', 'w0', 'w1', 'c0', 'c1'];
     await Promise.all(members.map((n) => t.get(n).start([...NODE_FLAGS, '--network', network])));
-    const hostReach = await t.get('host').waitFor((r) => r.msg === 'reachability' && r.reachability === 'relayed', REACH_MS, 'reachable through a relay');
-    const circuit = (hostReach.addrs as string[]).find((a) => a.includes('/p2p-circuit'))!;
+    // Every member at home is reachable through the relay before the job is submitted, as a user would check.
+    const [hostReach] = await Promise.all(members.map((n) => t.get(n).waitFor((r) => r.msg === 'reachability' && r.reachability === 'relayed', REACH_MS, 'reachable through a relay')));
+    const circuit = (hostReach!.addrs as string[]).find((a) => a.includes('/p2p-circuit'))!;
     await t.submit(submitter, t.manifest(['w0', 'w1'], ['c0', 'c1']), circuit);
     const rounds = await t.finished(JOB_MS);
     expect(rounds.length).toBe(ROUNDS);
@@ -96,7 +97,7 @@ describe.skipIf(why !== undefined)('network topologies', () => {
     // Every member holds a slot on both relays before the job starts, as nodes of a network with two relays do.
     await Promise.all(members.map((n) => t.get(n).waitFor((r) => r.msg === 'reachability' && Array.isArray(r.relays) && r.relays.length === 2, REACH_MS, 'slots on both relays')));
     const hostReach = t.get('host').records.filter((r) => r.msg === 'reachability').at(-1)!;
-    const circuit = (hostReach.addrs as string[]).find((a) => a.includes('/p2p-circuit') && a.startsWith(relays[1]!.addr))!;
+    const circuit = (hostReach!.addrs as string[]).find((a) => a.includes('/p2p-circuit') && a.startsWith(relays[1]!.addr))!;
     await t.submit(submitter, t.manifest(['w0', 'w1'], ['c0', 'c1'], { stop: { rounds: 4 } } as never), circuit);
     await t.get('host').waitFor((r) => r.msg === 'round finished' && r.job === 'e2e' && r.round === 1, JOB_MS, 'round 1 finished');
     await relays[0]!.kill();

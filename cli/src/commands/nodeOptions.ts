@@ -63,10 +63,10 @@ export async function datasetsFromFlags(values: readonly string[] | undefined): 
 }
 
 /** The network of `--network`: an invite link, or a network file (YAML/JSON) to read. */
-export async function loadNetwork(value: string): Promise<Network> {
-  if (value.trim().startsWith(INVITE_PREFIX)) return parseNetwork(value, '--network');
+export async function loadNetwork(value: string, label = '--network'): Promise<Network> {
+  if (value.trim().startsWith(INVITE_PREFIX)) return parseNetwork(value, label);
   const text = await readFile(value, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new NetworkFileError(`--network ${value}: cannot read the file (${err.code ?? err.message}); give a network file or an invite link ${INVITE_PREFIX}…`);
+    throw new NetworkFileError(`${label} ${value}: cannot read the file (${err.code ?? err.message}); give a network file or an invite link ${INVITE_PREFIX}…`);
   });
   return parseNetwork(text, value);
 }
