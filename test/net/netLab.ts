@@ -182,20 +182,20 @@ export class NetLab {
     return { ns, ip };
   }
 
-  // router:wan <-> wire:a  [wire.py: delay and loss a->b]  wire:b <-> inet:br0. Offloads off
+  // router:wan <-> wire:wa  [wire.py: delay and loss wa->wb]  wire:wb <-> inet:br0. Offloads off
   // on the two links' outer ends, so the kernel hands the forwarder frames of at most the MTU.
   private async impairedWan(name: string, router: string, cidr: string, impair: Impairment): Promise<void> {
     const wire = await this.namespace(`${name}-wire`);
-    await sh('ip', ['-n', router, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', 'a', 'netns', wire]);
+    await sh('ip', ['-n', router, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', 'wa', 'netns', wire]);
     const side = `v${this.link++}`;
-    await sh('ip', ['-n', this.inet, 'link', 'add', side, 'type', 'veth', 'peer', 'name', 'b', 'netns', wire]);
+    await sh('ip', ['-n', this.inet, 'link', 'add', side, 'type', 'veth', 'peer', 'name', 'wb', 'netns', wire]);
     await sh('ip', ['-n', this.inet, 'link', 'set', side, 'master', 'br0', 'up']);
-    for (const [ns, dev] of [[router, 'wan'], [this.inet, side], [wire, 'a'], [wire, 'b']] as const) {
+    for (const [ns, dev] of [[router, 'wan'], [this.inet, side], [wire, 'wa'], [wire, 'wb']] as const) {
       await sh('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
       await sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
     }
     await sh('ip', ['-n', router, 'addr', 'add', cidr, 'dev', 'wan']);
-    const proc = spawn('ip', ['netns', 'exec', wire, 'python3', WIRE, '--a', 'a', '--b', 'b', '--delay-ms', String(impair.delayMs), '--loss', String(impair.loss), '--max-seconds', '3600'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    const proc = spawn('ip', ['netns', 'exec', wire, 'python3', WIRE, '--a', 'wa', '--b', 'wb', '--delay-ms', String(impair.delayMs), '--loss', String(impair.loss), '--max-seconds', '3600'], { stdio: ['ignore', 'ignore', 'inherit'] });
     this.wires.push(proc);
     await sh('ip', ['netns', 'exec', router, 'tc', 'qdisc', 'add', 'dev', 'wan', 'root', 'tbf', 'rate', `${impair.uplinkMbit}mbit`, 'burst', '32kbit', 'latency', '400ms']);
   }
