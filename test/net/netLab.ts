@@ -183,7 +183,8 @@ export class NetLab {
   }
 
   // router:wan <-> wire:wa  [wire.py: delay and loss wa->wb]  wire:wb <-> inet:br0. Offloads off
-  // on the two links' outer ends, so the kernel hands the forwarder frames of at most the MTU.
+  // on every end, so the kernel hands the forwarder frames of at most the MTU with their
+  // checksums filled in (a veth leaves them to the receiver, which a copied frame cannot be).
   private async impairedWan(name: string, router: string, cidr: string, impair: Impairment): Promise<void> {
     const wire = await this.namespace(`${name}-wire`);
     await sh('ip', ['-n', router, 'link', 'add', 'wan', 'type', 'veth', 'peer', 'name', 'wa', 'netns', wire]);
@@ -191,7 +192,7 @@ export class NetLab {
     await sh('ip', ['-n', this.inet, 'link', 'add', side, 'type', 'veth', 'peer', 'name', 'wb', 'netns', wire]);
     await sh('ip', ['-n', this.inet, 'link', 'set', side, 'master', 'br0', 'up']);
     for (const [ns, dev] of [[router, 'wan'], [this.inet, side], [wire, 'wa'], [wire, 'wb']] as const) {
-      await sh('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tso', 'off', 'gso', 'off', 'gro', 'off']);
+      await sh('ip', ['netns', 'exec', ns, 'ethtool', '-K', dev, 'tx', 'off', 'tso', 'off', 'gso', 'off', 'gro', 'off']);
       await sh('ip', ['-n', ns, 'link', 'set', dev, 'up']);
     }
     await sh('ip', ['-n', router, 'addr', 'add', cidr, 'dev', 'wan']);

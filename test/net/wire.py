@@ -4,8 +4,9 @@
 Every frame that arrives on one interface is sent out of the other. Frames going from --a to
 --b are delayed by --delay-ms and a --loss fraction of them is dropped, as `tc qdisc ... netem
 delay D loss L` on --a's far side would do; frames going the other way pass untouched. The
-interfaces' peers must not hand it frames over the MTU (turn TSO/GSO off on them), since a
-packet socket cannot send those. Exits when an interface goes away or after --max-seconds.
+interfaces' peers must hand it whole frames: no larger than the MTU and with checksums filled
+in (turn tx checksumming, TSO, GSO and GRO off on them with ethtool), since a packet socket
+copies frames as they are. Exits when an interface goes away or after --max-seconds.
 """
 import argparse
 import collections
