@@ -24,9 +24,11 @@ const READ_BUFFER_BYTES = BLOB_WINDOW_BYTES + (1 << 20);
 //   provider -> requester: JSON BlobResponse; when status is "ok", then the bytes
 //                          [offset, offset + length) as frames of at most BLOB_CHUNK_BYTES,
 //                          where length = min(requested length, size - offset).
-// Flow control is the requester's: it asks for the next window only once it has written
-// the last one, so a slow disk can never make a fast sender overflow its buffers (libp2p 3
-// streams give no backpressure to a reader that is busy elsewhere).
+// Flow control is the requester's: it has at most two windows requested at a time (it asks
+// for the next one once the current one's header is accepted, so the provider never waits a
+// round trip between windows), and it takes no further frame while more than a window of
+// received bytes is still on its way to disk. libp2p 3 streams give no backpressure to a
+// reader that is busy elsewhere, so this is what bounds the bytes a provider can have in flight.
 export const BlobRequest = z.strictObject({
   v: z.literal(1),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
@@ -152,47 +154,79 @@ export async function fetchBlob(node: Libp2p, store: BlobStore, ref: { hash: str
   throw new BlobFetchError(ref.hash, attempts);
 }
 
+// One window's stream once its request is written.
+interface Window {
+  readonly stream: Stream;
+  readonly lp: ReturnType<typeof lpStream>;
+  readonly offset: number;
+}
+
 async function fetchFrom(node: Libp2p, store: BlobStore, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<BlobRef> {
   const partial = await store.openPartial(ref.hash);
+  // The next window, requested while the current one is still arriving (see the wire format).
+  const ahead: { next?: Promise<Window> } = {};
+  const request = (offset: number): void => {
+    ahead.next = requestWindow(node, ref.hash, provider, offset, opts.signal);
+    // Its failure is seen when it is awaited; until then it is not an unhandled rejection.
+    ahead.next.catch(() => undefined);
+  };
+  request(partial.size);
   try {
-    let size = ref.size;
-    do {
+    while (ahead.next) {
       throwIfAborted(opts.signal, 'blob fetch');
-      size = await fetchWindow(node, partial, ref, provider, opts);
-    } while (partial.size < size);
+      const window = await ahead.next;
+      delete ahead.next;
+      await receiveWindow(window, partial, ref, opts, request);
+    }
     return await partial.commit();
   } catch (err) {
+    ahead.next?.then((w) => w.stream.abort(new Error('blob fetch stopped')), () => undefined);
     await partial.suspend();
     if (opts.signal?.aborted) throwIfAborted(opts.signal, 'blob fetch');
     throw err;
   }
 }
 
-// One window: ask for the next BLOB_WINDOW_BYTES from where the partial file ends, write
-// them, and return the blob's total size as the provider announced it.
-async function fetchWindow(node: Libp2p, partial: PartialBlob, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<number> {
-  const stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal: opts.signal, runOnLimitedConnection: true });
+// Opens a stream and asks for the BLOB_WINDOW_BYTES from `offset`.
+async function requestWindow(node: Libp2p, hash: string, provider: PeerId, offset: number, signal?: AbortSignal): Promise<Window> {
+  const stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal, runOnLimitedConnection: true });
   try {
     stream.maxReadBufferLength = READ_BUFFER_BYTES;
     const lp = lpStream(stream, { maxDataLength: BLOB_CHUNK_BYTES, maxBufferSize: READ_BUFFER_BYTES });
-    await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, hash: ref.hash, offset: partial.size, length: BLOB_WINDOW_BYTES } satisfies BlobRequest)));
+    await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, hash, offset, length: BLOB_WINDOW_BYTES } satisfies BlobRequest)));
+    return { stream, lp, offset };
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}
+
+// Receives one window into the partial file, which must end where the window starts. Once
+// the header is accepted and more of the blob remains, calls `more` with where the next
+// window starts.
+async function receiveWindow(window: Window, partial: PartialBlob, ref: { hash: string; size?: number }, opts: FetchBlobOptions, more: (end: number) => void): Promise<void> {
+  const { stream, lp } = window;
+  try {
+    if (window.offset !== partial.size) throw new Error(`window at ${window.offset} does not continue the ${partial.size} bytes received`);
     const res = BlobResponse.parse(JSON.parse(new TextDecoder().decode((await lp.read({ signal: opts.signal })).subarray())));
     if (res.status !== 'ok') throw new Error(`${res.status}: ${res.message}`);
-    if (res.offset !== partial.size) throw new Error(`provider answered from offset ${res.offset}, asked ${partial.size}`);
+    if (res.offset !== window.offset) throw new Error(`provider answered from offset ${res.offset}, asked ${window.offset}`);
     if (ref.size !== undefined && res.size !== ref.size) throw new Error(`provider says ${res.size} bytes, the reference says ${ref.size}`);
     if (res.size > opts.maxBytes) throw new Error(`provider offers ${res.size} bytes, over the limit of ${opts.maxBytes}`);
     if (res.length > BLOB_WINDOW_BYTES || res.offset + res.length > res.size) throw new Error(`provider announced ${res.length} bytes, more than asked or than the blob has`);
     if (res.length === 0 && res.offset < res.size) throw new Error('provider sent an empty window before the end of the blob');
     const end = res.offset + res.length;
+    if (end < res.size) more(end);
     while (partial.size < end) {
       throwIfAborted(opts.signal, 'blob fetch');
       const chunk = await lp.read({ signal: opts.signal });
       if (partial.size + chunk.byteLength > end) throw new Error('provider sent more bytes than it announced');
-      for (const buf of chunk) await partial.append(buf);
+      for (const buf of chunk) partial.append(buf);
       opts.onProgress?.(partial.size, res.size);
+      // A disk slower than the network: let the file catch up before taking more.
+      if (partial.backlog > BLOB_WINDOW_BYTES) await partial.written();
     }
     await stream.close().catch(() => undefined);
-    return res.size;
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;
