@@ -153,20 +153,26 @@ describe('blob exchange', () => {
     /** Data bytes of this window to send before resetting the stream. */
     cutAfter?: number;
   }
-  async function scripted(bytes: Uint8Array, lie: (req: { offset: number; length: number }, index: number) => Lie = () => ({})) {
+  // With `holdLast`, each window's last frame waits (up to 3 s) until the next window is asked
+  // for; `seen.unfinished` counts, per request, the windows already asked whose last frame was
+  // not yet sent.
+  async function scripted(bytes: Uint8Array, lie: (req: { offset: number; length: number }, index: number) => Lie = () => ({}), holdLast = false) {
     const node = await createCanopyNode({ listen: ['/ip4/127.0.0.1/tcp/0'] });
     nodes.push(node);
-    const seen = { offsets: [] as number[], open: 0, maxOpen: 0 };
+    const seen = { offsets: [] as number[], unfinished: [] as number[], heldInVain: 0 };
+    const asked = new Map<number, () => void>(); // offset -> releases the window ending there
+    let unfinished = 0;
     await node.handle(
       BLOB_PROTOCOL,
       async (stream) => {
         const index = seen.offsets.length;
-        seen.open++;
-        seen.maxOpen = Math.max(seen.maxOpen, seen.open);
         try {
           const lp = lpStream(stream, { maxDataLength: BLOB_CHUNK_BYTES });
           const req = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as { offset: number; length: number };
           seen.offsets.push(req.offset);
+          seen.unfinished.push(unfinished);
+          asked.get(req.offset)?.();
+          unfinished++;
           const how = lie(req, index);
           const length = Math.min(req.length, bytes.length - req.offset);
           const header = { v: 1 as const, status: 'ok' as const, size: bytes.length, offset: req.offset, length };
@@ -175,6 +181,19 @@ describe('blob exchange', () => {
           for (let at = req.offset; at < req.offset + length; at += BLOB_CHUNK_BYTES) {
             let chunk = bytes.subarray(at, Math.min(at + BLOB_CHUNK_BYTES, req.offset + length));
             if (how.cutAfter !== undefined && sent + chunk.length > how.cutAfter) chunk = chunk.subarray(0, how.cutAfter - sent);
+            const last = at + BLOB_CHUNK_BYTES >= req.offset + length;
+            const end = req.offset + length;
+            if (holdLast && last && end < bytes.length) {
+              const next = await new Promise<boolean>((resolve) => {
+                const timer = setTimeout(() => resolve(false), 3000);
+                asked.set(end, () => {
+                  clearTimeout(timer);
+                  resolve(true);
+                });
+              });
+              if (!next) seen.heldInVain++;
+            }
+            if (last) unfinished--;
             if (chunk.length > 0) await lp.write(chunk);
             sent += chunk.length;
             if (how.cutAfter !== undefined && sent >= how.cutAfter) {
@@ -186,8 +205,6 @@ describe('blob exchange', () => {
           await stream.close();
         } catch (err) {
           stream.abort(err as Error);
-        } finally {
-          seen.open--;
         }
       },
       { maxInboundStreams: 32 },
@@ -197,13 +214,16 @@ describe('blob exchange', () => {
 
   it('keeps the next window requested while one arrives, never more than two at a time', async () => {
     const bytes = randomBytes(4 * BLOB_WINDOW_BYTES + 1000);
-    const provider = await scripted(bytes);
+    const provider = await scripted(bytes, () => ({}), true);
     const fetcher = await peer('f');
     await connect(fetcher.node, provider.node);
     const got = await fetchBlob(fetcher.node, fetcher.store, { hash: sha256Hex(bytes) }, [provider.node.peerId], { maxBytes: 64 << 20 });
     expect(got.size).toBe(bytes.length);
     expect(provider.seen.offsets).toEqual([0, 1, 2, 3, 4].map((i) => i * BLOB_WINDOW_BYTES));
-    expect(provider.seen.maxOpen).toBe(2);
+    // each next window was asked for before the current one's last frame was sent …
+    expect(provider.seen.heldInVain).toBe(0);
+    // … and only then: one window unfinished when the next is asked for, never two
+    expect(provider.seen.unfinished).toEqual([0, 1, 1, 1, 1]);
     expect(Buffer.from(await fetcher.store.get(got.hash)).equals(bytes)).toBe(true);
   });
 

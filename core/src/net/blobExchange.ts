@@ -16,6 +16,9 @@ export const BLOB_CHUNK_BYTES = 1 << 20;
 /** Bytes a requester asks for per stream; bounds what can be in flight to it. */
 export const BLOB_WINDOW_BYTES = 8 << 20;
 
+// How many bytes before the end of a window the next one is requested.
+const PIPELINE_LEAD_BYTES = 2 << 20;
+
 // The stream's buffers hold at most one window plus framing.
 const READ_BUFFER_BYTES = BLOB_WINDOW_BYTES + (1 << 20);
 
@@ -25,8 +28,8 @@ const READ_BUFFER_BYTES = BLOB_WINDOW_BYTES + (1 << 20);
 //                          [offset, offset + length) as frames of at most BLOB_CHUNK_BYTES,
 //                          where length = min(requested length, size - offset).
 // Flow control is the requester's: it has at most two windows requested at a time (it asks
-// for the next one once the current one's header is accepted, so the provider never waits a
-// round trip between windows), and it takes no further frame while more than a window of
+// for the next one while the current one's last PIPELINE_LEAD_BYTES arrive, so the provider
+// never waits a round trip between windows), and it takes no further frame while more than a window of
 // received bytes is still on its way to disk. libp2p 3 streams give no backpressure to a
 // reader that is busy elsewhere, so this is what bounds the bytes a provider can have in flight.
 export const BlobRequest = z.strictObject({
@@ -216,8 +219,14 @@ async function receiveWindow(window: Window, partial: PartialBlob, ref: { hash: 
     if (res.length > BLOB_WINDOW_BYTES || res.offset + res.length > res.size) throw new Error(`provider announced ${res.length} bytes, more than asked or than the blob has`);
     if (res.length === 0 && res.offset < res.size) throw new Error('provider sent an empty window before the end of the blob');
     const end = res.offset + res.length;
-    if (end < res.size) more(end);
+    let asked = end >= res.size;
     while (partial.size < end) {
+      // Ask for the next window near the end of this one: soon enough that its first bytes
+      // follow this window's last, late enough that little of it waits in memory meanwhile.
+      if (!asked && end - partial.size <= PIPELINE_LEAD_BYTES) {
+        asked = true;
+        more(end);
+      }
       throwIfAborted(opts.signal, 'blob fetch');
       const chunk = await lp.read({ signal: opts.signal });
       if (partial.size + chunk.byteLength > end) throw new Error('provider sent more bytes than it announced');
