@@ -122,6 +122,9 @@ export class BlobStore {
 // blob is adopted then has at most this much left to flush, instead of the whole blob.
 const SYNC_EVERY_BYTES = 8 << 20;
 
+// Appended bytes are written once this many have gathered (or when asked to be written).
+const WRITE_BATCH_BYTES = 1 << 20;
+
 /**
  * A download in progress; see {@link BlobStore.openPartial}. Appended bytes are hashed at once
  * and written to the file in the background, in order, while the caller receives the next
@@ -164,11 +167,13 @@ export class PartialBlob {
     this.size += chunk.byteLength;
     this.queue.push(chunk);
     this.queued += chunk.byteLength;
-    this.writer ??= this.drainQueue();
+    // Small pieces (a network read is often 64 KiB) are gathered into one write.
+    if (this.queued >= WRITE_BATCH_BYTES) this.writer ??= this.drainQueue();
   }
 
   /** Resolves once every appended byte is in the file; throws a write error. */
   async written(): Promise<void> {
+    while (this.queue.length > 0 && !this.failure) await (this.writer ??= this.drainQueue());
     while (this.writer) await this.writer;
     if (this.failure) throw this.failure;
   }
