@@ -172,6 +172,9 @@ interface Window {
 
 async function fetchFrom(node: Libp2p, store: BlobStore, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<BlobRef> {
   const partial = await store.openPartial(ref.hash);
+  // The blob's size: the ref's, or else what the provider's first header says; every later
+  // header must agree.
+  const known: { hash: string; size?: number } = { hash: ref.hash, ...(ref.size !== undefined ? { size: ref.size } : {}) };
   // The next window, requested while the current one is still arriving (see the wire format).
   const ahead: { next?: Promise<Window> } = {};
   const request = (offset: number): void => {
@@ -185,7 +188,7 @@ async function fetchFrom(node: Libp2p, store: BlobStore, ref: { hash: string; si
       throwIfAborted(opts.signal, 'blob fetch');
       const window = await ahead.next;
       delete ahead.next;
-      await receiveWindow(window, partial, ref, opts, request);
+      await receiveWindow(window, partial, known, opts, request);
     }
     return await partial.commit();
   } catch (err) {
@@ -213,17 +216,18 @@ async function requestWindow(node: Libp2p, hash: string, provider: PeerId, offse
 // Receives one window into the partial file, which must end where the window starts. Once
 // the header is accepted and more of the blob remains, calls `more` with where the next
 // window starts.
-async function receiveWindow(window: Window, partial: PartialBlob, ref: { hash: string; size?: number }, opts: FetchBlobOptions, more: (end: number) => void): Promise<void> {
+async function receiveWindow(window: Window, partial: PartialBlob, known: { hash: string; size?: number }, opts: FetchBlobOptions, more: (end: number) => void): Promise<void> {
   const { stream, lp } = window;
   try {
     if (window.offset !== partial.size) throw new Error(`window at ${window.offset} does not continue the ${partial.size} bytes received`);
     const res = BlobResponse.parse(JSON.parse(new TextDecoder().decode((await lp.read({ signal: opts.signal })).subarray())));
     if (res.status !== 'ok') throw new Error(`${res.status}: ${res.message}`);
     if (res.offset !== window.offset) throw new Error(`provider answered from offset ${res.offset}, asked ${window.offset}`);
-    if (ref.size !== undefined && res.size !== ref.size) throw new Error(`provider says ${res.size} bytes, the reference says ${ref.size}`);
+    if (known.size !== undefined && res.size !== known.size) throw new Error(`provider says ${res.size} bytes, where the blob is ${known.size}`);
     if (res.size > opts.maxBytes) throw new Error(`provider offers ${res.size} bytes, over the limit of ${opts.maxBytes}`);
     if (res.length > BLOB_WINDOW_BYTES || res.offset + res.length > res.size) throw new Error(`provider announced ${res.length} bytes, more than asked or than the blob has`);
     if (res.length === 0 && res.offset < res.size) throw new Error('provider sent an empty window before the end of the blob');
+    known.size = res.size;
     const end = res.offset + res.length;
     let asked = end >= res.size;
     while (partial.size < end) {
