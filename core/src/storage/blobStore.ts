@@ -88,15 +88,27 @@ export class BlobStore {
     assertBlobHash(hash);
     await mkdir(this.partialDir, { recursive: true });
     const path = join(this.partialDir, hash);
-    const hasher = sha256Hasher();
-    let size = 0;
-    // Resuming: the bytes already on disk must be part of the digest.
-    for await (const chunk of createReadStream(path, { flags: 'a+' }) as AsyncIterable<Buffer>) {
-      hasher.update(chunk);
-      size += chunk.byteLength;
+    // One handle to read what an earlier attempt kept and to append (O_APPEND: writes go to the end).
+    const fh = await open(path, 'a+');
+    try {
+      const hasher = sha256Hasher();
+      // Resuming: the bytes already on disk must be part of the digest.
+      const kept = (await fh.stat()).size;
+      let size = 0;
+      if (kept > 0) {
+        const buf = Buffer.allocUnsafe(Math.min(kept, 1 << 20));
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, buf.byteLength, size);
+          if (bytesRead === 0) break;
+          hasher.update(buf.subarray(0, bytesRead));
+          size += bytesRead;
+        }
+      }
+      return new PartialBlob(this, hash, path, fh, hasher, size);
+    } catch (err) {
+      await fh.close();
+      throw err;
     }
-    const fh = await open(path, 'a');
-    return new PartialBlob(this, hash, path, fh, hasher, size);
   }
 
   /** Removes a partial download. */
