@@ -245,6 +245,7 @@ async function receiveWindow(window: Window, partial: PartialBlob, known: { hash
       // A disk slower than the network: let the file catch up before taking more.
       if (partial.backlog > BLOB_WINDOW_BYTES) await partial.written();
     }
+    if (!asked) more(end);
     await stream.close().catch(() => undefined);
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)));
