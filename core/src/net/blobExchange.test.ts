@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { createCanopyNode, type CanopyLibp2p } from './createNode.js';
-import { fetchBlob, serveBlobs, BlobFetchError, BLOB_WINDOW_BYTES } from './blobExchange.js';
+import { lpStream } from '@libp2p/utils';
+import { fetchBlob, serveBlobs, BlobFetchError, BLOB_CHUNK_BYTES, BLOB_PROTOCOL, BLOB_WINDOW_BYTES } from './blobExchange.js';
 import { BlobStore } from '../storage/blobStore.js';
 import { sha256Hex } from '../util/hash.js';
 import { CanopyError } from '../util/errors.js';
@@ -42,7 +43,7 @@ describe('blob exchange', () => {
     const ref = await provider.store.put(bytes);
     const progress: number[] = [];
     const got = await fetchBlob(fetcher.node, fetcher.store, ref, [provider.node.peerId], { maxBytes: 10 << 20, onProgress: (r) => progress.push(r) });
-    expect(got).toEqual(ref);
+    expect(got).toEqual({ ...ref, relayed: false });
     expect(Buffer.from(await fetcher.store.get(ref.hash)).equals(bytes)).toBe(true);
     expect(progress.length).toBeGreaterThan(4);
     expect(progress.at(-1)).toBe(bytes.length);
@@ -55,7 +56,7 @@ describe('blob exchange', () => {
     const bytes = randomBytes(3 * BLOB_WINDOW_BYTES + 12345);
     const ref = await provider.store.put(bytes);
     const got = await fetchBlob(fetcher.node, fetcher.store, ref, [provider.node.peerId], { maxBytes: 64 << 20 });
-    expect(got).toEqual(ref);
+    expect(got).toEqual({ ...ref, relayed: false });
     expect(Buffer.from(await fetcher.store.get(ref.hash)).equals(bytes)).toBe(true);
   });
 
@@ -143,5 +144,146 @@ describe('blob exchange', () => {
     const ref = await store.put(randomBytes(1000));
     await expect(fetchBlob(fetcher.node, fetcher.store, ref, [node.peerId], { maxBytes: 1 << 20 })).rejects.toThrow(/denied/);
     expect(await fetcher.store.has(ref.hash)).toBe(false);
+  });
+
+  // A provider written against the wire format (PROTOCOL.md §12) that serves `bytes` from memory;
+  // `lie` may change a window's header or cut its data, given the request and the window's index.
+  interface Lie {
+    header?: (h: { v: 1; status: 'ok'; size: number; offset: number; length: number }) => object;
+    /** Data bytes of this window to send before resetting the stream. */
+    cutAfter?: number;
+  }
+  // With `holdLast`, each window's last frame waits (up to 3 s) until the next window is asked
+  // for; `seen.unfinished` counts, per request, the windows already asked whose last frame was
+  // not yet sent.
+  async function scripted(bytes: Uint8Array, lie: (req: { offset: number; length: number }, index: number) => Lie = () => ({}), holdLast = false) {
+    const node = await createCanopyNode({ listen: ['/ip4/127.0.0.1/tcp/0'] });
+    nodes.push(node);
+    const seen = { offsets: [] as number[], unfinished: [] as number[], heldInVain: 0 };
+    const asked = new Map<number, () => void>(); // offset -> releases the window ending there
+    let unfinished = 0;
+    await node.handle(
+      BLOB_PROTOCOL,
+      async (stream) => {
+        const index = seen.offsets.length;
+        try {
+          const lp = lpStream(stream, { maxDataLength: BLOB_CHUNK_BYTES });
+          const req = JSON.parse(new TextDecoder().decode((await lp.read()).subarray())) as { offset: number; length: number };
+          seen.offsets.push(req.offset);
+          seen.unfinished.push(unfinished);
+          asked.get(req.offset)?.();
+          unfinished++;
+          const how = lie(req, index);
+          const length = Math.min(req.length, bytes.length - req.offset);
+          const header = { v: 1 as const, status: 'ok' as const, size: bytes.length, offset: req.offset, length };
+          await lp.write(new TextEncoder().encode(JSON.stringify(how.header ? how.header(header) : header)));
+          let sent = 0;
+          for (let at = req.offset; at < req.offset + length; at += BLOB_CHUNK_BYTES) {
+            let chunk = bytes.subarray(at, Math.min(at + BLOB_CHUNK_BYTES, req.offset + length));
+            if (how.cutAfter !== undefined && sent + chunk.length > how.cutAfter) chunk = chunk.subarray(0, how.cutAfter - sent);
+            const last = at + BLOB_CHUNK_BYTES >= req.offset + length;
+            const end = req.offset + length;
+            if (holdLast && last && end < bytes.length) {
+              const next = await new Promise<boolean>((resolve) => {
+                const timer = setTimeout(() => resolve(false), 3000);
+                asked.set(end, () => {
+                  clearTimeout(timer);
+                  resolve(true);
+                });
+              });
+              if (!next) seen.heldInVain++;
+            }
+            if (last) unfinished--;
+            if (chunk.length > 0) await lp.write(chunk);
+            sent += chunk.length;
+            if (how.cutAfter !== undefined && sent >= how.cutAfter) {
+              await new Promise((r) => setTimeout(r, 50)); // let the frames reach the requester first
+              stream.abort(new Error('cut'));
+              return;
+            }
+          }
+          await stream.close();
+        } catch (err) {
+          stream.abort(err as Error);
+        }
+      },
+      { maxInboundStreams: 32 },
+    );
+    return { node, seen };
+  }
+
+  it('keeps the next window requested while one arrives, never more than two at a time', async () => {
+    const bytes = randomBytes(4 * BLOB_WINDOW_BYTES + 1000);
+    const provider = await scripted(bytes, () => ({}), true);
+    const fetcher = await peer('f');
+    await connect(fetcher.node, provider.node);
+    const got = await fetchBlob(fetcher.node, fetcher.store, { hash: sha256Hex(bytes) }, [provider.node.peerId], { maxBytes: 64 << 20 });
+    expect(got.size).toBe(bytes.length);
+    expect(provider.seen.offsets).toEqual([0, 1, 2, 3, 4].map((i) => i * BLOB_WINDOW_BYTES));
+    // each next window was asked for before the current one's last frame was sent …
+    expect(provider.seen.heldInVain).toBe(0);
+    // … and only then: one window unfinished when the next is asked for, never two
+    expect(provider.seen.unfinished).toEqual([0, 1, 1, 1, 1]);
+    expect(Buffer.from(await fetcher.store.get(got.hash)).equals(bytes)).toBe(true);
+  });
+
+  it('resumes a stream cut mid-window from the last byte it kept', async () => {
+    const bytes = randomBytes(2 * BLOB_WINDOW_BYTES + 5000);
+    const cutAt = 3 * BLOB_CHUNK_BYTES;
+    const provider = await scripted(bytes, (_req, index) => (index === 0 ? { cutAfter: cutAt } : {}));
+    const fetcher = await peer('f');
+    await connect(fetcher.node, provider.node);
+    const ref = { hash: sha256Hex(bytes), size: bytes.length };
+    await expect(fetchBlob(fetcher.node, fetcher.store, ref, [provider.node.peerId], { maxBytes: 64 << 20 })).rejects.toThrow(BlobFetchError);
+    expect(await fetcher.store.partialSize(ref.hash)).toBe(cutAt);
+    expect(await fetcher.store.has(ref.hash)).toBe(false);
+
+    await fetchBlob(fetcher.node, fetcher.store, ref, [provider.node.peerId], { maxBytes: 64 << 20 });
+    // the first request of the second attempt starts where the cut left off
+    const second = provider.seen.offsets.indexOf(cutAt);
+    expect(second).toBeGreaterThan(0);
+    expect(provider.seen.offsets.slice(second)).toEqual([cutAt, cutAt + BLOB_WINDOW_BYTES]);
+    expect(Buffer.from(await fetcher.store.get(ref.hash)).equals(bytes)).toBe(true);
+    expect(await fetcher.store.partialSize(ref.hash)).toBe(0);
+  });
+
+  it('rejects a provider whose pipelined window lies, and finishes from an honest one', async () => {
+    const bytes = randomBytes(BLOB_WINDOW_BYTES + 300_000);
+    const ref = { hash: sha256Hex(bytes), size: bytes.length };
+    const lies: [string, (req: { offset: number; length: number }, index: number) => Lie, RegExp][] = [
+      ['answers from another offset', (_r, i) => (i === 1 ? { header: (h) => ({ ...h, offset: 0 }) } : {}), /answered from offset 0/],
+      ['announces another size', (_r, i) => (i === 1 ? { header: (h) => ({ ...h, size: h.size + 1 }) } : {}), /provider says .* where the blob is/],
+      ['announces more than a window', (_r, i) => (i === 1 ? { header: (h) => ({ ...h, length: BLOB_WINDOW_BYTES + 1 }) } : {}), /more than asked/],
+      ['announces an empty window', (_r, i) => (i === 1 ? { header: (h) => ({ ...h, length: 0 }) } : {}), /empty window/],
+    ];
+    const honest = await peer('honest');
+    await honest.store.put(bytes);
+    // with the size unknown to the requester, the first window's header sets it
+    lies.push(['changes the size it announced', (_r, i) => (i === 1 ? { header: (h) => ({ ...h, size: h.size - 1, length: h.length - 1 }) } : {}), /provider says .* where the blob is/]);
+    for (const [what, lie, reason] of lies) {
+      const liar = await scripted(bytes, lie);
+      const fetcher = await peer(`f-${what}`);
+      await connect(fetcher.node, liar.node);
+      await connect(fetcher.node, honest.node);
+      const asked = what === 'changes the size it announced' ? { hash: ref.hash } : ref;
+      const err = await fetchBlob(fetcher.node, fetcher.store, asked, [liar.node.peerId], { maxBytes: 64 << 20 }).catch((e: unknown) => e);
+      expect(err, what).toBeInstanceOf(BlobFetchError);
+      expect((err as Error).message, what).toMatch(reason);
+      // the honest provider continues from what the liar's first window delivered
+      expect(await fetcher.store.partialSize(ref.hash), what).toBe(BLOB_WINDOW_BYTES);
+      const got = await fetchBlob(fetcher.node, fetcher.store, ref, [liar.node.peerId, honest.node.peerId], { maxBytes: 64 << 20 });
+      expect(got.hash, what).toBe(ref.hash);
+      expect(Buffer.from(await fetcher.store.get(ref.hash)).equals(bytes), what).toBe(true);
+    }
+  });
+
+  it('rejects a provider that sends more bytes than it announced', async () => {
+    const bytes = randomBytes(BLOB_WINDOW_BYTES + 10);
+    const provider = await scripted(bytes, (_r, i) => (i === 0 ? { header: (h) => ({ ...h, length: 1000 }) } : {}));
+    const fetcher = await peer('f');
+    await connect(fetcher.node, provider.node);
+    const err = await fetchBlob(fetcher.node, fetcher.store, { hash: sha256Hex(bytes) }, [provider.node.peerId], { maxBytes: 64 << 20 }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/more bytes than it announced/);
+    expect(await fetcher.store.partialSize(sha256Hex(bytes))).toBe(0);
   });
 });

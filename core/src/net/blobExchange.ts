@@ -16,6 +16,12 @@ export const BLOB_CHUNK_BYTES = 1 << 20;
 /** Bytes a requester asks for per stream; bounds what can be in flight to it. */
 export const BLOB_WINDOW_BYTES = 8 << 20;
 
+// What a provider reads from disk at a time (its read-ahead holds one more block per stream).
+const READ_BLOCK_BYTES = 2 << 20;
+
+// How many bytes before the end of a window the next one is requested.
+const PIPELINE_LEAD_BYTES = 2 << 20;
+
 // The stream's buffers hold at most one window plus framing.
 const READ_BUFFER_BYTES = BLOB_WINDOW_BYTES + (1 << 20);
 
@@ -24,9 +30,11 @@ const READ_BUFFER_BYTES = BLOB_WINDOW_BYTES + (1 << 20);
 //   provider -> requester: JSON BlobResponse; when status is "ok", then the bytes
 //                          [offset, offset + length) as frames of at most BLOB_CHUNK_BYTES,
 //                          where length = min(requested length, size - offset).
-// Flow control is the requester's: it asks for the next window only once it has written
-// the last one, so a slow disk can never make a fast sender overflow its buffers (libp2p 3
-// streams give no backpressure to a reader that is busy elsewhere).
+// Flow control is the requester's: it has at most two windows requested at a time (it asks
+// for the next one while the current one's last PIPELINE_LEAD_BYTES arrive, so the provider
+// never waits a round trip between windows), and it takes no further frame while more than a window of
+// received bytes is still on its way to disk. libp2p 3 streams give no backpressure to a
+// reader that is busy elsewhere, so this is what bounds the bytes a provider can have in flight.
 export const BlobRequest = z.strictObject({
   v: z.literal(1),
   hash: z.string().regex(/^[0-9a-f]{64}$/),
@@ -90,8 +98,11 @@ async function answer(stream: Stream, peer: PeerId, store: BlobStore, authorize?
     const length = Math.min(req.length, size - req.offset);
     await respond(lp, { v: 1, status: 'ok', size, offset: req.offset, length });
     if (length > 0) {
-      for await (const chunk of store.read(req.hash, req.offset, req.offset + length - 1, BLOB_CHUNK_BYTES)) {
-        await lp.write(chunk);
+      // Read in blocks of several frames: fewer file reads (each a trip to libuv's thread pool).
+      for await (const block of store.read(req.hash, req.offset, req.offset + length - 1, READ_BLOCK_BYTES)) {
+        for (let at = 0; at < block.byteLength; at += BLOB_CHUNK_BYTES) {
+          await lp.write(block.subarray(at, at + BLOB_CHUNK_BYTES));
+        }
       }
     }
   }
@@ -152,47 +163,90 @@ export async function fetchBlob(node: Libp2p, store: BlobStore, ref: { hash: str
   throw new BlobFetchError(ref.hash, attempts);
 }
 
+// One window's stream once its request is written.
+interface Window {
+  readonly stream: Stream;
+  readonly lp: ReturnType<typeof lpStream>;
+  readonly offset: number;
+}
+
 async function fetchFrom(node: Libp2p, store: BlobStore, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<BlobRef> {
   const partial = await store.openPartial(ref.hash);
+  // The blob's size: the ref's, or else what the provider's first header says; every later
+  // header must agree.
+  const known: { hash: string; size?: number } = { hash: ref.hash, ...(ref.size !== undefined ? { size: ref.size } : {}) };
+  // The next window, requested while the current one is still arriving (see the wire format).
+  const ahead: { next?: Promise<Window> } = {};
+  const request = (offset: number): void => {
+    ahead.next = requestWindow(node, ref.hash, provider, offset, opts.signal);
+    // Its failure is seen when it is awaited; until then it is not an unhandled rejection.
+    ahead.next.catch(() => undefined);
+  };
+  request(partial.size);
   try {
-    let size = ref.size;
-    do {
+    while (ahead.next) {
       throwIfAborted(opts.signal, 'blob fetch');
-      size = await fetchWindow(node, partial, ref, provider, opts);
-    } while (partial.size < size);
+      const window = await ahead.next;
+      delete ahead.next;
+      await receiveWindow(window, partial, known, opts, request);
+    }
     return await partial.commit();
   } catch (err) {
+    ahead.next?.then((w) => w.stream.abort(new Error('blob fetch stopped')), () => undefined);
     await partial.suspend();
     if (opts.signal?.aborted) throwIfAborted(opts.signal, 'blob fetch');
     throw err;
   }
 }
 
-// One window: ask for the next BLOB_WINDOW_BYTES from where the partial file ends, write
-// them, and return the blob's total size as the provider announced it.
-async function fetchWindow(node: Libp2p, partial: PartialBlob, ref: { hash: string; size?: number }, provider: PeerId, opts: FetchBlobOptions): Promise<number> {
-  const stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal: opts.signal, runOnLimitedConnection: true });
+// Opens a stream and asks for the BLOB_WINDOW_BYTES from `offset`.
+async function requestWindow(node: Libp2p, hash: string, provider: PeerId, offset: number, signal?: AbortSignal): Promise<Window> {
+  const stream = await node.dialProtocol(provider, BLOB_PROTOCOL, { signal, runOnLimitedConnection: true });
   try {
     stream.maxReadBufferLength = READ_BUFFER_BYTES;
     const lp = lpStream(stream, { maxDataLength: BLOB_CHUNK_BYTES, maxBufferSize: READ_BUFFER_BYTES });
-    await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, hash: ref.hash, offset: partial.size, length: BLOB_WINDOW_BYTES } satisfies BlobRequest)));
+    await lp.write(new TextEncoder().encode(JSON.stringify({ v: 1, hash, offset, length: BLOB_WINDOW_BYTES } satisfies BlobRequest)));
+    return { stream, lp, offset };
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  }
+}
+
+// Receives one window into the partial file, which must end where the window starts. Once
+// the header is accepted and more of the blob remains, calls `more` with where the next
+// window starts.
+async function receiveWindow(window: Window, partial: PartialBlob, known: { hash: string; size?: number }, opts: FetchBlobOptions, more: (end: number) => void): Promise<void> {
+  const { stream, lp } = window;
+  try {
+    if (window.offset !== partial.size) throw new Error(`window at ${window.offset} does not continue the ${partial.size} bytes received`);
     const res = BlobResponse.parse(JSON.parse(new TextDecoder().decode((await lp.read({ signal: opts.signal })).subarray())));
     if (res.status !== 'ok') throw new Error(`${res.status}: ${res.message}`);
-    if (res.offset !== partial.size) throw new Error(`provider answered from offset ${res.offset}, asked ${partial.size}`);
-    if (ref.size !== undefined && res.size !== ref.size) throw new Error(`provider says ${res.size} bytes, the reference says ${ref.size}`);
+    if (res.offset !== window.offset) throw new Error(`provider answered from offset ${res.offset}, asked ${window.offset}`);
+    if (known.size !== undefined && res.size !== known.size) throw new Error(`provider says ${res.size} bytes, where the blob is ${known.size}`);
     if (res.size > opts.maxBytes) throw new Error(`provider offers ${res.size} bytes, over the limit of ${opts.maxBytes}`);
     if (res.length > BLOB_WINDOW_BYTES || res.offset + res.length > res.size) throw new Error(`provider announced ${res.length} bytes, more than asked or than the blob has`);
     if (res.length === 0 && res.offset < res.size) throw new Error('provider sent an empty window before the end of the blob');
+    known.size = res.size;
     const end = res.offset + res.length;
+    let asked = end >= res.size;
     while (partial.size < end) {
+      // Ask for the next window near the end of this one: soon enough that its first bytes
+      // follow this window's last, late enough that little of it waits in memory meanwhile.
+      if (!asked && end - partial.size <= PIPELINE_LEAD_BYTES) {
+        asked = true;
+        more(end);
+      }
       throwIfAborted(opts.signal, 'blob fetch');
       const chunk = await lp.read({ signal: opts.signal });
       if (partial.size + chunk.byteLength > end) throw new Error('provider sent more bytes than it announced');
-      for (const buf of chunk) await partial.append(buf);
+      for (const buf of chunk) partial.append(buf);
       opts.onProgress?.(partial.size, res.size);
+      // A disk slower than the network: let the file catch up before taking more.
+      if (partial.backlog > BLOB_WINDOW_BYTES) await partial.written();
     }
+    if (!asked) more(end);
     await stream.close().catch(() => undefined);
-    return res.size;
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)));
     throw err;

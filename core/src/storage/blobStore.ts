@@ -88,15 +88,27 @@ export class BlobStore {
     assertBlobHash(hash);
     await mkdir(this.partialDir, { recursive: true });
     const path = join(this.partialDir, hash);
-    const hasher = sha256Hasher();
-    let size = 0;
-    // Resuming: the bytes already on disk must be part of the digest.
-    for await (const chunk of createReadStream(path, { flags: 'a+' }) as AsyncIterable<Buffer>) {
-      hasher.update(chunk);
-      size += chunk.byteLength;
+    // One handle to read what an earlier attempt kept and to append (O_APPEND: writes go to the end).
+    const fh = await open(path, 'a+');
+    try {
+      const hasher = sha256Hasher();
+      // Resuming: the bytes already on disk must be part of the digest.
+      const kept = (await fh.stat()).size;
+      let size = 0;
+      if (kept > 0) {
+        const buf = Buffer.allocUnsafe(Math.min(kept, 1 << 20));
+        for (;;) {
+          const { bytesRead } = await fh.read(buf, 0, buf.byteLength, size);
+          if (bytesRead === 0) break;
+          hasher.update(buf.subarray(0, bytesRead));
+          size += bytesRead;
+        }
+      }
+      return new PartialBlob(this, hash, path, fh, hasher, size);
+    } catch (err) {
+      await fh.close();
+      throw err;
     }
-    const fh = await open(path, 'a');
-    return new PartialBlob(this, hash, path, fh, hasher, size);
   }
 
   /** Removes a partial download. */
@@ -118,9 +130,27 @@ export class BlobStore {
   }
 }
 
-/** A download in progress; see {@link BlobStore.openPartial}. */
+// Bytes written between two background data syncs of a download: the final sync before the
+// blob is adopted then has at most this much left to flush, instead of the whole blob.
+const SYNC_EVERY_BYTES = 8 << 20;
+
+// Appended bytes are written once this many have gathered (or when asked to be written).
+const WRITE_BATCH_BYTES = 1 << 20;
+
+/**
+ * A download in progress; see {@link BlobStore.openPartial}. Appended bytes are hashed at once
+ * and written to the file in the background, in order, while the caller receives the next
+ * ones; the file is therefore always a prefix of what was appended, which is what a resume
+ * re-reads.
+ */
 export class PartialBlob {
   private closed = false;
+  private queue: Uint8Array[] = [];
+  private queued = 0;
+  private writer: Promise<void> | undefined;
+  private syncing: Promise<void> | undefined;
+  private unsynced = 0;
+  private failure: Error | undefined;
 
   constructor(
     private readonly store: BlobStore,
@@ -128,21 +158,75 @@ export class PartialBlob {
     private readonly path: string,
     private readonly fh: FileHandle,
     private readonly hasher: Sha256Hasher,
-    /** Bytes received so far, including those from earlier attempts. */
+    /** Bytes received so far, including those from earlier attempts (some may still be on their way to the file). */
     public size: number,
   ) {}
 
-  /** Appends received bytes. */
-  async append(chunk: Uint8Array): Promise<void> {
-    await this.fh.write(chunk);
-    this.hasher.update(chunk);
-    this.size += chunk.byteLength;
+  /** Bytes appended but not yet written to the file. */
+  get backlog(): number {
+    return this.queued;
   }
 
-  /** Keeps what was received so far for a later resume. */
+  /**
+   * Accepts received bytes: hashes them now and queues them for the file. The caller must not
+   * modify `chunk` afterwards. Throws the error of an earlier write (a full disk, say).
+   */
+  append(chunk: Uint8Array): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new Error('partial blob is closed');
+    if (chunk.byteLength === 0) return;
+    this.hasher.update(chunk);
+    this.size += chunk.byteLength;
+    this.queue.push(chunk);
+    this.queued += chunk.byteLength;
+    // Small pieces (a network read is often 64 KiB) are gathered into one write.
+    if (this.queued >= WRITE_BATCH_BYTES) this.writer ??= this.drainQueue();
+  }
+
+  /** Resolves once every appended byte is in the file; throws a write error. */
+  async written(): Promise<void> {
+    while (this.queue.length > 0 && !this.failure) await (this.writer ??= this.drainQueue());
+    while (this.writer) await this.writer;
+    if (this.failure) throw this.failure;
+  }
+
+  private async drainQueue(): Promise<void> {
+    try {
+      while (this.queue.length > 0 && !this.failure) {
+        const batch = this.queue;
+        this.queue = [];
+        const bytes = batch.reduce((n, b) => n + b.byteLength, 0);
+        await writeAll(this.fh, batch);
+        this.queued -= bytes;
+        this.unsynced += bytes;
+        if (this.unsynced >= SYNC_EVERY_BYTES && !this.syncing) {
+          this.unsynced = 0;
+          // Not awaited: the disk flushes while the next bytes arrive. A failure is kept and
+          // reported by the next append, written() or commit().
+          this.syncing = this.fh.datasync().then(
+            () => {
+              this.syncing = undefined;
+            },
+            (err: unknown) => {
+              this.syncing = undefined;
+              this.failure ??= err instanceof Error ? err : new Error(String(err));
+            },
+          );
+        }
+      }
+    } catch (err) {
+      this.failure ??= err instanceof Error ? err : new Error(String(err));
+    } finally {
+      this.writer = undefined;
+    }
+  }
+
+  /** Keeps what was received so far (what reached the file) for a later resume. */
   async suspend(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.written().catch(() => undefined);
+    await this.syncing;
     await this.fh.sync().catch(() => undefined);
     await this.fh.close();
   }
@@ -150,9 +234,17 @@ export class PartialBlob {
   /** Verifies the digest and stores the blob; on mismatch discards everything and throws. */
   async commit(): Promise<BlobRef> {
     if (!this.closed) {
-      await this.fh.sync();
-      await this.fh.close();
+      try {
+        await this.written();
+        await this.syncing;
+        if (this.failure) throw this.failure;
+        await this.fh.sync();
+      } catch (err) {
+        await this.suspend();
+        throw err;
+      }
       this.closed = true;
+      await this.fh.close();
     }
     const digest = this.hasher.digestHex();
     if (digest !== this.hash) {
@@ -161,5 +253,20 @@ export class PartialBlob {
     }
     await this.store.adopt(this.hash, this.path);
     return { hash: this.hash, size: this.size };
+  }
+}
+
+// Writes every byte of `bufs` at the file's end, however many calls that takes.
+async function writeAll(fh: FileHandle, bufs: Uint8Array[]): Promise<void> {
+  let rest = bufs;
+  while (rest.length > 0) {
+    const { bytesWritten } = await fh.writev(rest);
+    let n = bytesWritten;
+    while (rest.length > 0 && n >= rest[0]!.byteLength) {
+      n -= rest[0]!.byteLength;
+      rest = rest.slice(1);
+    }
+    if (n > 0) rest = [rest[0]!.subarray(n), ...rest.slice(1)];
+    else if (bytesWritten === 0) throw new Error('the disk accepted no bytes');
   }
 }
