@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { benchAggregate, benchTrain } from '@canopy/core/ml';
 import { intArg } from '../args.js';
 import { createOutput } from '../output.js';
+import { fuzzManifests } from './manifestFuzz.js';
 
 const MODELS = ['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const;
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -26,6 +27,18 @@ export function benchCommand(): Command {
       const r = await benchTrain({ model: flags.model, batch: flags.batch, seconds: flags.seconds, backend: flags.backend, engine: flags.engine, threads: flags.threads });
       out.say(`${r.model} on ${r.engine === 'fast' ? `the fast path, ${r.threads} thread(s)` : r.backend}, batch ${r.batch}: ${Math.round(r.samplesPerSec).toLocaleString('en-US')} samples/s (${Math.round(r.samplesPerCpuSec).toLocaleString('en-US')} per CPU-second)`);
       out.record({ model: r.model, backend: r.backend, engine: r.engine, threads: r.threads, batch: r.batch, samplesPerSec: Math.round(r.samplesPerSec), samplesPerCpuSec: Math.round(r.samplesPerCpuSec) });
+    });
+
+  bench
+    .command('manifest-fuzz')
+    .summary('the manifest parser against generated, mutated and hostile manifests')
+    .description('Property-based fuzzing (fast-check): every input must parse or fail with a ManifestError. Prints one JSON line; exits 1 when any input threw anything else.')
+    .option('--runs <n>', 'inputs to generate', intArg(1, 10_000_000), 10_000)
+    .option('--seed <n>', 'fast-check seed', intArg(0, 2 ** 31 - 1), 1)
+    .action((flags: { runs: number; seed: number }) => {
+      const report = fuzzManifests({ runs: flags.runs, seed: flags.seed });
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      if (report.otherErrors > 0) process.exitCode = 1;
     });
 
   bench

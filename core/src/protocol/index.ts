@@ -2,6 +2,7 @@
 // See docs/PROTOCOL.md for the specification this code implements.
 
 export * from './manifest.js';
+export * from './manifestLimits.js';
 export { formatPeersEntry, isDialableElsewhere, withPeerId } from './peersEntry.js';
 export * from './jobTree.js';
 export * from './jobSheet.js';
