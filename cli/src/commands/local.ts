@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { parseManifest } from '@canopy/core/protocol';
+import { parseManifest, reachedStopCondition } from '@canopy/core/protocol';
 import { isArtifactDocument, parseYamlDocument } from '@canopy/core/artifacts';
 import { runArtifactLocal } from './artifactLocal.js';
-import { CanopyError, ErrorCode } from '@canopy/core/util';
+import { CanopyError, ErrorCode, JobFailedError } from '@canopy/core/util';
 import { intArg } from '../args.js';
 import { createOutput } from '../output.js';
 import { followJob } from './jobProgress.js';
@@ -71,5 +71,7 @@ async function runLocal(file: string, flags: LocalFlags): Promise<void> {
     // Under --json stdout is for machines; the human summary still goes to the terminal.
     if (flags.json) process.stderr.write(`${summary.text}\n`);
     out.record(summary.line);
+    const reason = result.root.payload.stopReason;
+    if (!reachedStopCondition(reason)) throw new JobFailedError(submitted.rootId, reason ?? 'ended without a reason');
   });
 }

@@ -4,6 +4,7 @@
 export * from './manifest.js';
 export * from './manifestLimits.js';
 export { formatPeersEntry, isDialableElsewhere, withPeerId } from './peersEntry.js';
+export * from './stopOutcome.js';
 export * from './jobTree.js';
 export * from './jobSheet.js';
 export * from './ctx.js';

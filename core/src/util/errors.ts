@@ -23,6 +23,8 @@ export const ErrorCode = {
   ConsentRefused: 'CONSENT_REFUSED',
   /** A wait the user bounded (say, `canopy job watch --timeout`) ran out. */
   Timeout: 'TIMEOUT',
+  /** A job ended without reaching its stop condition (a failed round, a refused job, a host that could not resume). */
+  JobFailed: 'JOB_FAILED',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -70,6 +72,16 @@ export class ManifestError extends CanopyError {
     readonly issues: readonly string[],
   ) {
     super(ErrorCode.BadManifest, `${source} is not a valid manifest:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+  }
+}
+
+/** A job that ended without reaching its stop condition; the message says why (the root host's reason). */
+export class JobFailedError extends CanopyError {
+  constructor(
+    readonly job: string,
+    readonly reason: string,
+  ) {
+    super(ErrorCode.JobFailed, `job ${job} did not reach its stop condition: ${reason}`);
   }
 }
 
