@@ -100,7 +100,8 @@ export async function withLocalCluster<T>(
   function watchExits(p: NodeProcess, isRoot: boolean): Promise<never> {
     return new Promise<never>((_, reject) => {
       void p.exited.then((code) => {
-        if (stopping) return;
+        // `killed`: this process sent it a signal (stopNodes), so the exit was asked for.
+        if (stopping || p.child.killed) return;
         const line = `node ${p.plan.name} exited (${code}) while the job was running; its log: ${p.logFile}`;
         if (isRoot) reject(new JobFailedError(p.plan.name, `the root host's process died: ${line}`));
         else warn(line);

@@ -43,6 +43,8 @@ export async function runTrain(env: EffectEnv, e: TrainEffect): Promise<Input> {
       env.events.emit('train:progress', { rootId, job: e.job, round: e.round, epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches, samplesPerSec });
     };
     const r = await env.compute.train(dataKey(env, e.job), e.model, e.train, global, seed, { onProgress });
+    // Diverged parameters would poison the aggregate: a failure the host is told of (§6.13).
+    if (!Number.isFinite(r.loss)) throw new Error(`training diverged: the loss is ${r.loss} (try a smaller learning rate)`);
     const ref = await env.blobs.store.put(r.params);
     if (r.backend !== undefined && r.samplesPerSec !== undefined) env.events.emit('backend:measured', { backend: r.backend, samplesPerSec: r.samplesPerSec });
     done(env, e.job, 'train', e.round, started);
