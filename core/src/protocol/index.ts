@@ -24,3 +24,4 @@ export { createWorkerState, stepWorker, type WorkerState } from './machines/work
 export { createDistributorState, stepDistributor, type DistributorState } from './machines/distributor.js';
 export { EventQueue } from './driver/eventQueue.js';
 export { timingAdvice, timingWarnings, type TimingAdvice } from './timingAdvice.js';
+export * from './secagg/index.js';
