@@ -25,3 +25,4 @@ export { createDistributorState, stepDistributor, type DistributorState } from '
 export { EventQueue } from './driver/eventQueue.js';
 export { timingAdvice, timingWarnings, type TimingAdvice } from './timingAdvice.js';
 export * from './secagg/index.js';
+export * from './dp/index.js';
