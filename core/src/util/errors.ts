@@ -25,6 +25,8 @@ export const ErrorCode = {
   Timeout: 'TIMEOUT',
   /** A job ended without reaching its stop condition (a failed round, a refused job, a host that could not resume). */
   JobFailed: 'JOB_FAILED',
+  /** A stored file (blob, checkpoint, runtime record, receipt) failed its check on read; it was quarantined. */
+  CorruptFile: 'CORRUPT_FILE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -82,6 +84,17 @@ export class JobFailedError extends CanopyError {
     readonly reason: string,
   ) {
     super(ErrorCode.JobFailed, `job ${job} did not reach its stop condition: ${reason}`);
+  }
+}
+
+/** A stored file that failed its check on read: moved aside to `quarantinedTo`, never used again. */
+export class CorruptFileError extends CanopyError {
+  constructor(
+    readonly path: string,
+    readonly quarantinedTo: string | null,
+    readonly problem: string,
+  ) {
+    super(ErrorCode.CorruptFile, `${path} is corrupt (${problem}); ${quarantinedTo ? `moved aside to ${quarantinedTo}` : 'it could not be moved aside'}`);
   }
 }
 

@@ -570,6 +570,22 @@ describe('host: checkpoints and finishing', () => {
     expect(r.processStage).toBe(2);
   });
 
+  it('a root restored behind its members (newer checkpoints lost) ends the job in their round once most workers report it (§6.8)', () => {
+    const s = rootTraining();
+    expect(s.round).toBe(1);
+    const beat = (w: string, round: number) => input(msg(T1, 'J', 'worker', w, 'heartbeat', { status: 2, acked: 2, sheetHash: 'a'.repeat(64), refused: false, samples: 0 }, { round }));
+    run(s, [beat('wr-0', 4), beat('wr-1', 1)]);
+    expect(s.processStage, 'one worker of three ahead is not a majority').toBe(1);
+    run(s, [beat('wr-0', 1)]);
+    expect(s.workersAhead.size, 'a worker back in step is no longer counted').toBe(0);
+    run(s, [beat('wr-0', 4)]);
+    const e = run(s, [beat('wr-2', 3)]);
+    const [state] = publishedOf(e, 'state');
+    expect(s.processStage).toBe(3);
+    expect(state?.round, 'the round the majority saw, so members do not ignore it as stale').toBe(3);
+    expect(s.stopReason).toMatch(/^failed: the root host restarted without its state of round 3 \(it could restore only round 1/);
+  });
+
   it('a checkpoint of another job is refused', () => {
     const other = tree(3, { name: 'Other' });
     expect(() => restoreHostState(other, checkpointHost(rootTraining()), 0)).toThrow(/belongs to job/);

@@ -48,6 +48,15 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
     rec.status = msg.payload.status;
     if (role === 'client') noteClaimedSubmission(s, msg);
     noteFailure(s, msg, rec.id, role);
+    if (role === 'worker' && endsBehind(s, msg, rec.id)) {
+      // §6.8: this root host restored an older state than it had published (its newer
+      // checkpoints were lost): members ignore its snapshots of an earlier round, so the job
+      // would stall. It ends the job, in the round its workers saw, with the reason.
+      const lost = s.round;
+      s.round = aheadRound(s);
+      finishJob(s, s.global, `failed: the root host restarted without its state of round ${s.round} (it could restore only ${lost === 0 ? 'nothing' : `round ${lost}`}, its newer checkpoints were lost or corrupt); the job cannot resume`, ctx, effects);
+      return;
+    }
     if (endsSetup(s, msg)) {
       // §6.13: a member that cannot load its data will not ACK stage 2, and setup has no
       // deadline: rather than wait forever, the root ends the job with the members' reasons.
@@ -75,6 +84,21 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
   raiseAck(group, rec, level);
   advanceSetup(s, ctx, effects);
   if (cleared) publishIfChanged(s, ctx, effects);
+}
+
+// The root hears a majority of its workers report, in their heartbeats' envelope round, a
+// round of this job later than its own: they have seen snapshots it no longer has.
+function endsBehind(s: HostState, msg: HeartbeatMessage, worker: string): boolean {
+  if (s.upstream !== null || s.processStage === 3 || s.done) return false;
+  if (msg.round > s.round) s.workersAhead.set(worker, msg.round);
+  else s.workersAhead.delete(worker);
+  return s.workersAhead.size > s.node.workers.length / 2;
+}
+
+// The latest round a majority of the workers report having seen.
+function aheadRound(s: HostState): number {
+  const rounds = [...s.workersAhead.values()].sort((a, b) => b - a);
+  return rounds[Math.floor(s.node.workers.length / 2)] ?? rounds.at(-1) ?? s.round;
 }
 
 // The root, still in setup, hears a data failure repeated DATA_FAILURES_TO_END times in a row

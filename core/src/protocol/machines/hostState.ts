@@ -117,6 +117,8 @@ export interface HostState {
   stopReason: string | null;
   /** What members last reported they could not do (§6.13), by member id. Not checkpointed. */
   failures: Map<string, HeldFailure>;
+  /** Workers whose heartbeats report a round of this job later than the host's (§6.8), by id. Not checkpointed. */
+  workersAhead: Map<string, number>;
   finishedBeats: number;
   /** The armed deadline timer's id, so stale firings are recognised. */
   deadlineTimer: string | null;
@@ -201,6 +203,7 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     trainStats: null,
     stopReason: null,
     failures: new Map(),
+    workersAhead: new Map(),
     finishedBeats: 0,
     deadlineTimer: null,
     publishedAt: Number.NEGATIVE_INFINITY,
