@@ -3,7 +3,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } fro
 import { join } from 'node:path';
 import { writeFileAtomic, syncDir } from './atomicFile.js';
 import { quarantineFile, type OnCorruptFile } from './quarantine.js';
-import { BadInputError, CorruptFileError } from '../util/errors.js';
+import { BadInputError, type CorruptFileError } from '../util/errors.js';
 import { sha256Hasher, sha256Hex, type Sha256Hasher } from '../util/hash.js';
 import { SHA256_HEX, type BlobRef } from '../spec/blobRef.js';
 
