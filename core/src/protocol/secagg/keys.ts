@@ -1,4 +1,5 @@
 import { x25519 } from '@noble/curves/ed25519.js';
+import { x25519Shared } from '../../util/fastCrypto.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -36,7 +37,7 @@ export function publicKeyOf(secretKey: Uint8Array): Uint8Array {
 export function agreeKey(secretKey: Uint8Array, peerPublicKey: Uint8Array, label: string): Uint8Array {
   let shared: Uint8Array;
   try {
-    shared = x25519.getSharedSecret(secretKey, peerPublicKey);
+    shared = x25519Shared(secretKey, peerPublicKey);
   } catch (e) {
     throw new SecAggError('BAD_KEY', `public key ${bytesToHex(peerPublicKey).slice(0, 16)}… does not agree: ${(e as Error).message}`, { cause: e });
   }

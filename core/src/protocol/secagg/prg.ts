@@ -1,4 +1,4 @@
-import { chacha20 } from '@noble/ciphers/chacha.js';
+import { chacha20Keystream } from '../../util/fastCrypto.js';
 import { ParameterError } from '../../util/errors.js';
 
 // The pseudorandom generator that expands a 32-byte seed into a mask (Bonawitz et al. 2017, §4:
@@ -6,15 +6,13 @@ import { ParameterError } from '../../util/errors.js';
 // nonce and block counter 0, read as little-endian uint32s. A seed is used for one mask of one
 // round only, so the fixed nonce never repeats under a key.
 
-const NONCE = new Uint8Array(12);
 const littleEndian = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** The mask for `seed`: `length` uniform ring elements, the same on every machine. */
 export function expandMask(seed: Uint8Array, length: number): Uint32Array {
   if (seed.length !== 32) throw new ParameterError(`a mask seed is 32 bytes, got ${seed.length}`);
   if (!Number.isInteger(length) || length < 0) throw new ParameterError(`a mask length is a non-negative integer, got ${length}`);
-  const bytes = new Uint8Array(length * 4);
-  chacha20(seed, NONCE, bytes, bytes);
+  const bytes = chacha20Keystream(seed, length * 4);
   const words = new Uint32Array(bytes.buffer, 0, length);
   if (!littleEndian) {
     const view = new DataView(bytes.buffer);
