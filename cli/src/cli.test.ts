@@ -29,6 +29,9 @@ describe('canopy CLI', () => {
     ['a missing Fashion-MNIST folder', ['fedavg', '--dataset', 'fashion-mnist', '--data-dir', '/nonexistent', '--rounds', '1'], /\/nonexistent/],
     ['a --listen that is not a multiaddr', ['node', '--listen', 'garbage', '--data-dir', '/nonexistent-canopy'], /^canopy: --listen garbage: not a multiaddr .*expected e\.g\. \/ip4\/127\.0\.0\.1\/tcp\/4001\n$/],
     ['a --bootstrap that is not a multiaddr', ['node', '--bootstrap', '/ip4/1.2.3', '--data-dir', '/nonexistent-canopy'], /^canopy: --bootstrap \/ip4\/1\.2\.3: not a multiaddr/],
+    ['DP flags without a noise setting', ['fedavg', '--dp-clip', '1'], /^canopy: differential privacy needs --dp-clip and exactly one of --dp-noise and --dp-epsilon\n$/],
+    ['DP with a robust aggregator', ['fedavg', '--dp-clip', '1', '--dp-noise', '1', '--aggregator', 'median'], /use --aggregator fedavg, not median/],
+    ['a secure-aggregation bench of 2 clients', ['bench', 'secagg', '--clients', '2'], /--clients takes integers of at least 3/],
     ['a data dir that is a file', ['node', '--data-dir', '/dev/null', '--listen', '/ip4/127.0.0.1/tcp/0', '--status-every', '0'], /^canopy: cannot start the node: .*ENOTDIR.*\n$/],
   ])('rejects %s with one clear line and no stack trace', (_name, args, message) => {
     const r = canopy(...args);
@@ -72,6 +75,26 @@ describe('canopy CLI', () => {
     expect(Object.keys(last).sort()).toEqual(['accuracy', 'loss', 'rounds', 'wallSeconds']);
     expect(last.rounds).toBe(2);
     expect(last.accuracy).toBeGreaterThan(0.5);
+  });
+
+  it('runs DP-FedAvg to a target ε and reports the ε spent after every round', () => {
+    const r = canopy('fedavg', '--model', 'logreg', '--clients', '10', '--fraction', '0.5', '--rounds', '2', '--dp-clip', '1', '--dp-epsilon', '4', '--json');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, number>);
+    expect(lines).toHaveLength(3);
+    expect(lines[0]!.epsilon).toBeGreaterThan(0);
+    expect(lines[0]!.epsilon).toBeLessThan(lines[1]!.epsilon!);
+    expect(lines[1]!.epsilon).toBeLessThanOrEqual(4);
+    expect(lines[1]!.epsilon).toBeGreaterThan(3.99);
+    expect(lines.at(-1)).toMatchObject({ rounds: 2, clip: 1, samplingRate: 0.5, delta: 1e-5 });
+  });
+
+  it('compares secure aggregation with a plain round, exact, in one JSON line per client count', () => {
+    const r = canopy('bench', 'secagg', '--clients', '5,8', '--params', '100', '--json');
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { clients: number; exact: boolean; ratioSent: number });
+    expect(lines.map((l) => [l.clients, l.exact])).toEqual([[5, true], [8, true]]);
+    expect(lines[0]!.ratioSent).toBeGreaterThan(1);
   });
 
   it('benchmarks training on the backend asked for', () => {

@@ -27,6 +27,8 @@ export interface LocalRoundResult {
   readonly secrets: ReadonlyMap<string, SecAggSecrets>;
   readonly inboxes: ReadonlyMap<string, SealedShares[]>;
   readonly bytes: ReadonlyMap<string, SecAggBytes>;
+  /** Milliseconds by `clock` each member spent computing its steps, and the server (sum and unmasking); zeros without a clock. */
+  readonly ms: { readonly clients: ReadonlyMap<string, number>; readonly server: number };
 }
 
 /** 96 reproducible secret bytes for `member` from `seed`: for tests and simulations, never for a real node. */
@@ -49,6 +51,8 @@ export async function runLocalRound(
     drops?: ReadonlyMap<string, DropPoint>;
     tamperShares?: (b: SealedShares) => SealedShares;
     tamperReveal?: (r: Reveal) => Reveal;
+    /** Milliseconds from some origin (performance.now in a benchmark), to time each party's computation. */
+    clock?: () => number;
   },
 ): Promise<LocalRoundResult> {
   const drops = options.drops ?? new Map<string, DropPoint>();
@@ -56,11 +60,20 @@ export async function runLocalRound(
   const bytes = new Map(members.map((m) => [m, { sent: 0, received: 0 }]));
   const idBytes = (m: string): number => new TextEncoder().encode(m).length;
   const setBytes = Math.ceil(members.length / 8); // a member set as a bitmap over U1
+  const clock = options.clock ?? (() => 0);
+  const clientMs = new Map(members.map((m) => [m, 0]));
+  const timed = async <T>(m: string, f: () => T | Promise<T>): Promise<T> => {
+    const t0 = clock();
+    const out = await f();
+    clientMs.set(m, clientMs.get(m)! + clock() - t0);
+    return out;
+  };
 
   const secrets = new Map<string, SecAggSecrets>();
   const adverts: KeyAdvert[] = [];
   for (const m of members) {
-    const a = advertiseKeys(m, options.randomness(m));
+    const randomness = options.randomness(m);
+    const a = await timed(m, () => advertiseKeys(m, randomness));
     secrets.set(m, a.secrets);
     adverts.push(a.advert);
     bytes.get(m)!.sent += idBytes(m) + 96;
@@ -72,7 +85,7 @@ export async function runLocalRound(
   const u2: string[] = [];
   for (const m of members) {
     if (drops.get(m) === 'beforeShare') continue;
-    const sealed = await shareKeys(round, secrets.get(m)!, adverts);
+    const sealed = await timed(m, () => shareKeys(round, secrets.get(m)!, adverts));
     // a member learns its neighbours' adverts before it can share
     bytes.get(m)!.received += sealed.reduce((s, b) => s + idBytes(b.to) + 96, 0);
     for (const raw of sealed) {
@@ -88,7 +101,7 @@ export async function runLocalRound(
   for (const m of u2) {
     bytes.get(m)!.received += setBytes + inboxes.get(m)!.reduce((s, b) => s + idBytes(b.from) + b.sealed.length, 0);
     if (drops.get(m) === 'beforeMask') continue;
-    const y = maskInput(round, secrets.get(m)!, adverts, u2, inputs.get(m)!);
+    const y = await timed(m, () => maskInput(round, secrets.get(m)!, adverts, u2, inputs.get(m)!));
     masked.set(m, y);
     bytes.get(m)!.sent += y.byteLength;
   }
@@ -99,7 +112,7 @@ export async function runLocalRound(
   for (const m of u3) {
     bytes.get(m)!.received += setBytes;
     if (drops.get(m) === 'beforeReveal') continue;
-    const r = revealShares(round, secrets.get(m)!, adverts, u2, u3, inboxes.get(m)!);
+    const r = await timed(m, () => revealShares(round, secrets.get(m)!, adverts, u2, u3, inboxes.get(m)!));
     for (const raw of r.reveals) {
       const x = options.tamperReveal ? options.tamperReveal(raw) : raw;
       bytes.get(m)!.sent += idBytes(x.about) + 1 + x.share.length;
@@ -107,10 +120,12 @@ export async function runLocalRound(
     }
   }
   let outcome: LocalRoundResult['outcome'];
+  const s0 = clock();
   try {
     outcome = await unmaskSum(round, [...advertOf.values()], u2, u3, sumMasked(round, masked), reveals);
   } catch (e) {
     outcome = { error: e as Error };
   }
-  return { outcome, adverts, u2, u3, masked, reveals, secrets, inboxes, bytes };
+  const server = clock() - s0;
+  return { outcome, adverts, u2, u3, masked, reveals, secrets, inboxes, bytes, ms: { clients: clientMs, server } };
 }

@@ -1,4 +1,4 @@
-import { ParameterError } from '../../util/errors.js';
+import { ParameterError } from '../util/errors.js';
 
 // Client-level DP-FedAvg (McMahan et al. 2018, "Learning Differentially Private Recurrent
 // Language Models", Algorithm 1): each client's update (its parameters minus the round's global
