@@ -12,3 +12,4 @@ export * from './secAggRound.js';
 export * from './secAggClient.js';
 export * from './secAggServer.js';
 export * from './localRound.js';
+export * from './weightedUpdate.js';
