@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { derivedRandomness, runLocalRound, type DropPoint } from './localRound.js';
 import { neighbourGraph, defaultNeighbours } from './neighbours.js';
-import { advertiseKeys, shareKeys } from './secAggClient.js';
+import { advertiseKeys, maskInput, revealShares, shareKeys } from './secAggClient.js';
+import { sumMasked, unmaskSum } from './secAggServer.js';
 import { SecAggError } from './secAggError.js';
 import { checkRound, thresholdFor, type SecAggRound } from './secAggRound.js';
 import { openShares, splitSecret, reconstructSecret } from './shares.js';
@@ -156,6 +157,21 @@ describe('SecAgg+ round', () => {
       expect(() => openShares('r1', 'c', 'b', b.secrets.share.secretKey, c.advert.sharePublic, toB.sealed)).toThrow(SecAggError);
       expect(() => openShares('r1', 'a', 'c', c.secrets.share.secretKey, a.advert.sharePublic, toB.sealed)).toThrow(SecAggError);
     });
+  });
+
+  it('rejects a masked input of the wrong length, inconsistent member sets and a client outside the round', async () => {
+    const round: SecAggRound = { context: 'j|5', neighbours: 2, threshold: 2, graphSeed: 0, length: 3 };
+    expect(() => sumMasked(round, new Map([['a', new Uint32Array(3)], ['b', new Uint32Array(4)]]))).toThrow(/b's masked input has 4 elements, the round 3/);
+    const parties = ['a', 'b', 'c'].map((m) => advertiseKeys(m, derivedRandomness('v', m)));
+    const adverts = parties.map((p) => p.advert);
+    const [a] = parties;
+    expect(() => maskInput(round, a!.secrets, adverts, ['a', 'b', 'c'], new Uint32Array(2))).toThrow(/the input has 2 elements, the round 3/);
+    expect(() => maskInput(round, a!.secrets, adverts, ['b', 'c'], new Uint32Array(3))).toThrow(/a is not among the members whose shares were delivered/);
+    expect(() => revealShares(round, a!.secrets, adverts, ['a', 'b'], ['a', 'c'], [])).toThrow(/c is listed as masked but not as having shared/);
+    await expect(unmaskSum(round, adverts, ['a', 'b', 'x'], ['a'], new Uint32Array(3), [])).rejects.toThrow(/x shared keys but advertised none/);
+    await expect(unmaskSum(round, adverts, ['a', 'b', 'c'], ['a', 'b', 'c'], new Uint32Array(2), [])).rejects.toThrow(/masked sum has 2 elements/);
+    const stranger = advertiseKeys('z', derivedRandomness('v', 'z'));
+    await expect(shareKeys(round, stranger.secrets, adverts)).rejects.toThrow(/z is not among the members that advertised keys/);
   });
 
   it('rejects rounds that cannot work', () => {
