@@ -71,6 +71,8 @@ export class JobRunner {
   private readonly doneKeys = new Set<string>();
   private readonly withdrawn = new Set<string>();
   private readonly abort = new AbortController();
+  /** Per machine: aborted when it is withdrawn or the runner stops, and with it the machine's running tasks. */
+  private readonly machineAborts = new Map<string, AbortController>();
   private readonly env: EffectEnv;
   private readonly trees: Map<string, JobTree>;
   private draining = false;
@@ -146,6 +148,7 @@ export class JobRunner {
   /** Stops timers and channels; background tasks see an aborted signal. */
   async stop(): Promise<void> {
     this.abort.abort();
+    for (const c of this.machineAborts.values()) c.abort();
     this.tasks.length = 0;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -167,14 +170,16 @@ export class JobRunner {
   /**
    * Withdraws this member's client and worker machines of `job` (its owner revoked consent):
    * from now on they take no input, so they send no heartbeat, ACK, vote or submission. A
-   * task in flight finishes but its result is dropped. The protocol is unchanged: the host
-   * counts the member offline after missed heartbeats and goes on with its quorum. Returns
-   * whether any machine was withdrawn.
+   * task in flight is aborted (a training stops after its current batch). The protocol is
+   * unchanged: the host counts the member offline after missed heartbeats and goes on with
+   * its quorum. Returns whether any machine was withdrawn.
    */
   withdraw(job: string, reason: string): boolean {
     const mine = this.machines.filter((m) => m.job === job && (m.role === 'client' || m.role === 'worker') && !this.withdrawn.has(m.key));
     for (const m of mine) {
       this.withdrawn.add(m.key);
+      // Its running training (or aggregation) stops after the current batch; the result was to be dropped anyway.
+      this.machineAborts.get(m.key)?.abort();
       for (const [id, t] of this.timers) {
         if (!id.startsWith(`${m.key}|`)) continue;
         clearTimeout(t);
@@ -339,14 +344,14 @@ export class JobRunner {
       else this.env.events.emit('metric', { rootId: this.tree.rootId, name: e.name, job: e.job, round: e.round, values: e.values });
     },
     finished: (e, m) => this.onFinished(m, e.final, e.reason),
-    fetchBlob: (e, m) => this.background(m, fetchGlobal(this.env, e)),
-    train: (e, m) => this.background(m, runTrain(this.env, e)),
-    evaluate: (e, m) => this.background(m, runEvaluate(this.env, e)),
-    aggregate: (e, m) => this.background(m, runAggregate(this.env, e)),
-    initParams: (e, m) => this.background(m, runInitParams(this.env, e)),
-    askConsent: (e, m) => this.background(m, runAskConsent(this.env, e)),
-    loadDataset: (e, m) => this.background(m, runLoadDataset(this.env, e)),
-    prepareDataset: (e, m) => this.background(m, runPrepareDataset(this.env, e)),
+    fetchBlob: (e, m) => this.background(m, fetchGlobal(this.envOf(m), e)),
+    train: (e, m) => this.background(m, runTrain(this.envOf(m), e)),
+    evaluate: (e, m) => this.background(m, runEvaluate(this.envOf(m), e)),
+    aggregate: (e, m) => this.background(m, runAggregate(this.envOf(m), e)),
+    initParams: (e, m) => this.background(m, runInitParams(this.envOf(m), e)),
+    askConsent: (e, m) => this.background(m, runAskConsent(this.envOf(m), e)),
+    loadDataset: (e, m) => this.background(m, runLoadDataset(this.envOf(m), e)),
+    prepareDataset: (e, m) => this.background(m, runPrepareDataset(this.envOf(m), e)),
   };
 
   // Retries a failed checkpoint write (a full disk, a read-only or missing folder) with
@@ -365,6 +370,18 @@ export class JobRunner {
         await sleep(Math.min(CHECKPOINT_RETRY_MAX_MS, 250 * 2 ** Math.min(attempt - 1, 6)), this.abort.signal);
       }
     }
+  }
+
+  // A background effect's view of the node: its signal aborts when the runner stops or the
+  // machine is withdrawn, so its compute task and fetches stop with it.
+  private envOf(m: Machine): EffectEnv {
+    let c = this.machineAborts.get(m.key);
+    if (!c) {
+      c = new AbortController();
+      if (this.abort.signal.aborted || this.withdrawn.has(m.key)) c.abort();
+      this.machineAborts.set(m.key, c);
+    }
+    return { ...this.env, signal: c.signal };
   }
 
   private background(m: Machine, work: Promise<Input | undefined>): void {
