@@ -43,6 +43,26 @@ describe('weighted updates in the ring', () => {
     for (let j = 0; j < 3; j++) expect(average[j]).toBeCloseTo(alive.reduce((s, c) => s + c.w * c.x[j]!, 0) / W, 6);
   });
 
+  it('composes through a 2-level tree: each leaf cluster\'s unmasked ring sum is one input of the root\'s secure round', async () => {
+    // the fixed point is set for every client of the tree, so the root's sum of leaf sums stays in the ring
+    const b: WeightedBounds = { clients: 12, maxWeight: 50, maxAbs: 2 };
+    const leaves = [0, 1, 2].map((l) => Array.from({ length: 4 }, (_, i) => ({ id: `l${l}c${i}`, x: [Math.sin(l * 4 + i), (l - i) / 3], w: 5 + l * 10 + i })));
+    const leafSums = new Map<string, Uint32Array>();
+    for (const [l, clients] of leaves.entries()) {
+      const inputs = new Map(clients.map((c) => [c.id, encodeWeightedUpdate(c.x, c.w, b)]));
+      const res = await runLocalRound({ context: `J#${l}|1`, neighbours: 3, threshold: 2, graphSeed: l, length: 3 }, inputs, { randomness: (m) => derivedRandomness('tree', m) });
+      if ('error' in res.outcome) throw res.outcome.error;
+      leafSums.set(`J#${l}`, res.outcome.sum);
+    }
+    const root = await runLocalRound({ context: 'J|1', neighbours: 2, threshold: 2, graphSeed: 9, length: 3 }, leafSums, { randomness: (m) => derivedRandomness('tree', m) });
+    if ('error' in root.outcome) throw root.outcome.error;
+    const { average, totalWeight } = decodeWeightedSum(root.outcome.sum, b);
+    const all = leaves.flat();
+    const W = all.reduce((s, c) => s + c.w, 0);
+    expect(totalWeight).toBe(W);
+    for (let j = 0; j < 2; j++) expect(average[j], `coordinate ${j}`).toBeCloseTo(all.reduce((s, c) => s + c.w * c.x[j]!, 0) / W, 5);
+  });
+
   it('refuses weights and values outside the round\'s bounds, and a sum with no weight', () => {
     const b: WeightedBounds = { clients: 10, maxWeight: 100, maxAbs: 1 };
     expect(() => encodeWeightedUpdate([0.5], 101, b)).toThrow(/weight 101 is outside/);
