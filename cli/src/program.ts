@@ -44,7 +44,24 @@ export async function main(argv: readonly string[]): Promise<number> {
       // 124, as timeout(1) exits, lets a script tell a wait that ran out from a failure.
       return err.code === 'ABORTED' ? 130 : err.code === 'TIMEOUT' ? 124 : 1;
     }
-    throw err;
+    reportUnexpected(err);
+    return 1;
   }
+}
+
+/**
+ * Prints an error that no command turned into a {@link CanopyError} (a library's, the
+ * system's) as one line: what failed, its code, and how to see the stack when it is a bug.
+ */
+export function reportUnexpected(err: unknown): void {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const code = (e as NodeJS.ErrnoException).code;
+  const debug = Boolean(process.env.CANOPY_DEBUG);
+  process.stderr.write(`canopy: ${e.name === 'Error' ? '' : `${e.name}: `}${firstLine(e.message)}${code ? ` (${code})` : ''}${debug ? '' : ' [CANOPY_DEBUG=1 shows where]'}\n`);
+  if (debug) process.stderr.write(`${e.stack ?? ''}\n`);
+}
+
+function firstLine(text: string): string {
+  return text.split('\n', 1)[0] ?? '';
 }
 

@@ -22,5 +22,21 @@ serveTasks({
     throw e;
   },
   crash: () => process.exit(3),
+  // Busy without ever yielding (as a wasm kernel is) until its signal aborts: how many checks it made.
+  spin: (maxMs, _progress, signal) => {
+    const until = performance.now() + maxMs;
+    let checks = 0;
+    while (performance.now() < until) {
+      checks++;
+      if (signal.aborted) return { result: { aborted: true, checks } };
+    }
+    return { result: { aborted: false, checks } };
+  },
+  // Records that it ran, for a later `ran` to report.
+  mark: (name) => {
+    globalThis.marks = [...(globalThis.marks ?? []), name];
+    return { result: name };
+  },
+  ran: () => ({ result: globalThis.marks ?? [] }),
   threadId: async () => ({ result: (await import('node:worker_threads')).threadId }),
 });

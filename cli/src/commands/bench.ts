@@ -1,7 +1,10 @@
 import { Command, Option } from 'commander';
 import { benchAggregate, benchTrain } from '@canopy/core/ml';
+import { measureSecAgg } from '@canopy/simulator';
+import { BadInputError } from '@canopy/core/util';
 import { intArg } from '../args.js';
 import { createOutput } from '../output.js';
+import { fuzzManifests } from './manifestFuzz.js';
 
 const MODELS = ['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const;
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -29,6 +32,18 @@ export function benchCommand(): Command {
     });
 
   bench
+    .command('manifest-fuzz')
+    .summary('the manifest parser against generated, mutated and hostile manifests')
+    .description('Property-based fuzzing (fast-check): every input must parse or fail with a ManifestError. Prints one JSON line; exits 1 when any input threw anything else.')
+    .option('--runs <n>', 'inputs to generate', intArg(1, 10_000_000), 10_000)
+    .option('--seed <n>', 'fast-check seed', intArg(0, 2 ** 31 - 1), 1)
+    .action((flags: { runs: number; seed: number }) => {
+      const report = fuzzManifests({ runs: flags.runs, seed: flags.seed });
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      if (report.otherErrors > 0) process.exitCode = 1;
+    });
+
+  bench
     .command('aggregate')
     .summary('FedAvg throughput against memcpy of the same bytes')
     .option('--clients <n>', 'number of client vectors', intArg(1, 100_000), 100)
@@ -39,6 +54,31 @@ export function benchCommand(): Command {
       const r = await benchAggregate({ clients: flags.clients, params: flags.params });
       out.say(`FedAvg ${r.clients} × ${r.params.toLocaleString('en-US')} params: ${r.gbPerSec.toFixed(2)} GB/s; memcpy ${r.memcpyGbPerSec.toFixed(2)} GB/s; ratio ${r.ratio.toFixed(2)}`);
       out.record({ clients: r.clients, params: r.params, gbPerSec: r.gbPerSec, memcpyGbPerSec: r.memcpyGbPerSec, ratio: r.ratio });
+    });
+
+  bench
+    .command('secagg')
+    .summary('secure aggregation (SecAgg+) against a plain round: bytes per client and compute time')
+    .description('One round per client count, in this process: every SecAgg+ message is built and passed as bytes. Prints one JSON line per count; exits 1 if a secure sum is not exact.')
+    .option('--clients <list>', 'comma-separated client counts', '10,100,1000')
+    .option('--params <p>', 'parameters per update (101770: the MLP 784-128-10)', intArg(1, 100_000_000), 101_770)
+    .option('--drop <fraction>', 'fraction of clients that drop out', '0.3')
+    .addOption(new Option('--drop-point <step>', 'when they drop out').choices(['beforeShare', 'beforeMask', 'beforeReveal']).default('beforeMask'))
+    .option('--seed <n>', 'seed of the updates, keys and dropouts', intArg(0, 2 ** 31 - 1), 1)
+    .option('--json', 'print the measurements as JSON lines', false)
+    .action(async (flags: { clients: string; params: number; drop: string; dropPoint: 'beforeShare' | 'beforeMask' | 'beforeReveal'; seed: number; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      const counts = flags.clients.split(',').map((c) => Number(c));
+      const drop = Number(flags.drop);
+      if (counts.some((c) => !Number.isInteger(c) || c < 3) || !(drop >= 0 && drop < 1)) {
+        throw new BadInputError(`--clients takes integers of at least 3 and --drop a fraction in [0, 1), got ${flags.clients} and ${flags.drop}`);
+      }
+      for (const clients of counts) {
+        const m = await measureSecAgg({ clients, params: flags.params, dropFraction: drop, dropPoint: flags.dropPoint, seed: flags.seed });
+        out.say(`${clients} clients, k=${m.neighbours}, t=${m.threshold}, ${m.dropped} dropped ${m.dropPoint}: ${m.ratioSent.toFixed(3)}x plain upload, ${m.ratioTotal.toFixed(3)}x plain traffic; client ${m.secure.clientMsMean.toFixed(0)} ms, server ${m.secure.serverMs.toFixed(0)} ms (plain ${m.plain.serverMs.toFixed(0)} ms); exact ${m.exact}`);
+        out.record({ ...m });
+        if (!m.exact) process.exitCode = 1;
+      }
     });
 
   return bench;

@@ -2,6 +2,8 @@ import { Command, Option } from 'commander';
 import { runFedAvgBaseline, type BaselineOptions } from '@canopy/core/ml';
 import type { AggregatorSpec, DatasetSpec, PartitionSpec } from '@canopy/core/ml';
 import { AggregatorSpec as AggregatorSchema } from '@canopy/core/ml';
+import { calibrateNoiseMultiplier, RdpAccountant } from '@canopy/core/protocol';
+import { BadInputError } from '@canopy/core/util';
 import { intArg, numberArg } from '../args.js';
 import { createOutput } from '../output.js';
 
@@ -31,6 +33,10 @@ interface FedAvgFlags {
   seed: number;
   backend: (typeof BACKENDS)[number];
   targetAccuracy?: number;
+  dpClip?: number;
+  dpNoise?: number;
+  dpEpsilon?: number;
+  dpDelta: number;
   json: boolean;
 }
 
@@ -63,14 +69,35 @@ export function fedavgCommand(): Command {
     .option('--seed <s>', 'seed of every random choice', intArg(-(2 ** 31), 2 ** 31 - 1), 1)
     .addOption(new Option('--backend <name>', 'training backend').choices(BACKENDS).default('auto'))
     .option('--target-accuracy <acc>', 'stop once test accuracy reaches this (0-1)', numberArg(0, 1))
+    .option('--dp-clip <C>', 'client-level DP-FedAvg: clip each update to L2 norm C (needs --dp-noise or --dp-epsilon)', numberArg(0, 1e6))
+    .option('--dp-noise <sigma>', 'noise multiplier σ: Gaussian noise σC on the sum of clipped updates', numberArg(0, 1e6, { inclusiveMin: true }))
+    .option('--dp-epsilon <eps>', 'the ε to spend over all rounds: the noise multiplier is calibrated to it (RDP accountant)', numberArg(0, 1e6))
+    .option('--dp-delta <delta>', 'δ of the (ε, δ) guarantee', numberArg(0, 1), 1e-5)
     .option('--json', 'print one JSON line per round; the last line is {rounds, accuracy, loss, wallSeconds}', false)
     .action(async (flags: FedAvgFlags) => {
       await runFedAvgCommand(flags);
     });
 }
 
+/** The DP settings the flags ask for: σ given or calibrated to the ε, and the sampling rate the accountant uses. */
+function dpFromFlags(flags: FedAvgFlags): { clip: number; noiseMultiplier: number; q: number } | undefined {
+  const asked = flags.dpClip !== undefined || flags.dpNoise !== undefined || flags.dpEpsilon !== undefined;
+  if (!asked) return undefined;
+  if (flags.dpClip === undefined || (flags.dpNoise === undefined) === (flags.dpEpsilon === undefined)) {
+    throw new BadInputError('differential privacy needs --dp-clip and exactly one of --dp-noise and --dp-epsilon');
+  }
+  if (flags.aggregator !== 'fedavg') throw new BadInputError(`differential privacy runs DP-FedAvg: use --aggregator fedavg, not ${flags.aggregator}`);
+  // the baseline samples a fixed number each round; the accountant takes that fraction as a Poisson rate
+  const q = Math.max(1, Math.round(flags.fraction * flags.clients)) / flags.clients;
+  const noiseMultiplier = flags.dpNoise ?? calibrateNoiseMultiplier(flags.dpEpsilon!, flags.dpDelta, q, flags.rounds);
+  return { clip: flags.dpClip, noiseMultiplier, q };
+}
+
 async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
   const out = createOutput({ json: flags.json });
+  const dp = dpFromFlags(flags);
+  const accountant = new RdpAccountant();
+  if (dp) out.say(`DP-FedAvg: clip ${dp.clip}, noise multiplier ${dp.noiseMultiplier.toFixed(4)}, sampling rate ${dp.q}, δ ${flags.dpDelta}`);
   const options: BaselineOptions = {
     dataset: datasetFromFlags(flags),
     model: flags.model,
@@ -89,6 +116,7 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
     seed: flags.seed,
     backend: flags.backend,
     targetAccuracy: flags.targetAccuracy,
+    ...(dp ? { dp: { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier } } : {}),
   };
 
   let progress: ReturnType<typeof out.progress> | undefined;
@@ -112,12 +140,14 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
         progress?.update(r.participants, 'clients trained');
         progress?.stop();
         progress = undefined;
-        out.say(`round ${String(r.round).padStart(3)}  accuracy ${(r.accuracy * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  train loss ${r.trainLoss.toFixed(4)}  (${r.wallSeconds.toFixed(1)} s)`);
-        out.record({ round: r.round, accuracy: r.accuracy, loss: r.loss, trainLoss: r.trainLoss, participants: r.participants, wallSeconds: round3(r.wallSeconds) });
+        const epsilon = dp ? accountant.compose(dp.q, dp.noiseMultiplier).epsilon(flags.dpDelta) : undefined;
+        const spent = epsilon === undefined ? '' : `  ε ${epsilon.toFixed(3)} (δ ${flags.dpDelta}), ${Math.round((r.clippedFraction ?? 0) * 100)}% clipped`;
+        out.say(`round ${String(r.round).padStart(3)}  accuracy ${(r.accuracy * 100).toFixed(2)}%  loss ${r.loss.toFixed(4)}  train loss ${r.trainLoss.toFixed(4)}  (${r.wallSeconds.toFixed(1)} s)${spent}`);
+        out.record({ round: r.round, accuracy: r.accuracy, loss: r.loss, trainLoss: r.trainLoss, participants: r.participants, wallSeconds: round3(r.wallSeconds), ...(dp ? { epsilon, delta: flags.dpDelta, noiseMultiplier: dp.noiseMultiplier, clippedFraction: r.clippedFraction } : {}) });
       },
     });
     out.say(`final test accuracy ${(result.accuracy * 100).toFixed(2)}% after ${result.rounds} rounds, loss ${result.loss.toFixed(4)}, ${result.wallSeconds.toFixed(1)} s`);
-    out.record({ rounds: result.rounds, accuracy: result.accuracy, loss: result.loss, wallSeconds: round3(result.wallSeconds) });
+    out.record({ rounds: result.rounds, accuracy: result.accuracy, loss: result.loss, wallSeconds: round3(result.wallSeconds), ...(dp ? { epsilon: accountant.epsilon(flags.dpDelta), delta: flags.dpDelta, noiseMultiplier: dp.noiseMultiplier, clip: dp.clip, samplingRate: dp.q } : {}) });
   } finally {
     progress?.stop();
     process.off('SIGINT', onSigint);

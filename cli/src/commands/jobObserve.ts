@@ -1,5 +1,6 @@
 import type { Heard, OpenedSubmission } from '@canopy/core/runtime';
-import { CanopyError, ErrorCode } from '@canopy/core/util';
+import { reachedStopCondition } from '@canopy/core/protocol';
+import { CanopyError, ErrorCode, JobFailedError } from '@canopy/core/util';
 import { warn, type Output } from '../output.js';
 import { startClientPeer, peersFrom, type ClientPeer } from './clientPeer.js';
 import { describeSilence, describeTree, followJob } from './jobProgress.js';
@@ -77,12 +78,14 @@ export async function jobWatch(query: string, flags: WatchFlags, out: Output): P
     if (announce.processStage === 3) {
       out.say(`job ${opened.tree.root} finished: ${announce.stopReason ?? ''}`);
       out.record({ rootId: announce.rootId, rounds: announce.round, accuracy: announce.metrics?.accuracy ?? null, loss: announce.metrics?.loss ?? null, stopReason: announce.stopReason });
+      if (!reachedStopCondition(announce.stopReason)) throw new JobFailedError(announce.rootId, announce.stopReason ?? 'ended without a reason');
       return;
     }
     const r = await followJob(peer.observer, opened, out, { signal });
     const m = r.root.payload.metrics;
     out.say(`job ${opened.tree.root} finished after round ${r.root.round}: ${r.root.payload.stopReason ?? ''}${m ? `; last evaluated accuracy ${(m.accuracy * 100).toFixed(2)}%` : ''}`);
     out.record({ rootId: opened.tree.rootId, rounds: r.root.round, accuracy: m?.accuracy ?? null, loss: m?.loss ?? null, stopReason: r.root.payload.stopReason });
+    if (!reachedStopCondition(r.root.payload.stopReason)) throw new JobFailedError(opened.tree.rootId, r.root.payload.stopReason ?? 'ended without a reason');
   } catch (err) {
     if (timedOut?.aborted) throw new CanopyError(ErrorCode.Timeout, `gave up watching job ${query} after --timeout ${flags.timeout} s: ${whereItWas(peer, opened)}`);
     throw err;

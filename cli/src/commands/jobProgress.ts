@@ -1,3 +1,4 @@
+import { reachedStopCondition } from '@canopy/core/protocol';
 import type { ObservedState, OpenedSubmission, JobObserver } from '@canopy/core/runtime';
 import { AbortedError } from '@canopy/core/util';
 import type { Output, Progress } from '../output.js';
@@ -85,7 +86,8 @@ export async function followJob(observer: JobObserver, opened: OpenedSubmission,
       if (p.processStage === 1 && !roundStarts.has(s.round)) roundStarts.set(s.round, s.at);
       if (!bar && p.processStage >= 1) bar = out.progress(`${tree.root} rounds`, total);
       const acc = p.metrics ? `accuracy ${(p.metrics.accuracy * 100).toFixed(2)}%` : '';
-      const done = p.processStage === 3 ? total : Math.max(0, s.round - 1);
+      // A job that ended without reaching its stop condition stops the bar where it was.
+      const done = p.processStage === 3 && reachedStopCondition(p.stopReason) ? total : Math.max(0, p.processStage === 3 ? s.round : s.round - 1);
       bar?.update(Math.min(done, total), `round ${s.round} ${STAGES[p.processStage]} ${acc}`.trim());
       if (p.processStage === 3) {
         settle();

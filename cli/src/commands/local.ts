@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { parseManifest } from '@canopy/core/protocol';
+import { parseManifest, reachedStopCondition } from '@canopy/core/protocol';
 import { isArtifactDocument, parseYamlDocument } from '@canopy/core/artifacts';
 import { runArtifactLocal } from './artifactLocal.js';
-import { CanopyError, ErrorCode } from '@canopy/core/util';
+import { CanopyError, ErrorCode, JobFailedError } from '@canopy/core/util';
 import { intArg } from '../args.js';
 import { createOutput } from '../output.js';
 import { followJob } from './jobProgress.js';
@@ -59,9 +59,11 @@ async function runLocal(file: string, flags: LocalFlags): Promise<void> {
     const result = await followJob(peer.observer, found.opened, out, { signal });
     const wallSeconds = (Date.now() - submitAt) / 1000;
     const final = result.root.payload.global;
-    const fetched = flags.compute === 'ml' && final !== null && final !== undefined && (await fetchFinalModel(() => peer.blobs.fetch(final, finalModelProviders(found.opened), { maxBytes: 2 * 2 ** 30 })));
+    const reached = reachedStopCondition(result.root.payload.stopReason);
+    // A failed job's `global` is the model it failed from, not a result: nothing to evaluate.
+    const fetched = reached && flags.compute === 'ml' && final !== null && final !== undefined && (await fetchFinalModel(() => peer.blobs.fetch(final, finalModelProviders(found.opened), { maxBytes: 2 * 2 ** 30 })));
     // Without the final model, the last round's metrics are all there is, and they lag one round: say so.
-    if (flags.compute === 'ml' && !fetched) process.stderr.write("canopy local: could not fetch the final model from the root host (does the manifest set allowModelDownload?); reporting the last round's evaluation, which is of the model before the last aggregation\n");
+    if (reached && flags.compute === 'ml' && !fetched) process.stderr.write("canopy local: could not fetch the final model from the root host (does the manifest set allowModelDownload?); reporting the last round's evaluation, which is of the model before the last aggregation\n");
     const evaluation = fetched && final ? await evaluateFinalModel(plan.manifest, await peer.blobs.store.get(final.hash)) : null;
     await stopNodes(procs);
     const summary = summarizeRun({ rootId: submitted.rootId, result, evaluation, procs, wallSeconds });
@@ -71,5 +73,6 @@ async function runLocal(file: string, flags: LocalFlags): Promise<void> {
     // Under --json stdout is for machines; the human summary still goes to the terminal.
     if (flags.json) process.stderr.write(`${summary.text}\n`);
     out.record(summary.line);
+    if (!reached) throw new JobFailedError(submitted.rootId, result.root.payload.stopReason ?? 'ended without a reason');
   });
 }

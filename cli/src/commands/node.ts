@@ -2,12 +2,12 @@ import { Command, Option } from 'commander';
 import { CanopyNode } from '@canopy/core/runtime';
 import { lyingCompute, mlCompute, syntheticCompute } from '@canopy/core/compute';
 import { DEFAULT_PORT, defaultListen } from '@canopy/core/net';
-import { createLog } from '@canopy/core/util';
+import { CanopyError, ErrorCode, createLog } from '@canopy/core/util';
 import { startUiServer, type UiServer } from '@canopy/core/app';
 import { canopyNodePort, createAppLog } from '@canopy/core/app';
 import { createOwnerRelay } from '@canopy/core/app';
 import { intArg } from '../args.js';
-import { DEFAULT_DATA_DIR, consentFromFlags, loadNetwork, datasetsFromFlags, localDatasetFromFlag } from './nodeOptions.js';
+import { DEFAULT_DATA_DIR, checkMultiaddrs, consentFromFlags, loadNetwork, datasetsFromFlags, localDatasetFromFlag } from './nodeOptions.js';
 
 const ROLES = ['host', 'client', 'worker', 'distributor'] as const;
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -102,12 +102,15 @@ async function runNode(flags: NodeFlags): Promise<void> {
   // unless a policy or --approve-datasets already decides it.
   const owner = flags.ui ? createOwnerRelay() : undefined;
   const askOwner = owner !== undefined && !flags.approveDatasets && flags.consentPolicy === undefined;
+  const listen = checkMultiaddrs('--listen', flags.listen);
+  const bootstrap = checkMultiaddrs('--bootstrap', flags.bootstrap);
+  const announce = checkMultiaddrs('--announce', flags.announce);
   const node = new CanopyNode({
     dataDir: flags.dataDir,
-    listen: flags.listen ?? defaultListen(flags.port, flags.wsPort),
-    ...(flags.announce ? { announce: flags.announce } : {}),
+    listen: listen ?? defaultListen(flags.port, flags.wsPort),
+    ...(announce ? { announce } : {}),
     nat: flags.nat && !flags.loopbackCluster ? { relayServer: flags.relay, ...(flags.relayForSubmitter ? { relayForSubmitters: flags.relayForSubmitter } : {}) } : false,
-    ...(flags.bootstrap ? { bootstrap: flags.bootstrap } : {}),
+    ...(bootstrap ? { bootstrap } : {}),
     mdns: flags.mdns,
     loopbackCluster: flags.loopbackCluster,
     consent: askOwner ? owner.consent : await consentFromFlags(flags),
@@ -125,7 +128,11 @@ async function runNode(flags: NodeFlags): Promise<void> {
     log,
   });
   const network = flags.network === undefined ? undefined : await loadNetwork(flags.network);
-  await node.start();
+  await node.start().catch((err: unknown) => {
+    // A port in use, an address this machine does not have, an unreadable data dir.
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CanopyError(ErrorCode.Network, `cannot start the node: ${err instanceof Error ? err.message.split('\n', 1)[0] : String(err)}${code ? ` (${code})` : ''}`, { cause: err });
+  });
   if (network) {
     // A network whose peers are all down now may come back: the node keeps running and says so.
     await node.joinNetwork(network).then(

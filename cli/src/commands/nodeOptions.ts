@@ -2,10 +2,10 @@ import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
 import { DatasetSpec } from '@canopy/core/ml';
+import { parseManifestYaml } from '@canopy/core/protocol';
 import { ManifestError, BadInputError } from '@canopy/core/util';
-import { loadConsentPolicy, type ConsentMode } from '@canopy/core/runtime';
+import { loadConsentPolicy, multiaddr, type ConsentMode } from '@canopy/core/runtime';
 import { INVITE_PREFIX, NetworkFileError, parseNetwork, type Network } from '@canopy/core/net';
 
 // Flag handling shared by `canopy node`, `canopy id` and `canopy local`.
@@ -22,6 +22,18 @@ export async function consentFromFlags(flags: { approveDatasets?: boolean; conse
 }
 
 /** A dataset spec from `--local-data`: inline JSON, or a YAML/JSON file. */
+/** Checks that every value of a multiaddr flag parses, so a typo fails at start with its flag named. */
+export function checkMultiaddrs(flag: string, values: readonly string[] | undefined): string[] | undefined {
+  for (const v of values ?? []) {
+    try {
+      multiaddr(v);
+    } catch (err) {
+      throw new BadInputError(`${flag} ${v}: not a multiaddr (${err instanceof Error ? err.message : String(err)}); expected e.g. /ip4/127.0.0.1/tcp/4001`);
+    }
+  }
+  return values === undefined ? undefined : [...values];
+}
+
 export async function localDatasetFromFlag(value: string | undefined): Promise<DatasetSpec | undefined> {
   if (value === undefined) return undefined;
   let raw: unknown;
@@ -35,7 +47,7 @@ export async function localDatasetFromFlag(value: string | undefined): Promise<D
     const text = await readFile(value, 'utf8').catch(() => {
       throw new BadInputError(`--local-data: cannot read ${value}; give a file or inline JSON such as '{"kind":"csv","path":"data.csv","labelColumn":"label"}'`);
     });
-    raw = parseDocument(text).toJS();
+    raw = parseManifestYaml(text, value);
   }
   const parsed = DatasetSpec.safeParse(raw);
   if (!parsed.success) throw new ManifestError('--local-data', parsed.error.issues.map((i) => `${i.path.join('.') || '(top level)'}: ${i.message}`));

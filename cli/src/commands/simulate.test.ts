@@ -46,6 +46,19 @@ describe('canopy simulate', () => {
     expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!)).toMatchObject({ rounds: 8 });
   });
 
+  it('exits non-zero, after printing and saving its results, when a repetition does not reach a stop condition', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'canopy-cli-sim-'));
+    // 8 rounds (about 9 virtual seconds) cannot finish in 3: the run is cut at maxVirtualSeconds.
+    const cut = join(dir, 'cut.yaml');
+    writeFileSync(cut, `${readFileSync(scenario, 'utf8')}\nmaxVirtualSeconds: 3\n`);
+    const out = join(dir, 'run');
+    const r = canopy('simulate', cut, '--out', out, '--repetitions', '1', '--json');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/^canopy: job small-synthetic did not reach its stop condition: 1 of 1 repetitions ended without reaching a stop condition; repetition 1: maxVirtualSeconds \(no stop condition held within 3 virtual seconds\)$/m);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1)!).rounds).toBeLessThan(8);
+    expect(existsSync(join(out, 'report.html'))).toBe(true);
+  });
+
   it("adds an artifact's result to the summary line, and says it in words without --json", () => {
     const out = join(mkdtempSync(join(tmpdir(), 'canopy-cli-sim-')), 'run');
     const r = canopy('simulate', artifactScenario, '--out', out, '--json');

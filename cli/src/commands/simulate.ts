@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseQueueUrl, parseScenario, simulate, type QueueStatus, type RoundRecord, type SimulationResult, type Transport } from '@canopy/simulator';
-import { BadInputError } from '@canopy/core/util';
+import { BadInputError, JobFailedError } from '@canopy/core/util';
 import { describeResult } from '@canopy/core/artifacts';
 import { intArg } from '../args.js';
 import { createOutput, warn, type Progress } from '../output.js';
@@ -135,6 +135,13 @@ async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<v
     ...(result.result ? { result: result.result } : {}),
     ...(result.repetitions[0]?.queue ? { queue: result.repetitions.map((r) => r.queue) } : {}),
   });
+  // A repetition that ended without reaching a stop condition (a failed round, a stall, the
+  // scenario's maxVirtualSeconds) fails the command, after its results are printed and saved.
+  const failed = result.repetitions.filter((r) => !STOP_CONDITIONS.has(r.stopReason));
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    throw new JobFailedError(scenario.name, `${failed.length} of ${result.repetitions.length} repetitions ended without reaching a stop condition; repetition ${first.repetition + 1}: ${first.stopReason} (${first.detail})`);
+  }
 }
 
 function queueInfo(q: QueueStatus): string {
@@ -142,6 +149,8 @@ function queueInfo(q: QueueStatus): string {
   const refused = q.refused > 0 ? `, ${q.refused} refused` : '';
   return `queue ${q.waiting} waiting, ${q.active} running · ${q.workers} worker(s)${refused}`;
 }
+
+const STOP_CONDITIONS: ReadonlySet<string> = new Set(['rounds', 'targetAccuracy', 'targetLoss']);
 
 /** Most site names, and refusal lines per step, printed in words; summary.json keeps them all. */
 const MAX_LISTED = 5;

@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import { parseDocument } from 'yaml';
 import { DatasetSpec, PartitionSpec } from '../spec/ml.js';
-import { ClusterSpec, ConsensusRule, MemberId, PeerSpec, TimingSpec, formatZodIssues } from '../protocol/manifest.js';
+import { ClusterSpec, ConsensusRule, MemberId, PeerSpec, TimingSpec, formatZodIssues, parseManifestYaml } from '../protocol/manifest.js';
 import { ManifestError } from '../util/errors.js';
 import { PrivacySpec } from '../spec/artifactPlan.js';
 import { STEP_KINDS, Step } from '../spec/artifactSteps.js';
@@ -51,9 +50,7 @@ export function isArtifactDocument(value: unknown): boolean {
 
 /** Parses YAML text into a raw document; YAML errors become a {@link ManifestError}. */
 export function parseYamlDocument(text: string, source: string): unknown {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) throw new ManifestError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
-  return doc.toJS();
+  return parseManifestYaml(text, source);
 }
 
 /**

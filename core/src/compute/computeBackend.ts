@@ -25,6 +25,20 @@ export interface TrainProgress {
   readonly batches: number;
 }
 
+/**
+ * Options every compute task takes. `signal` aborts it: the task's promise rejects with an
+ * AbortedError (code ABORTED) at once, and the work behind it stops at its next check, for
+ * training after the batch it is in. A node aborts its tasks when it stops or leaves a job.
+ */
+export interface ComputeTaskOptions {
+  readonly signal?: AbortSignal;
+}
+
+/** Options of {@link ComputeBackend.train}. */
+export interface TrainTaskOptions extends ComputeTaskOptions {
+  readonly onProgress?: (p: TrainProgress) => void;
+}
+
 /** Whose data a key holds: the member id and the job's training seed. */
 export interface DataOwner {
   readonly member: string;
@@ -58,14 +72,14 @@ export interface ComputeBackend {
    * whose data it is and the job's training seed (the synthetic backend derives a member's
    * data from them; the ML backend has the data itself).
    */
-  loadData(key: string, source: DataSource, owner: DataOwner): Promise<{ train: number; test: number }>;
-  initParams(model: ModelSpec, seed: number): Promise<Uint8Array>;
-  train(key: string, model: ModelSpec, train: TrainSpec, global: Uint8Array, seed: number, opts?: { onProgress?: (p: TrainProgress) => void }): Promise<TrainOutcome>;
-  evaluate(key: string, model: ModelSpec, params: Uint8Array): Promise<{ loss: number; accuracy: number; samples: number }>;
-  /** Deterministic: the same inputs in the same order give the same bytes. */
-  aggregate(stateKey: string, model: ModelSpec, aggregator: AggregatorSpec, base: Uint8Array, inputs: readonly AggregateInput[]): Promise<Uint8Array>;
+  loadData(key: string, source: DataSource, owner: DataOwner, opts?: ComputeTaskOptions): Promise<{ train: number; test: number }>;
+  initParams(model: ModelSpec, seed: number, opts?: ComputeTaskOptions): Promise<Uint8Array>;
+  train(key: string, model: ModelSpec, train: TrainSpec, global: Uint8Array, seed: number, opts?: TrainTaskOptions): Promise<TrainOutcome>;
+  evaluate(key: string, model: ModelSpec, params: Uint8Array, opts?: ComputeTaskOptions): Promise<{ loss: number; accuracy: number; samples: number }>;
+  /** Deterministic: the same inputs in the same order give the same bytes. An aborted aggregation leaves no server-optimiser state behind. */
+  aggregate(stateKey: string, model: ModelSpec, aggregator: AggregatorSpec, base: Uint8Array, inputs: readonly AggregateInput[], opts?: ComputeTaskOptions): Promise<Uint8Array>;
   /** Distributor: one encoded data chunk per shard (shard i in position i), with its sample counts. */
-  prepareChunks(dataset: DatasetSpec, partition: PartitionSpec, seed: number, shards: number): Promise<PreparedChunk[]>;
+  prepareChunks(dataset: DatasetSpec, partition: PartitionSpec, seed: number, shards: number, opts?: ComputeTaskOptions): Promise<PreparedChunk[]>;
   /** Largest parameter blob this backend can produce for a model (the per-job fetch limit). */
   paramsLimit(model: ModelSpec): number;
   stop(): Promise<void>;

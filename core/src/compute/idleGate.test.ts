@@ -41,6 +41,18 @@ function track<T>(p: Promise<T>) {
 const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe('IdleGate', () => {
+  it('an aborted task stops waiting for the gate and never runs', async () => {
+    const { gate, global, states } = await gated(true);
+    const ac = new AbortController();
+    const task = track(gate.train('job/c-0', model, train, global, 0, { signal: ac.signal }));
+    await settle();
+    expect(states.at(-1)).toEqual({ ownerActive: true, held: 1 });
+    ac.abort();
+    await settle();
+    expect(task.error).toMatchObject({ code: 'ABORTED' });
+    expect(states.at(-1)).toEqual({ ownerActive: true, held: 0 });
+  });
+
   it('holds training while the owner is active and runs it, unchanged, once the owner is idle', async () => {
     const { gate, global, states } = await gated(true);
     const task = track(gate.train('job/c-0', model, train, global, 0));

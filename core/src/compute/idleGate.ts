@@ -1,10 +1,11 @@
-import { CanopyError, ErrorCode } from '../util/errors.js';
+import { AbortedError, CanopyError, ErrorCode, throwIfAborted } from '../util/errors.js';
 import type { ComputeBackend } from './computeBackend.js';
 
 // The desktop app's "only while idle" limit. While the owner uses the computer the gate is
 // closed, and new training and evaluation tasks wait until it opens again. A task already
 // running finishes: neither backend can pause a task midway, and a task takes seconds to a
-// few minutes, so the owner gets the machine back at the next task boundary.
+// few minutes, so the owner gets the machine back at the next task boundary. A waiting task
+// that is aborted (its node stops, or leaves the job) stops waiting and never runs.
 //
 // Aggregation, data loading, chunk preparation and initParams pass through even while the
 // gate is closed. A worker's aggregation is short (a weighted sum of a few parameter
@@ -82,12 +83,12 @@ export class IdleGate implements ComputeBackend {
   paramsLimit: ComputeBackend['paramsLimit'] = (model) => this.inner.paramsLimit(model);
 
   train: ComputeBackend['train'] = async (...args) => {
-    await this.waitUntilIdle('train');
+    await this.waitUntilIdle('train', args[5]?.signal);
     return this.inner.train(...args);
   };
 
   evaluate: ComputeBackend['evaluate'] = async (...args) => {
-    await this.waitUntilIdle('evaluate');
+    await this.waitUntilIdle('evaluate', args[3]?.signal);
     return this.inner.evaluate(...args);
   };
 
@@ -97,15 +98,24 @@ export class IdleGate implements ComputeBackend {
     await this.inner.stop();
   }
 
-  private async waitUntilIdle(task: 'train' | 'evaluate'): Promise<void> {
+  private async waitUntilIdle(task: 'train' | 'evaluate', signal: AbortSignal | undefined): Promise<void> {
+    throwIfAborted(signal, task === 'train' ? 'local training' : 'evaluation');
     if (!this.active || this.stopped) return this.checkStopped(task);
     this.held++;
     this.report();
+    // A held task that is aborted stops waiting (and never runs).
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<never>((_, reject) => {
+      onAbort = () => reject(new AbortedError(task === 'train' ? 'local training' : 'evaluation'));
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    aborted.catch(() => undefined);
     try {
       // The owner may come back between the gate opening and this task resuming: wait again
       // then, so each held task runs once, when the owner is idle.
-      while (this.active && !this.stopped) await this.opened;
+      while (this.active && !this.stopped) await Promise.race([this.opened, aborted]);
     } finally {
+      signal?.removeEventListener('abort', onAbort!);
       this.held--;
       if (!this.stopped) this.report();
     }

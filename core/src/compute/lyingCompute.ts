@@ -13,18 +13,18 @@ import type { ComputeBackend } from './computeBackend.js';
 export function lyingCompute(inner: ComputeBackend, opts: { readonly log?: Log } = {}): ComputeBackend {
   return {
     kind: inner.kind,
-    loadData: (key, source, owner) => inner.loadData(key, source, owner),
-    initParams: (model, seed) => inner.initParams(model, seed),
+    loadData: (key, source, owner, o) => inner.loadData(key, source, owner, o),
+    initParams: (model, seed, o) => inner.initParams(model, seed, o),
     train: (key, model, train, global, seed, o) => inner.train(key, model, train, global, seed, o),
-    evaluate: (key, model, params) => inner.evaluate(key, model, params),
-    aggregate: async (stateKey, model, aggregator, base, inputs) => {
-      await inner.aggregate(stateKey, model, aggregator, base, inputs);
+    evaluate: (key, model, params, o) => inner.evaluate(key, model, params, o),
+    aggregate: async (stateKey, model, aggregator, base, inputs, o) => {
+      await inner.aggregate(stateKey, model, aggregator, base, inputs, o);
       // State keys are `<rootId>/<job>`; the lie keeps a server state of its own per job.
       const job = stateKey.slice(stateKey.indexOf('/') + 1);
       opts.log?.warn({ job }, 'fault injection: voting a wrong aggregate');
-      return inputs.length > 1 ? inner.aggregate(`lie/${job}`, model, aggregator, base, inputs.slice(0, -1)) : base;
+      return inputs.length > 1 ? inner.aggregate(`lie/${job}`, model, aggregator, base, inputs.slice(0, -1), o) : base;
     },
-    prepareChunks: (dataset, partition, seed, shards) => inner.prepareChunks(dataset, partition, seed, shards),
+    prepareChunks: (dataset, partition, seed, shards, o) => inner.prepareChunks(dataset, partition, seed, shards, o),
     paramsLimit: (model) => inner.paramsLimit(model),
     stop: () => inner.stop(),
   };

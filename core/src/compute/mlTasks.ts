@@ -1,6 +1,6 @@
 import type { BackendInfo, BackendPreference, DataSplit } from '../ml/index.js';
 import { createAggregator, decodeParams, encodeParams, initBackend, loadDataset, splitForMembers, type ServerState } from '../ml/index.js';
-import { BadInputError } from '../util/errors.js';
+import { BadInputError, throwIfAborted } from '../util/errors.js';
 import type { TaskHandler } from './serveTasks.js';
 import { trainTaskHandlers } from './trainTasks.js';
 import type { DataSource, MlTasks } from './mlTaskTypes.js';
@@ -16,7 +16,7 @@ export function mlTaskHandlers(backend: BackendPreference = 'auto'): Record<keyo
   const serverStates = new Map<string, ServerState | undefined>();
   return {
     ...trainTaskHandlers({ ready, loadLocal: loadLocalShard }),
-    aggregate: async ({ stateKey, model, aggregator, base, inputs }: MlTasks['aggregate']['payload']) => {
+    aggregate: async ({ stateKey, model, aggregator, base, inputs }: MlTasks['aggregate']['payload'], _progress, signal) => {
       await ready();
       const global = decodeParams(base, model).params;
       const agg = createAggregator(aggregator, { global, ...(serverStates.get(stateKey) ? { serverState: serverStates.get(stateKey)! } : {}) });
@@ -24,6 +24,8 @@ export function mlTaskHandlers(backend: BackendPreference = 'auto'): Record<keyo
       // aggregator memory so the hot loop reads it without another copy. Inputs with unusable
       // values are not errors here: they come back in `rejected`, the same on every worker.
       for (const input of inputs) {
+        // Checked per input, as training checks per batch; an aborted aggregation keeps no state.
+        throwIfAborted(signal, 'aggregation');
         const decoded = decodeParams(input.params, model).params;
         const slot = agg.allocate();
         slot.set(decoded);

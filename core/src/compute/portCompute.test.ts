@@ -100,6 +100,21 @@ describe('portCompute', () => {
     expect((await compute.evaluate('k', model, r.params)).samples).toBe(64);
   });
 
+  it('an aborted task fails at once and the window is told to cancel it', async () => {
+    const seen: unknown[] = [];
+    const { port } = scriptedWindow((req) => seen.push(req));
+    const compute = open(port);
+    await compute.ready;
+    const ac = new AbortController();
+    const task = compute.evaluate('k', model, new Uint8Array(8), { signal: ac.signal }).catch((e: unknown) => e);
+    while (seen.length < 1) await new Promise((r) => setTimeout(r, 5));
+    ac.abort();
+    expect(await task).toMatchObject({ code: 'ABORTED' });
+    while (seen.length < 2) await new Promise((r) => setTimeout(r, 5));
+    expect(seen[1]).toEqual({ type: 'cancel', id: (seen[0] as { id: number }).id });
+    expect(compute.lost).toBe(false);
+  });
+
   it('a window that closes before it reports fails `ready`', async () => {
     const { port1, port2 } = new MessageChannel();
     const compute = open(nodePort(port1));

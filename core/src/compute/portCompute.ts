@@ -1,6 +1,6 @@
-import { CanopyError, ErrorCode } from '../util/errors.js';
-import type { ComputeBackend, DataSource, TrainOutcome, TrainProgress } from './computeBackend.js';
-import { describeIssues, PortReady, PortTaskResult, PortTaskResponse, type PortTaskKind, type PortTaskRequest } from './portMessages.js';
+import { AbortedError, CanopyError, ErrorCode } from '../util/errors.js';
+import type { ComputeBackend, ComputeTaskOptions, DataSource, TrainOutcome, TrainProgress } from './computeBackend.js';
+import { describeIssues, PortReady, PortTaskResult, PortTaskResponse, type PortCancel, type PortTaskKind, type PortTaskRequest } from './portMessages.js';
 
 /** The two ends of a MessagePort as the node sees them (Node's, Electron's MessagePortMain, a test's). */
 export interface TaskPort {
@@ -117,35 +117,53 @@ export function portCompute({ port, fallback, onLost, onMalformed }: PortCompute
     else p.reject(new PortTaskError(p.kind, `${p.kind}: a malformed result from the GPU window (${describeIssues(result.error)})`));
   });
 
-  function run<K extends PortTaskKind>(kind: K, payload: Extract<PortTaskRequest, { kind: K }>['payload'], onProgress?: (p: TrainProgress) => void): Promise<unknown> {
+  function run<K extends PortTaskKind>(kind: K, payload: Extract<PortTaskRequest, { kind: K }>['payload'], opts: ComputeTaskOptions & { onProgress?: (p: TrainProgress) => void } = {}): Promise<unknown> {
     if (lost !== undefined) return Promise.reject(new PortTaskError(kind, `the GPU window ${lost}`, ErrorCode.Aborted));
+    const { signal, onProgress } = opts;
+    if (signal?.aborted) return Promise.reject(new AbortedError(kind));
     const id = nextId++;
     return new Promise((resolve, reject) => {
-      pending.set(id, { kind, resolve, reject, ...(onProgress ? { onProgress } : {}) });
+      // Aborted: the task fails at once, and the window is told to skip or stop it.
+      const onAbort = () => {
+        if (!pending.delete(id)) return;
+        reject(new AbortedError(kind));
+        try {
+          port.post({ type: 'cancel', id } satisfies PortCancel);
+        } catch {
+          // The window is gone: nothing runs there any more.
+        }
+      };
+      const settle = <T>(f: (v: T) => void) => (v: T) => {
+        signal?.removeEventListener('abort', onAbort);
+        f(v);
+      };
+      pending.set(id, { kind, resolve: settle(resolve), reject: settle(reject), ...(onProgress ? { onProgress } : {}) });
+      signal?.addEventListener('abort', onAbort, { once: true });
       try {
         port.post({ id, kind, payload });
       } catch (err) {
         pending.delete(id);
+        signal?.removeEventListener('abort', onAbort);
         reject(new PortTaskError(kind, `could not send ${kind} to the GPU window: ${err instanceof Error ? err.message : String(err)}`, ErrorCode.Aborted));
       }
     });
   }
 
   // The window reads no files: a local source is split here, exactly as a compute thread would.
-  const chunkOf = async (source: DataSource): Promise<Uint8Array> => {
+  const chunkOf = async (source: DataSource, opts: ComputeTaskOptions | undefined): Promise<Uint8Array> => {
     if (source.kind === 'chunk') return source.bytes;
-    const chunks = await fallback.prepareChunks(source.dataset, source.partition, source.seed, source.shard.of);
+    const chunks = await fallback.prepareChunks(source.dataset, source.partition, source.seed, source.shard.of, opts);
     const mine = chunks[source.shard.index];
     if (!mine) throw new PortTaskError('loadData', `shard ${source.shard.index} of ${source.shard.of} does not exist`);
     return mine.bytes;
   };
 
   // Once the window is gone, a member's data is loaded into the fallback on first use.
-  const onFallbackFor = async (key: string) => {
+  const onFallbackFor = async (key: string, opts: ComputeTaskOptions | undefined) => {
     if (onFallback.has(key)) return;
     const s = sources.get(key);
     if (!s) throw new PortTaskError('train', `no data loaded under "${key}"; load it first`);
-    await fallback.loadData(key, s.source, s.owner);
+    await fallback.loadData(key, s.source, s.owner, opts);
     onFallback.add(key);
   };
 
@@ -155,33 +173,33 @@ export function portCompute({ port, fallback, onLost, onMalformed }: PortCompute
     get lost() {
       return lost !== undefined;
     },
-    loadData: async (key, source, owner) => {
+    loadData: async (key, source, owner, opts) => {
       sources.set(key, { source, owner });
       onFallback.delete(key);
       if (lost !== undefined) {
-        const r = await fallback.loadData(key, source, owner);
+        const r = await fallback.loadData(key, source, owner, opts);
         onFallback.add(key);
         return r;
       }
-      const r = (await run('loadData', { key, source: { kind: 'chunk', bytes: await chunkOf(source) } })) as { train: number; test: number };
+      const r = (await run('loadData', { key, source: { kind: 'chunk', bytes: await chunkOf(source, opts) } }, opts)) as { train: number; test: number };
       return { train: r.train, test: r.test };
     },
-    initParams: (model, seed) => fallback.initParams(model, seed),
+    initParams: (model, seed, opts) => fallback.initParams(model, seed, opts),
     train: async (key, model, spec, global, seed, opts) => {
       if (lost === undefined) {
-        const r = (await run('train', { key, model, train: spec, global, seed }, opts?.onProgress)) as TrainOutcome & { samplesPerSec: number; backend: string };
+        const r = (await run('train', { key, model, train: spec, global, seed }, opts)) as TrainOutcome & { samplesPerSec: number; backend: string };
         return { params: r.params, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec, backend: r.backend };
       }
-      await onFallbackFor(key);
+      await onFallbackFor(key, opts);
       return fallback.train(key, model, spec, global, seed, opts);
     },
-    evaluate: async (key, model, params) => {
-      if (lost === undefined) return (await run('evaluate', { key, model, params })) as { loss: number; accuracy: number; samples: number };
-      await onFallbackFor(key);
-      return fallback.evaluate(key, model, params);
+    evaluate: async (key, model, params, opts) => {
+      if (lost === undefined) return (await run('evaluate', { key, model, params }, opts)) as { loss: number; accuracy: number; samples: number };
+      await onFallbackFor(key, opts);
+      return fallback.evaluate(key, model, params, opts);
     },
-    aggregate: (stateKey, model, aggregator, base, inputs) => fallback.aggregate(stateKey, model, aggregator, base, inputs),
-    prepareChunks: (dataset, partition, seed, shards) => fallback.prepareChunks(dataset, partition, seed, shards),
+    aggregate: (stateKey, model, aggregator, base, inputs, opts) => fallback.aggregate(stateKey, model, aggregator, base, inputs, opts),
+    prepareChunks: (dataset, partition, seed, shards, opts) => fallback.prepareChunks(dataset, partition, seed, shards, opts),
     paramsLimit: (model) => fallback.paramsLimit(model),
     stop: async () => {
       loseWindow('was stopped');

@@ -29,6 +29,13 @@ export const PortTaskRequest = z.discriminatedUnion('kind', [
 export type PortTaskRequest = z.infer<typeof PortTaskRequest>;
 export type PortTaskKind = PortTaskRequest['kind'];
 
+/**
+ * The node gave up on task `id` (it stopped, or left the job): the window skips it if it has
+ * not started, or aborts it at its next check. No answer is expected.
+ */
+export const PortCancel = z.strictObject({ type: z.literal('cancel'), id: TaskId });
+export type PortCancel = z.infer<typeof PortCancel>;
+
 /** Each task kind's result. */
 export const PortTaskResult = {
   loadData: z.strictObject({ train: Count, test: Count, name: z.string().max(512) }),

@@ -12,7 +12,7 @@ import {
   type SyntheticSpec,
 } from '../ml/synthetic.js';
 import type { TrainSpec } from '../spec/ml.js';
-import { BadInputError } from '../util/errors.js';
+import { AbortedError, BadInputError, throwIfAborted } from '../util/errors.js';
 import type { ComputeBackend } from './computeBackend.js';
 
 // Synthetic compute for runs where the protocol, not learning, is under test: the same pure
@@ -48,24 +48,28 @@ export function syntheticCompute(init: SyntheticComputeInit = {}): ComputeBacken
   const spec = (train: Pick<TrainSpec, 'epochs' | 'seed'>): SyntheticSpec => ({ params, learnRate, epochs: train.epochs, heterogeneity: SYNTHETIC_HETEROGENEITY, seed: train.seed });
   return {
     kind: 'synthetic',
-    loadData: async (key, _source, owner) => {
+    loadData: async (key, _source, owner, opts) => {
+      throwIfAborted(opts?.signal, 'loading data');
       owners.set(key, owner);
       return { train: samples, test };
     },
     initParams: async (_model, seed) => encodeSyntheticParams(syntheticInit(params, seed)),
-    train: async (key, _model, train, global) => {
+    train: async (key, _model, train, global, _seed, opts) => {
       const { member } = ownerOf(key);
-      if (init.trainMs) await new Promise((r) => setTimeout(r, init.trainMs));
+      if (init.trainMs) await abortableDelay(init.trainMs, opts?.signal);
+      throwIfAborted(opts?.signal, 'local training');
       const s = spec(train);
       const g = decodeSyntheticParams(global);
       const stats = syntheticTrainLoss(syntheticEvaluate(g, s).loss, s);
       return { params: encodeSyntheticParams(syntheticTrain(g, member, s)), samples, loss: stats.loss, accuracy: stats.accuracy };
     },
-    evaluate: async (key, _model, bytes) => {
+    evaluate: async (key, _model, bytes, opts) => {
+      throwIfAborted(opts?.signal, 'evaluation');
       const { trainSeed } = ownerOf(key);
       return { ...syntheticEvaluate(decodeSyntheticParams(bytes), { params, seed: trainSeed }), samples: test };
     },
-    aggregate: async (stateKey, _model, aggregator, base, inputs) => {
+    aggregate: async (stateKey, _model, aggregator, base, inputs, opts) => {
+      throwIfAborted(opts?.signal, 'aggregation');
       const global = decodeSyntheticParams(base);
       const serverState = serverStates.get(stateKey);
       const agg = createAggregator(aggregator, { global, ...(serverState ? { serverState } : {}) });
@@ -85,4 +89,20 @@ export function syntheticCompute(init: SyntheticComputeInit = {}): ComputeBacken
     paramsLimit: () => syntheticBlobSize(params) + 1024,
     stop: async () => undefined,
   };
+}
+
+// A training task's stand-in duration, cut short when the task is aborted.
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new AbortedError('local training'));
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new AbortedError('local training'));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }

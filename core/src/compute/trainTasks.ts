@@ -58,7 +58,7 @@ export function trainTaskHandlers({ ready, loadLocal }: TrainTaskInit): Record<T
       await ready();
       return out(encodeParams(model, initialParams(model, seed)));
     },
-    train: async ({ key, model, train, global, seed }: MlTasks['train']['payload'], progress) => {
+    train: async ({ key, model, train, global, seed }: MlTasks['train']['payload'], progress, signal) => {
       const d = dataFor(key);
       const m = await modelFor(model);
       const g = decodeParams(global, model).params;
@@ -66,15 +66,16 @@ export function trainTaskHandlers({ ready, loadLocal }: TrainTaskInit): Record<T
       const r = await trainLocal(m, d.train, { ...train, seed }, {
         globalParams: train.mu > 0 ? g : undefined,
         onProgress: (p) => progress(p),
+        signal,
       });
       const bytes = encodeParams(model, getParams(m));
       return { result: { params: bytes, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec, backend: (await ready()).name }, transfer: [bytes.buffer as ArrayBuffer] };
     },
-    evaluate: async ({ key, model, params }: MlTasks['evaluate']['payload']) => {
+    evaluate: async ({ key, model, params }: MlTasks['evaluate']['payload'], _progress, signal) => {
       const d = dataFor(key);
       const m = await modelFor(model);
       setParams(m, decodeParams(params, model).params);
-      const r = await evaluate(m, d.test);
+      const r = await evaluate(m, d.test, { signal });
       return { result: { loss: r.loss, accuracy: r.accuracy, samples: r.samples } };
     },
   };

@@ -61,4 +61,19 @@ describe('WorkerPool', () => {
     await expect(p).rejects.toBeInstanceOf(AbortedError);
     expect(await pool.run<number>('square', 3)).toBe(9);
   });
+
+  it('an abort reaches a thread that never yields, and a task queued behind it never runs', async () => {
+    pool = new WorkerPool({ script, size: 1 });
+    const ac = new AbortController();
+    const spinning = pool.run('spin', 20_000, { signal: ac.signal }).catch((e: unknown) => e);
+    const queued = pool.run('mark', 'queued', { signal: ac.signal }).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const t = performance.now();
+    ac.abort();
+    expect(await spinning).toBeInstanceOf(AbortedError);
+    expect(await queued).toBeInstanceOf(AbortedError);
+    // One queue per thread: this runs once the spinning task saw its flag (else 20 s later).
+    expect(await pool.run('ran', null)).toEqual([]);
+    expect(performance.now() - t).toBeLessThan(5_000);
+  });
 });

@@ -3,6 +3,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { CanopyError, ErrorCode, AbortedError, UnsupportedError } from '../util/errors.js';
+import { createAbortFlag, raiseAbortFlag } from './abortFlag.js';
 
 /**
  * The compiled thread entry `file` next to the module at `moduleUrl`. When that module runs
@@ -23,6 +24,8 @@ export interface TaskRequest {
   readonly id: number;
   readonly kind: string;
   readonly payload: unknown;
+  /** The task's abort flag (see abortFlag.ts), when the caller may abort it. */
+  readonly abort?: SharedArrayBuffer;
 }
 /** A thread's answer: a result, an error, or a progress note for a running task. */
 export type TaskResponse =
@@ -45,6 +48,10 @@ export interface RunOptions {
   /** Tasks with the same key run on the same thread, so per-thread caches (datasets) stay warm. */
   readonly affinity?: string;
   readonly transfer?: readonly ArrayBuffer[];
+  /**
+   * Aborts the task: its promise rejects at once, a task still queued on its thread never
+   * runs, and a running one stops at its next check (training: the next batch).
+   */
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: unknown) => void;
 }
@@ -104,9 +111,12 @@ export class WorkerPool {
     const index = this.pick(opts.affinity);
     const slot = this.slots[index]!;
     const id = this.nextId++;
+    const flag = opts.signal ? createAbortFlag() : undefined;
     return new Promise<R>((resolve, reject) => {
       const onAbort = () => {
-        // The thread cannot be interrupted mid-computation; its late answer is dropped.
+        // The thread sees the flag without reading its messages (it may be busy in a kernel);
+        // whatever it answers after stopping is dropped.
+        raiseAbortFlag(flag!);
         slot.pending.delete(id);
         reject(new AbortedError(kind));
       };
@@ -123,7 +133,7 @@ export class WorkerPool {
         },
         ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
       });
-      slot.worker.postMessage({ id, kind, payload } satisfies TaskRequest, [...(opts.transfer ?? [])]);
+      slot.worker.postMessage({ id, kind, payload, ...(flag ? { abort: flag.buffer as SharedArrayBuffer } : {}) } satisfies TaskRequest, [...(opts.transfer ?? [])]);
     });
   }
 

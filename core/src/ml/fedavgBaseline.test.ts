@@ -46,3 +46,17 @@ describe('runFedAvgBaseline', () => {
     await expect(runFedAvgBaseline(base, { signal: ac.signal })).rejects.toThrow(/aborted/);
   });
 });
+
+describe('runFedAvgBaseline with DP-FedAvg', () => {
+  it('trains reproducibly, reports how many updates it clipped, and refuses an aggregator other than fedavg', async () => {
+    const dp = { ...base, partition: { kind: 'iid' as const }, clientFraction: 1, rounds: 2, dp: { clip: 0.5, noiseMultiplier: 0.1 } };
+    const a = await runFedAvgBaseline(dp);
+    const b = await runFedAvgBaseline(dp);
+    expect(paramsHash(a.params)).toBe(paramsHash(b.params));
+    expect(a.history.every((r) => r.clippedFraction !== undefined && r.clippedFraction >= 0 && r.clippedFraction <= 1)).toBe(true);
+    const plain = await runFedAvgBaseline({ ...dp, dp: undefined });
+    expect(paramsHash(a.params)).not.toBe(paramsHash(plain.params));
+    expect(a.accuracy).toBeGreaterThan(0.5);
+    await expect(runFedAvgBaseline({ ...dp, aggregator: { kind: 'median' } })).rejects.toThrow(/needs the fedavg aggregator/);
+  });
+});

@@ -7,7 +7,8 @@ import { aggregate, type RejectedInput, type ServerState } from './aggregate/ind
 import { loadDataset } from './data/index.js';
 import { partition, subset } from './data/index.js';
 import { Rng } from '../util/rng.js';
-import { throwIfAborted } from '../util/errors.js';
+import { throwIfAborted, UnsupportedError } from '../util/errors.js';
+import { addGaussianNoise, clipToNorm } from './clipAndNoise.js';
 
 /** Settings of an in-process FedAvg run. */
 export interface BaselineOptions {
@@ -24,6 +25,14 @@ export interface BaselineOptions {
   readonly backend?: BackendPreference;
   /** Stop early once test accuracy reaches this. */
   readonly targetAccuracy?: number;
+  /**
+   * Client-level DP-FedAvg (McMahan et al. 2018) instead of plain averaging: each sampled
+   * client's update (its parameters minus the global ones) is clipped to L2 norm `clip`, the
+   * clipped updates are summed, Gaussian noise of standard deviation `noiseMultiplier * clip`
+   * (seeded by `seed`) is added, and the sum divided by the number sampled moves the global
+   * model. Needs the fedavg aggregator. The ε it spends is the accountant's business.
+   */
+  readonly dp?: { readonly clip: number; readonly noiseMultiplier: number };
 }
 
 /** One round of a baseline run. */
@@ -37,6 +46,8 @@ export interface BaselineRound {
   readonly rejected: readonly RejectedInput[];
   readonly samples: number;
   readonly wallSeconds: number;
+  /** Under `dp`: the fraction of this round's updates that clipping shortened. */
+  readonly clippedFraction?: number;
 }
 
 /** The outcome of a baseline run; `params` are the final global parameters. */
@@ -79,6 +90,7 @@ export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHo
   const data = await loadDataset(opts.dataset, { seed: opts.seed });
   hooks.onData?.(data, backend);
   throwIfAborted(hooks.signal, 'FedAvg run');
+  if (opts.dp && opts.aggregator.kind !== 'fedavg') throw new UnsupportedError(`differential privacy runs DP-FedAvg: it needs the fedavg aggregator, not ${opts.aggregator.kind}`);
 
   const spec = modelSpecFor(opts.model, data);
   const parts = partition(data.train.labels, data.train.numClasses, opts.clients, opts.partition, opts.seed);
@@ -89,6 +101,7 @@ export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHo
   let global = initialParams(spec, opts.seed);
   let serverState: ServerState | undefined;
   const rng = Rng.fromSeed(opts.seed).fork('client-sampling');
+  const noiseRng = Rng.fromSeed(opts.seed).fork('dp-noise');
   const history: BaselineRound[] = [];
   let last: EvalResult = { loss: Number.NaN, accuracy: 0, samples: 0 };
   try {
@@ -113,9 +126,18 @@ export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHo
         samples += result.samples;
         inputs.push({ memberId: clientIds[c]!, params: getParams(model), weight: clientData[c]!.count });
       }
-      const out = aggregate(opts.aggregator, inputs, { global, serverState });
-      global = out.params;
-      serverState = out.serverState;
+      let rejected: readonly RejectedInput[] = [];
+      let clippedFraction: number | undefined;
+      if (opts.dp) {
+        const dp = privateAverage(global, inputs.map((x) => x.params), opts.dp.clip, opts.dp.noiseMultiplier, () => noiseRng.normal());
+        global = dp.params;
+        clippedFraction = dp.clippedFraction;
+      } else {
+        const out = aggregate(opts.aggregator, inputs, { global, serverState });
+        global = out.params;
+        serverState = out.serverState;
+        rejected = out.rejected;
+      }
       setParams(model, global);
       last = await evaluate(model, data.test, { signal: hooks.signal });
       const report: BaselineRound = {
@@ -124,9 +146,10 @@ export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHo
         loss: last.loss,
         trainLoss: samples > 0 ? trainLoss / samples : Number.NaN,
         participants: chosen.length,
-        rejected: out.rejected,
+        rejected,
         samples,
         wallSeconds: (performance.now() - roundStart) / 1000,
+        ...(clippedFraction === undefined ? {} : { clippedFraction }),
       };
       history.push(report);
       hooks.onRound?.(report);
@@ -146,6 +169,29 @@ export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHo
     params: global,
     dataset: { name: data.name, train: data.train.count, test: data.test.count },
   };
+}
+
+/**
+ * One DP-FedAvg step: global + (Σ clip(params_i − global) + N(0, (σC)²)) / m over the m
+ * clients' parameters, with m fixed by the sample rather than by the weights, so one client
+ * moves the sum by at most C whatever its data. A client whose parameters are not finite
+ * contributes nothing but still counts in m.
+ */
+export function privateAverage(global: Float32Array, params: readonly Float32Array[], clip: number, noiseMultiplier: number, normal: () => number): { params: Float32Array; clippedFraction: number } {
+  const sum = new Float64Array(global.length);
+  const delta = new Float64Array(global.length);
+  let clipped = 0;
+  for (const p of params) {
+    for (let j = 0; j < global.length; j++) delta[j] = p[j]! - global[j]!;
+    if (!delta.every(Number.isFinite)) continue;
+    if (clipToNorm(delta, clip).scale < 1) clipped++;
+    for (let j = 0; j < global.length; j++) sum[j]! += delta[j]!;
+  }
+  addGaussianNoise(sum, noiseMultiplier * clip, normal);
+  const out = new Float32Array(global.length);
+  const m = Math.max(1, params.length);
+  for (let j = 0; j < global.length; j++) out[j] = global[j]! + sum[j]! / m;
+  return { params: out, clippedFraction: params.length > 0 ? clipped / params.length : 0 };
 }
 
 /** The model spec of a given kind for a dataset's sample shape and classes. */

@@ -13,4 +13,5 @@ export * from './aggregate/index.js';
 export * from './data/index.js';
 export { encodeDataChunk, decodeDataChunk, splitForMembers } from './dataChunk.js';
 export * from './synthetic.js';
-export { runFedAvgBaseline, modelSpecFor, type BaselineOptions, type BaselineRound, type BaselineResult, type BaselineProgress, type BaselineHooks } from './fedavgBaseline.js';
+export { clipToNorm, addGaussianNoise, type NormalSource } from './clipAndNoise.js';
+export { runFedAvgBaseline, privateAverage, modelSpecFor, type BaselineOptions, type BaselineRound, type BaselineResult, type BaselineProgress, type BaselineHooks } from './fedavgBaseline.js';

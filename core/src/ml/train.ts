@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { BadInputError, ParameterError, UnsupportedError, throwIfAborted } from '../util/errors.js';
+import { batchPacing } from './batchPacing.js';
 import type { Model } from './models.js';
 import { fastPathSlower, fastPathUnsupported, trainFast } from './fast/trainFast.js';
 import { softmaxCrossEntropy } from './models/loss.js';
@@ -40,10 +41,6 @@ export interface EvaluateOptions {
   readonly signal?: AbortSignal;
 }
 
-// Yield to the event loop this often, so that timers, sockets and abort signals are served
-// during a long local round (wasm kernels are synchronous).
-const YIELD_MS = 50;
-
 /**
  * Trains `model` in place on `data`: `spec.epochs` passes of minibatch SGD (optionally with
  * momentum) or Adam, shuffled per epoch by a stream derived from `spec.seed` and the epoch.
@@ -61,9 +58,8 @@ export async function trainLocal(model: Model, data: LabeledData, spec: TrainSpe
   const vars = model.variables;
   const global = mu > 0 ? globalTensors(model, opts.globalParams) : undefined;
   const optimizer = createOptimizer(spec.optimizer);
-  const batches = Math.ceil(data.count / spec.batchSize);
-  const progressEvery = opts.progressEvery ?? Math.max(1, Math.round(batches / 20));
-  let lastYield = performance.now();
+  const pacing = batchPacing(data.count, spec.batchSize, opts);
+  const batches = pacing.batches;
   let epochLoss = Number.NaN;
   let epochAccuracy = 0;
   try {
@@ -74,7 +70,7 @@ export async function trainLocal(model: Model, data: LabeledData, spec: TrainSpe
       let correctSum: tf.Scalar = tf.scalar(0, 'int32');
       try {
         for (let b = 0; b < batches; b++) {
-          throwIfAborted(opts.signal, 'local training');
+          pacing.checkAborted();
           const { x, y, n } = makeBatch(data, order, b * spec.batchSize, spec.batchSize);
           const [nextLoss, nextCorrect] = tf.tidy((): tf.Tensor[] => {
             let correct: tf.Scalar | undefined;
@@ -100,14 +96,11 @@ export async function trainLocal(model: Model, data: LabeledData, spec: TrainSpe
           lossSum = nextLoss as tf.Scalar;
           correctSum = nextCorrect as tf.Scalar;
           const seen = Math.min((b + 1) * spec.batchSize, data.count);
-          if (opts.onProgress !== undefined && ((b + 1) % progressEvery === 0 || b === batches - 1)) {
+          if (opts.onProgress !== undefined && pacing.reports(b)) {
             const loss = (await lossSum.data())[0]! / seen;
             opts.onProgress({ epoch, epochs: spec.epochs, batch: b + 1, batches, loss });
           }
-          if (performance.now() - lastYield > YIELD_MS) {
-            await yieldToEventLoop();
-            lastYield = performance.now();
-          }
+          await pacing.breathe();
         }
         epochLoss = (await lossSum.data())[0]! / data.count;
         epochAccuracy = (await correctSum.data())[0]! / data.count;
@@ -162,10 +155,6 @@ export async function evaluate(model: Model, data: LabeledData, opts: EvaluateOp
   }
   return { loss: lossSum / data.count, accuracy: correct / data.count, samples: data.count };
 }
-
-// setImmediate does not exist in browsers (the renderer trains too); setTimeout there.
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
 
 /** A tfjs optimiser for a spec; it is the caller's to dispose. */
 function createOptimizer(spec: OptimizerSpec): tf.Optimizer {

@@ -1,9 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { parseDocument } from 'yaml';
 import { ManifestError } from '../util/errors.js';
-import { formatZodIssues } from '../protocol/manifest.js';
+import { formatZodIssues, parseManifestYaml } from '../protocol/manifest.js';
 import type { NodeStore } from '../storage/nodeStore.js';
 import type { DatasetSpec } from '../spec/ml.js';
 
@@ -89,9 +88,7 @@ export async function loadConsentPolicy(path: string): Promise<ConsentMode> {
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
     throw new ManifestError(path, [`cannot read the consent policy: ${err.code ?? err.message}`]);
   });
-  const doc = parseDocument(text);
-  if (doc.errors.length > 0) throw new ManifestError(path, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
-  const value = doc.toJS();
+  const value = parseManifestYaml(text, path);
   const parsed = ConsentPolicy.safeParse(value);
   if (!parsed.success) throw new ManifestError(path, formatZodIssues(parsed.error.issues, value));
   return { kind: 'policy', policy: parsed.data, source: path };

@@ -2,7 +2,9 @@
 // See docs/PROTOCOL.md for the specification this code implements.
 
 export * from './manifest.js';
+export * from './manifestLimits.js';
 export { formatPeersEntry, isDialableElsewhere, withPeerId } from './peersEntry.js';
+export * from './stopOutcome.js';
 export * from './jobTree.js';
 export * from './jobSheet.js';
 export * from './ctx.js';
@@ -22,3 +24,5 @@ export { createWorkerState, stepWorker, type WorkerState } from './machines/work
 export { createDistributorState, stepDistributor, type DistributorState } from './machines/distributor.js';
 export { EventQueue } from './driver/eventQueue.js';
 export { timingAdvice, timingWarnings, type TimingAdvice } from './timingAdvice.js';
+export * from './secagg/index.js';
+export * from './dp/index.js';

@@ -89,3 +89,60 @@ describe('job manifest', () => {
     }
   });
 });
+
+describe('manifest limits', () => {
+  const yamlOf = (cluster: string) =>
+    `apiVersion: canopy/v1\nkind: Job\nname: deep\nmodel: {kind: mlp, inputShape: [4], numClasses: 2}\ntrain: {optimizer: {kind: sgd, lr: 0.1}, epochs: 1, batchSize: 4}\nstop: {rounds: 1}\ndataset: {source: {kind: mnist}}\ncluster: ${cluster}\n`;
+  const nested = (depth: number) => {
+    let c = '{host: h, workers: [w], clients: [c]}';
+    for (let i = 0; i < depth; i++) c = `{host: h${i}, workers: [w], clusters: [${c}]}`;
+    return c;
+  };
+  const bomb = ['a0: &a0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`)].join('\n');
+
+  it.each<[string, string, RegExp]>([
+    ['brackets nested 100,000 deep', `x: ${'['.repeat(100_000)}`, /line 1 nests brackets more than 64 deep/],
+    ['block sequences indented 3,000 deep', `x:\n${Array.from({ length: 3000 }, (_, i) => `${' '.repeat(i + 1)}- `).join('\n')}y`, /nested more than 256 columns deep/],
+    ['an alias bomb', bomb, /YAML aliases: .*at most 100 alias expansions/],
+    ['an alias to nothing', 'x: *nowhere', /YAML aliases: .*nowhere/],
+    ['a self-referencing alias', 'x: &a [*a]', /x\[0\]\[0\].*: nested more than 64 levels deep/],
+    ['a 9 MiB manifest', `name: ${'n'.repeat(9 * 2 ** 20)}`, /the manifest is \d+ characters, more than the limit/],
+    ['a quoted string of 1 MiB', `name: "${'n'.repeat(2 ** 20)}"`, /quoted string of more than 4096 characters/],
+    ['a plain string of 1 MiB', `description: ${'n'.repeat(2 ** 20)}`, /description: a string of 1048576 characters/],
+    ['clusters nested 17 deep', yamlOf(nested(17)), /cluster(\.clusters\[0\]){17}: clusters nested more than 16 levels/],
+    ['clusters nested 40 deep in flow brackets', yamlOf(nested(40)), /line 8 nests brackets more than 64 deep/],
+  ])('rejects %s with a ManifestError naming where', (_name, text, message) => {
+    let err: unknown;
+    try {
+      parseManifest(text, 'x.yaml');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ManifestError);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('rejects a parsed value nested 5,000 clusters deep (JSON from a peer) without overflowing the stack', () => {
+    let c: object = { host: 'h', workers: ['w'], clients: ['c'] };
+    for (let i = 0; i < 5000; i++) c = { host: `h${i}`, workers: ['w'], clusters: [c] };
+    expect(() => validateManifest(withField('cluster', c))).toThrow(/cluster(\.clusters\[0\])+.*: nested more than 64 levels deep/);
+  });
+
+  it('accepts clusters nested 16 deep', () => {
+    expect(parseManifest(yamlOf(nested(16)), 'x.yaml').name).toBe('deep');
+  });
+
+  it('rejects more sub-clusters than the fan-out limit, and a leaf list beyond the list limit', () => {
+    const wide = withField('cluster.clusters', Array.from({ length: 10_001 }, (_, i) => ({ host: `h${i}`, workers: ['w'], clients: [`c${i}`] })));
+    expect(() => validateManifest(wide)).toThrow(/cluster\.clusters: .*10000/);
+    const crowded = withField('cluster.clusters', [{ host: 'h0', workers: ['w'], clients: Array.from({ length: 100_001 }, (_, i) => `c${i}`) }]);
+    expect(() => validateManifest(crowded)).toThrow(/cluster\.clusters\[0\]\.clients: a list of 100001 items, more than the limit of 100000/);
+  });
+
+  it.each<[string, object, RegExp]>([
+    ['its host', { host: 'h0', workers: ['w'], clients: ['a', 'h0'] }, /cluster\.clusters\[0\]\.clients: h0 hosts this cluster and may not also be one of its clients/],
+    ['one of its workers', { host: 'h0', workers: ['w', 'x'], clients: ['x', 'b'] }, /cluster\.clusters\[0\]\.clients: x is a worker of this cluster and may not also be one of its clients/],
+  ])('rejects a leaf cluster that lists %s among its clients', (_name, leaf, message) => {
+    expect(() => validateManifest(withField('cluster.clusters', [leaf]), 'job.yaml')).toThrow(message);
+  });
+});

@@ -3,6 +3,7 @@ import { parseDocument } from 'yaml';
 import { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
 import { ManifestError } from '../util/errors.js';
 import { ArtifactPlan } from '../spec/artifactPlan.js';
+import { MANIFEST_LIMITS, checkManifestText, checkManifestValue } from './manifestLimits.js';
 
 // The job manifest: what a submitter writes to start a job (DESIGN.md, protocol step 1).
 // It is YAML, validated by this schema; errors name the field, what was expected and what
@@ -61,7 +62,7 @@ export const ClusterSpec: z.ZodType<ClusterSpec> = z.lazy(() =>
       host: MemberId,
       workers: z.array(MemberId).min(1, 'a cluster needs at least one worker').max(64),
       clients: z.array(MemberId).min(1, 'a leaf cluster needs at least one client').max(100_000).optional(),
-      clusters: z.array(ClusterSpec).min(1).max(10_000).optional(),
+      clusters: z.array(ClusterSpec).min(1).max(MANIFEST_LIMITS.maxFanOut).optional(),
       timing: TimingSpec.optional(),
     })
     .superRefine((c, ctx) => {
@@ -140,19 +141,41 @@ export type ManifestInput = z.input<typeof Manifest>;
  * as `field.path: expected X, found Y`; `source` names the file in those messages.
  */
 export function parseManifest(yamlText: string, source = 'manifest'): Manifest {
-  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
+  return validateManifest(parseManifestYaml(yamlText, source), source);
+}
+
+/**
+ * Parses manifest (or scenario) YAML into a plain value within {@link MANIFEST_LIMITS}: too
+ * large, too deeply nested or alias-bombed text is a {@link ManifestError}, never a stack
+ * overflow or a library's own exception.
+ */
+export function parseManifestYaml(yamlText: string, source = 'manifest'): unknown {
+  const tooBig = checkManifestText(yamlText);
+  if (tooBig) throw new ManifestError(source, [tooBig]);
+  // logLevel 'error': a warning (a collection used as a key) would go to stderr as a process warning.
+  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true, logLevel: 'error' });
   if (doc.errors.length > 0) {
     throw new ManifestError(source, doc.errors.map((e) => `YAML syntax: ${e.message.split('\n')[0]}`));
   }
-  return validateManifest(doc.toJS(), source);
+  try {
+    return doc.toJS({ maxAliasCount: MANIFEST_LIMITS.maxAliases });
+  } catch (err) {
+    // yaml throws a ReferenceError for an alias bomb or an alias to nothing.
+    const message = err instanceof Error ? err.message : String(err);
+    const limit = /excessive alias/i.test(message) ? ` (at most ${MANIFEST_LIMITS.maxAliases} alias expansions)` : '';
+    throw new ManifestError(source, [`YAML aliases: ${message}${limit}`]);
+  }
 }
 
 /** Validates an already-parsed manifest object (see {@link parseManifest}). */
 export function validateManifest(value: unknown, source = 'manifest'): Manifest {
+  const outOfBounds = checkManifestValue(value);
+  if (outOfBounds) throw new ManifestError(source, [outOfBounds]);
   const result = Manifest.safeParse(value);
   if (!result.success) throw new ManifestError(source, formatZodIssues(result.error.issues, value));
   const manifest = result.data;
-  const problems = checkMembership(manifest);
+  const problems = checkTreeLimits(manifest.cluster);
+  if (problems.length === 0) problems.push(...checkMembership(manifest));
   if (problems.length > 0) throw new ManifestError(source, problems);
   return manifest;
 }
@@ -186,13 +209,35 @@ function describeValue(v: unknown): string | undefined {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-// Rules that span the tree: a member may not be both a client of two leaf clusters, and
-// hosts and clients must be distinct per cluster, so status bookkeeping stays unambiguous.
+// The tree's shape within MANIFEST_LIMITS: how deep clusters nest, how many sub-clusters one
+// has, and how many clusters and client slots there are in all. Iterative, like every walk
+// that runs before these bounds are known to hold.
+function checkTreeLimits(root: ClusterSpec): string[] {
+  const stack: { c: ClusterSpec; path: string; depth: number }[] = [{ c: root, path: 'cluster', depth: 0 }];
+  let clusters = 0;
+  let clients = 0;
+  while (stack.length > 0) {
+    const { c, path, depth } = stack.pop()!;
+    if (depth > MANIFEST_LIMITS.maxClusterDepth) return [`${path}: clusters nested more than ${MANIFEST_LIMITS.maxClusterDepth} levels below the root cluster`];
+    if ((c.clusters?.length ?? 0) > MANIFEST_LIMITS.maxFanOut) return [`${path}.clusters: ${c.clusters!.length} sub-clusters, more than the limit of ${MANIFEST_LIMITS.maxFanOut}`];
+    if (++clusters > MANIFEST_LIMITS.maxClusters) return [`cluster: more than ${MANIFEST_LIMITS.maxClusters} clusters in the tree`];
+    clients += c.clients?.length ?? 0;
+    if (clients > MANIFEST_LIMITS.maxClients) return [`${path}.clients: more than ${MANIFEST_LIMITS.maxClients} clients in the tree`];
+    c.clusters?.forEach((sub, i) => stack.push({ c: sub, path: `${path}.clusters[${i}]`, depth: depth + 1 }));
+  }
+  return [];
+}
+
+// Rules that span the tree: a member may not be a client of two leaf clusters, nor a client
+// of a cluster it hosts or works for (its own submission would count as a client's, and one
+// peer would hold two statuses in one job), so status bookkeeping stays unambiguous.
 function checkMembership(m: Manifest): string[] {
   const problems: string[] = [];
   const clientOf = new Map<string, string>();
   const walk = (c: ClusterSpec, path: string) => {
     for (const client of c.clients ?? []) {
+      if (client === c.host) problems.push(`${path}.clients: ${client} hosts this cluster and may not also be one of its clients`);
+      else if (c.workers.includes(client)) problems.push(`${path}.clients: ${client} is a worker of this cluster and may not also be one of its clients`);
       const prev = clientOf.get(client);
       if (prev) problems.push(`${path}.clients: ${client} is already a client in ${prev}; a peer trains in one leaf cluster only`);
       else clientOf.set(client, path);

@@ -1,93 +1,70 @@
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { mkdtemp, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { BlobStore } from './blobStore.js';
-import { sha256Hex } from '../util/hash.js';
-import { BadInputError } from '../util/errors.js';
+import type { CorruptFileReport } from './quarantine.js';
 
-// Downloads in progress: bytes are hashed on arrival and written in the background, in order.
-describe('partial blobs', () => {
+// Blobs checked on read, with real files damaged on disk the way a failing disk or a
+// killed copy damages them.
+describe('BlobStore: a blob that does not match its address', () => {
   let dir: string;
-  let store: BlobStore;
-
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'canopy-blobstore-'));
-    store = new BlobStore(dir);
+    dir = await mkdtemp(join(tmpdir(), 'canopy-blobs-'));
   });
   afterEach(async () => {
-    vi.restoreAllMocks();
     await rm(dir, { recursive: true, force: true });
   });
 
-  // The prototype of Node's FileHandle, to make the disk misbehave on purpose.
-  async function fileHandleProto(): Promise<{ writev: (...args: unknown[]) => Promise<{ bytesWritten: number }> }> {
-    const fh = await open(join(dir, 'probe'), 'w');
-    await fh.close();
-    return Object.getPrototypeOf(fh) as { writev: (...args: unknown[]) => Promise<{ bytesWritten: number }> };
-  }
+  const bytes = new Uint8Array(100_000).map((_, i) => (i * 7) % 251);
+  const pathOf = (hash: string) => join(dir, 'blobs', hash.slice(0, 2), hash);
+  const flip = async (hash: string, at: number) => {
+    const b = await readFile(pathOf(hash));
+    b[at]! ^= 0x01;
+    await writeFile(pathOf(hash), b);
+  };
 
-  it('stores appended pieces once their digest matches, and survives suspend and resume', async () => {
-    const bytes = randomBytes(3 << 20);
-    const hash = sha256Hex(bytes);
-    const first = await store.openPartial(hash);
-    for (let at = 0; at < 1 << 20; at += 100_000) first.append(bytes.subarray(at, Math.min(at + 100_000, 1 << 20)));
-    await first.suspend();
-    expect(await store.partialSize(hash)).toBe(1 << 20);
-
-    const again = await store.openPartial(hash);
-    expect(again.size).toBe(1 << 20);
-    again.append(bytes.subarray(1 << 20));
-    expect(await again.commit()).toEqual({ hash, size: bytes.length });
-    expect(Buffer.from(await store.get(hash)).equals(bytes)).toBe(true);
-    expect(await store.partialSize(hash)).toBe(0);
-  });
-
-  it('discards bytes that do not hash to the address', async () => {
-    const bytes = randomBytes(10_000);
-    const partial = await store.openPartial(sha256Hex(bytes));
-    partial.append(randomBytes(10_000));
-    await expect(partial.commit()).rejects.toThrow(BadInputError);
-    expect(await store.partialSize(sha256Hex(bytes))).toBe(0);
-    expect(await store.has(sha256Hex(bytes))).toBe(false);
-  });
-
-  it('finishes a write the disk took only in part', async () => {
-    const proto = await fileHandleProto();
-    const original = proto.writev;
-    vi.spyOn(proto, 'writev').mockImplementationOnce(function (this: unknown, bufs: unknown) {
-      const list = bufs as Uint8Array[];
-      return original.call(this, [list[0]!.subarray(0, 123)]);
-    });
-    const bytes = randomBytes(200_000);
-    const partial = await store.openPartial(sha256Hex(bytes));
-    partial.append(bytes.subarray(0, 50_000));
-    partial.append(bytes.subarray(50_000));
-    expect(await partial.commit()).toEqual({ hash: sha256Hex(bytes), size: bytes.length });
-    expect(Buffer.from(await store.get(sha256Hex(bytes))).equals(bytes)).toBe(true);
-  });
-
-  it('reports a full disk, keeps only what reached the file, and resumes from there', async () => {
-    const bytes = randomBytes(3 << 20);
-    const hash = sha256Hex(bytes);
-    const proto = await fileHandleProto();
-    const partial = await store.openPartial(hash);
-    partial.append(bytes.subarray(0, 1 << 20));
-    await partial.written();
-    vi.spyOn(proto, 'writev').mockRejectedValueOnce(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }));
-    partial.append(bytes.subarray(1 << 20, 2 << 20));
-    await expect(partial.written()).rejects.toThrow(/ENOSPC/);
-    expect(() => partial.append(bytes.subarray(2 << 20))).toThrow(/ENOSPC/);
-    await expect(partial.commit()).rejects.toThrow(/ENOSPC/);
-    await partial.suspend();
+  it.each([
+    ['one flipped bit', (h: string) => flip(h, 50_000)],
+    ['truncated', (h: string) => truncate(pathOf(h), 1000)],
+  ])('%s: get quarantines it, reports its path, and it is absent from then on', async (_what, damage) => {
+    const reports: CorruptFileReport[] = [];
+    const store = new BlobStore(dir, { onCorrupt: (r) => reports.push(r) });
+    const { hash } = await store.put(bytes);
+    await damage(hash);
+    await expect(store.get(hash)).rejects.toMatchObject({ code: 'CORRUPT_FILE', path: pathOf(hash) });
+    expect(reports.map((r) => r.path)).toEqual([pathOf(hash)]);
     expect(await store.has(hash)).toBe(false);
-    expect(await store.partialSize(hash)).toBe(1 << 20);
-    expect(Buffer.from(await readFile(join(dir, 'partial', hash))).equals(bytes.subarray(0, 1 << 20))).toBe(true);
+    expect(await readdir(join(dir, 'quarantine'))).toHaveLength(1);
+    // Stored again (a re-fetch), it is served again.
+    await store.put(bytes);
+    expect(await store.get(hash)).toEqual(bytes);
+  });
 
-    const resumed = await store.openPartial(hash);
-    expect(resumed.size).toBe(1 << 20);
-    resumed.append(bytes.subarray(1 << 20));
-    expect(await resumed.commit()).toEqual({ hash, size: bytes.length });
+  it('size (what the blob exchange asks before serving) finds a blob damaged after it was verified', async () => {
+    const reports: CorruptFileReport[] = [];
+    const store = new BlobStore(dir, { onCorrupt: (r) => reports.push(r) });
+    const { hash } = await store.put(bytes);
+    expect(await store.size(hash)).toBe(bytes.length);
+    await flip(hash, 3);
+    expect(await store.size(hash)).toBeUndefined();
+    expect(reports).toHaveLength(1);
+  });
+
+  it('a fresh store (a restarted node) checks a blob it has not seen before serving it', async () => {
+    const { hash } = await new BlobStore(dir).put(bytes);
+    await flip(hash, 99_999);
+    const restarted = new BlobStore(dir);
+    expect(await restarted.size(hash)).toBeUndefined();
+    expect(await restarted.has(hash)).toBe(false);
+  });
+
+  it('lists and removes blobs', async () => {
+    const store = new BlobStore(dir);
+    const a = await store.put(bytes);
+    const b = await store.put(new Uint8Array([1, 2, 3]));
+    expect((await store.list()).sort((x, y) => x.size - y.size)).toEqual([b, a]);
+    await store.remove(a.hash);
+    expect(await store.list()).toEqual([b]);
   });
 });

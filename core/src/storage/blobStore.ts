@@ -1,8 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic, syncDir } from './atomicFile.js';
-import { BadInputError } from '../util/errors.js';
+import { quarantineFile, type OnCorruptFile } from './quarantine.js';
+import { BadInputError, type CorruptFileError } from '../util/errors.js';
 import { sha256Hasher, sha256Hex, type Sha256Hasher } from '../util/hash.js';
 import { SHA256_HEX, type BlobRef } from '../spec/blobRef.js';
 
@@ -16,12 +17,23 @@ export function assertBlobHash(hash: string): void {
  * Complete blobs are written atomically and are immutable. Downloads in progress live in
  * `partial/<hash>` so an interrupted fetch resumes where it stopped, and are only moved into
  * place after their hash is verified.
+ *
+ * A stored blob is checked against its address when read: {@link get} hashes every read,
+ * {@link size} (and so {@link has}, and what the blob exchange serves) hashes a file the
+ * first time it sees it and again whenever its size, mtime or inode changes. A blob that does
+ * not match is moved to `quarantine/`, reported through `onCorrupt`, and from then on absent,
+ * so it is never served and the next fetch gets it again from a provider.
  */
 export class BlobStore {
   private readonly blobDir: string;
   private readonly partialDir: string;
+  /** Blobs found intact, by hash: the file's size, mtime and inode when it was hashed. */
+  private readonly verified = new Map<string, string>();
 
-  constructor(readonly dir: string) {
+  constructor(
+    readonly dir: string,
+    private readonly options: { onCorrupt?: OnCorruptFile } = {},
+  ) {
     this.blobDir = join(dir, 'blobs');
     this.partialDir = join(dir, 'partial');
   }
@@ -32,6 +44,8 @@ export class BlobStore {
     const ref = { hash, size: bytes.byteLength };
     if (await this.has(hash)) return ref;
     await writeFileAtomic(this.pathOf(hash), bytes);
+    const st = await stat(this.pathOf(hash));
+    this.verified.set(hash, `${st.size}:${st.mtimeMs}:${st.ino}`);
     return ref;
   }
 
@@ -40,26 +54,60 @@ export class BlobStore {
     return (await this.size(hash)) !== undefined;
   }
 
-  /** The stored blob's size, or undefined when absent. */
+  /** The stored blob's size, or undefined when absent (or found corrupt, and quarantined). */
   async size(hash: string): Promise<number | undefined> {
     assertBlobHash(hash);
+    const path = this.pathOf(hash);
+    let st;
     try {
-      return (await stat(this.pathOf(hash))).size;
+      st = await stat(path);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw err;
     }
+    const signature = `${st.size}:${st.mtimeMs}:${st.ino}`;
+    if (this.verified.get(hash) === signature) return st.size;
+    const digest = await hashFile(path);
+    if (digest !== hash) {
+      await this.quarantine(hash, `its bytes hash to ${digest.slice(0, 12)}…`);
+      return undefined;
+    }
+    this.verified.set(hash, signature);
+    return st.size;
   }
 
-  /** Reads a whole blob, verifying its hash (a blob corrupted on disk is removed and reported). */
+  /** Reads a whole blob, verifying its hash; a corrupt one is quarantined and {@link CorruptFileError} thrown. */
   async get(hash: string): Promise<Uint8Array> {
     assertBlobHash(hash);
     const bytes = await readFile(this.pathOf(hash));
-    if (sha256Hex(bytes) !== hash) {
-      await rm(this.pathOf(hash), { force: true });
-      throw new BadInputError(`blob ${hash} was corrupt on disk and has been removed; fetch it again`);
-    }
+    const digest = sha256Hex(bytes);
+    if (digest !== hash) throw await this.quarantine(hash, `its bytes hash to ${digest.slice(0, 12)}…`);
     return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** Removes a stored blob (retention); absent is fine. */
+  async remove(hash: string): Promise<void> {
+    assertBlobHash(hash);
+    this.verified.delete(hash);
+    await rm(this.pathOf(hash), { force: true });
+  }
+
+  /** Every stored blob, with its size in bytes (not verified: a listing). */
+  async list(): Promise<{ hash: string; size: number }[]> {
+    const out: { hash: string; size: number }[] = [];
+    for (const prefix of await readdirOrEmpty(this.blobDir)) {
+      for (const name of await readdirOrEmpty(join(this.blobDir, prefix))) {
+        if (!SHA256_HEX.test(name)) continue;
+        const st = await stat(join(this.blobDir, prefix, name)).catch(() => undefined);
+        if (st) out.push({ hash: name, size: st.size });
+      }
+    }
+    return out;
+  }
+
+  private async quarantine(hash: string, problem: string): Promise<CorruptFileError> {
+    this.verified.delete(hash);
+    return quarantineFile(this.dir, this.pathOf(hash), problem, this.options.onCorrupt);
   }
 
   /** Streams bytes `[start, end]` (inclusive; default: to the end) of a stored blob in chunks of at most `chunkSize` bytes. */
@@ -123,12 +171,31 @@ export class BlobStore {
     await mkdir(join(this.blobDir, hash.slice(0, 2)), { recursive: true });
     await rename(partialPath, target);
     await syncDir(join(this.blobDir, hash.slice(0, 2)));
+    // Just verified as it arrived: no need to hash it again on the next size().
+    const st = await stat(target);
+    this.verified.set(hash, `${st.size}:${st.mtimeMs}:${st.ino}`);
   }
 
   private pathOf(hash: string): string {
     return join(this.blobDir, hash.slice(0, 2), hash);
   }
 }
+
+async function hashFile(path: string): Promise<string> {
+  const hasher = sha256Hasher();
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) hasher.update(chunk);
+  return hasher.digestHex();
+}
+
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+}
+
 
 // Bytes written between two background data syncs of a download: the final sync before the
 // blob is adopted then has at most this much left to flush, instead of the whole blob.

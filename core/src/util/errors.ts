@@ -23,6 +23,10 @@ export const ErrorCode = {
   ConsentRefused: 'CONSENT_REFUSED',
   /** A wait the user bounded (say, `canopy job watch --timeout`) ran out. */
   Timeout: 'TIMEOUT',
+  /** A job ended without reaching its stop condition (a failed round, a refused job, a host that could not resume). */
+  JobFailed: 'JOB_FAILED',
+  /** A stored file (blob, checkpoint, runtime record, receipt) failed its check on read; it was quarantined. */
+  CorruptFile: 'CORRUPT_FILE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -70,6 +74,27 @@ export class ManifestError extends CanopyError {
     readonly issues: readonly string[],
   ) {
     super(ErrorCode.BadManifest, `${source} is not a valid manifest:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+  }
+}
+
+/** A job that ended without reaching its stop condition; the message says why (the root host's reason). */
+export class JobFailedError extends CanopyError {
+  constructor(
+    readonly job: string,
+    readonly reason: string,
+  ) {
+    super(ErrorCode.JobFailed, `job ${job} did not reach its stop condition: ${reason}`);
+  }
+}
+
+/** A stored file that failed its check on read: moved aside to `quarantinedTo`, never used again. */
+export class CorruptFileError extends CanopyError {
+  constructor(
+    readonly path: string,
+    readonly quarantinedTo: string | null,
+    readonly problem: string,
+  ) {
+    super(ErrorCode.CorruptFile, `${path} is corrupt (${problem}); ${quarantinedTo ? `moved aside to ${quarantinedTo}` : 'it could not be moved aside'}`);
   }
 }
 

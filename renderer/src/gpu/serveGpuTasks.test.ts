@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { initBackend } from '@canopy/core/ml';
+import { encodeDataChunk, initBackend, syntheticDigits } from '@canopy/core/ml';
 import type { PortReady } from '@canopy/core/compute/port';
 import { serveGpuTasks } from './serveGpuTasks.js';
 
@@ -22,9 +22,9 @@ async function serve() {
   const replies: unknown[] = [];
   port1.onmessage = (e: MessageEvent) => void replies.push(e.data);
   serveGpuTasks(port2, ready, info);
-  const next = async (n: number) => {
+  const next = async (n: number, all = false) => {
     for (let i = 0; i < 500 && replies.length < n; i++) await new Promise((r) => setTimeout(r, 10));
-    return replies.slice(0, n);
+    return all ? [...replies] : replies.slice(0, n);
   };
   return { send: (m: unknown) => port1.postMessage(m), next };
 }
@@ -60,5 +60,29 @@ describe('serveGpuTasks', () => {
     w.send({ id: 7, kind: 'evaluate', payload: { key: 'nobody', model: { kind: 'logreg', inputShape: [4], numClasses: 2 }, params: new Uint8Array(8) } });
     const [, r] = await w.next(2);
     expect(r).toMatchObject({ id: 7, ok: false, error: { message: expect.stringMatching(/no data loaded under "nobody"/) } });
+  });
+
+  it('a cancel stops the running training at a batch and skips a queued task', async () => {
+    const w = await serve();
+    const digits = syntheticDigits(2048, 3);
+    const model = { kind: 'logreg', inputShape: [28, 28, 1], numClasses: 10 };
+    w.send({ id: 1, kind: 'loadData', payload: { key: 'k', source: { kind: 'chunk', bytes: encodeDataChunk({ name: 'd', train: digits, test: digits }) } } });
+    w.send({ id: 2, kind: 'initParams', payload: { model, seed: 1 } });
+    const [, , init] = await w.next(3);
+    const params = (init as { result: { params: Uint8Array } }).result.params;
+    // 1,000 epochs of 128 batches: far longer than this test.
+    w.send({ id: 3, kind: 'train', payload: { key: 'k', model, train: { optimizer: { kind: 'sgd', lr: 0.1, momentum: 0 }, epochs: 1000, batchSize: 16, mu: 0, seed: 0 }, global: params, seed: 1 } });
+    w.send({ id: 4, kind: 'evaluate', payload: { key: 'k', model, params } });
+    w.send({ type: 'cancel', id: 4 });
+    const progress = await w.next(4);
+    expect(progress[3], JSON.stringify(progress[3])).toMatchObject({ id: 3, progress: { epoch: 0 } });
+    w.send({ type: 'cancel', id: 3 });
+    w.send({ id: 5, kind: 'dropData', payload: { key: 'nobody' } });
+    const answers = async () => (await w.next(0, true)).filter((r) => typeof r === 'object' && r !== null && 'ok' in r);
+    for (let i = 0; i < 500 && !(await answers()).some((r) => (r as unknown as { id: number }).id === 5); i++) await new Promise((r) => setTimeout(r, 10));
+    expect((await answers()).slice(2)).toEqual([
+      { id: 3, ok: false, error: expect.objectContaining({ code: 'ABORTED' }) },
+      { id: 5, ok: true, result: { dropped: false } },
+    ]);
   });
 });

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseDocument } from 'yaml';
-import { formatZodIssues } from '@canopy/core/protocol';
+import { formatZodIssues, parseManifestYaml } from '@canopy/core/protocol';
 import { ManifestError } from '@canopy/core/util';
 import { checkScenario } from './scenarioManifest.js';
 import { compileScenarioArtifact, keepSourceRows } from './scenarioArtifact.js';
@@ -26,11 +25,14 @@ export class ScenarioError extends ManifestError {
  * found ...`; `source` names the file in the message.
  */
 export function parseScenario(yamlText: string, source = 'scenario', options: { baseDir?: string } = {}): Scenario {
-  const doc = parseDocument(yamlText, { prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ScenarioError(source, doc.errors.map((e) => `YAML syntax: ${(e.message.split('\n')[0] ?? '').replace(/:$/, '')}`));
+  let value: unknown;
+  try {
+    value = parseManifestYaml(yamlText, source);
+  } catch (err) {
+    if (err instanceof ManifestError) throw new ScenarioError(source, err.issues.map((i) => i.replace(/:$/, '')));
+    throw err;
   }
-  return validateScenario(doc.toJS(), source, options);
+  return validateScenario(value, source, options);
 }
 
 /**

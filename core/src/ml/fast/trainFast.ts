@@ -1,4 +1,5 @@
-import { ParameterError, throwIfAborted } from '../../util/errors.js';
+import { ParameterError } from '../../util/errors.js';
+import { batchPacing } from '../batchPacing.js';
 import type { Architecture } from '../layout.js';
 import type { Model } from '../models.js';
 import { getParams, setParams } from '../models.js';
@@ -83,10 +84,6 @@ function release(key: string, trainer: FastTrainer): void {
   else closeTrainer(trainer);
 }
 
-const YIELD_MS = 50;
-const yieldToEventLoop = (): Promise<void> =>
-  new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
-
 /**
  * trainLocal's contract on the fast path: `spec.epochs` passes of minibatch SGD in the order
  * of shuffledIndices(count, seed, epoch), the model updated in place (also when aborted, as
@@ -110,12 +107,11 @@ export async function trainFast(model: Model, data: LabeledData, spec: TrainSpec
   const input = trainer.input;
   const features = data.features;
   const labels = new Int32Array(spec.batchSize);
-  const batches = Math.ceil(data.count / spec.batchSize);
-  const progressEvery = opts.progressEvery ?? Math.max(1, Math.round(batches / 20));
+  const pacing = batchPacing(data.count, spec.batchSize, opts);
+  const batches = pacing.batches;
   const negLr = Math.fround(-lr);
   const m = Math.fround(momentum);
   const muF = Math.fround(mu);
-  let lastYield = performance.now();
   let epochLoss = Number.NaN;
   let epochAccuracy = 0;
   try {
@@ -124,7 +120,7 @@ export async function trainFast(model: Model, data: LabeledData, spec: TrainSpec
       let lossSum = 0;
       let correct = 0;
       for (let b = 0; b < batches; b++) {
-        throwIfAborted(opts.signal, 'local training');
+        pacing.checkAborted();
         const start = b * spec.batchSize;
         const n = Math.min(spec.batchSize, data.count - start);
         for (let i = 0; i < n; i++) {
@@ -150,13 +146,10 @@ export async function trainFast(model: Model, data: LabeledData, spec: TrainSpec
         } else {
           trainer.applySgd(lr);
         }
-        if (opts.onProgress !== undefined && ((b + 1) % progressEvery === 0 || b === batches - 1)) {
+        if (opts.onProgress !== undefined && pacing.reports(b)) {
           opts.onProgress({ epoch, epochs: spec.epochs, batch: b + 1, batches, loss: lossSum / (start + n) });
         }
-        if (performance.now() - lastYield > YIELD_MS) {
-          await yieldToEventLoop();
-          lastYield = performance.now();
-        }
+        await pacing.breathe();
       }
       epochLoss = lossSum / data.count;
       epochAccuracy = correct / data.count;

@@ -172,10 +172,15 @@ export class CanopyNode {
   private warnedStranded = false;
   private readonly relayRefusals = new Set<string>();
   private readonly slotBackoff = new Map<string, { at: number; delay: number }>();
+  /** Set while started: background resumes stop when it changes. */
+  private runningSince: number | undefined;
 
   constructor(readonly options: CanopyNodeOptions) {
-    this.store = new NodeStore(options.dataDir);
     this.log = options.log ?? createLog('node');
+    // A stored file that fails its check is moved aside and never used; say where it went.
+    this.store = new NodeStore(options.dataDir, undefined, {
+      onCorrupt: (r) => this.log.error({ path: r.path, quarantinedTo: r.quarantinedTo, problem: r.problem }, 'corrupt file quarantined'),
+    });
   }
 
   get libp2p(): CanopyLibp2p {
@@ -255,6 +260,7 @@ export class CanopyNode {
         this.log.warn({ from, reason }, 'announcement rejected');
       },
     });
+    this.runningSince = Date.now();
     await this.resumeJobs();
     this.announceTimer = setInterval(() => this.announce(), o.announceMs ?? 2000);
     this.rssTimer = setInterval(() => (this.maxRss = Math.max(this.maxRss, process.memoryUsage().rss)), 1000);
@@ -272,6 +278,7 @@ export class CanopyNode {
 
   /** Stops every job runner, the compute backend and libp2p. Job state stays on disk. */
   async stop(): Promise<void> {
+    this.runningSince = undefined;
     clearInterval(this.announceTimer);
     clearInterval(this.rssTimer);
     clearInterval(this.reachTimer);
@@ -358,7 +365,10 @@ export class CanopyNode {
     try {
       await this.locate(from);
       if (!(await this.blobs.fetch(a.submission, [from], { maxBytes: MAX_SUBMISSION_BYTES }))) return;
-      const opened = await openSubmission(await this.blobs.getJson(a.submission.hash), `announced job ${a.rootId}`);
+      const raw = await this.blobs.getJson(a.submission.hash);
+      // Corrupt here (now quarantined) or gone: the next announcement fetches it again.
+      if (raw === undefined) return;
+      const opened = await openSubmission(raw, `announced job ${a.rootId}`);
       const { tree, peers } = opened;
       // Only the manifest's root host may announce its job.
       if (tree.rootId !== a.rootId || peers.peerOf(tree.manifest.cluster.host) !== from) {
@@ -463,7 +473,8 @@ export class CanopyNode {
       if (d.rootId === tree.rootId) this.records.set(tree.rootId, { record: { submission: ref, finished: true, final: d.final, reason: d.reason }, opened });
     });
     await runner.start();
-    this.log.info({ rootId: tree.rootId, member: me, roles: runner.roles(), resumed }, resumed ? 'job resumed' : 'job started');
+    // Per job, what each of its roles here restarted from (a checkpoint, or nothing).
+    this.log.info({ rootId: tree.rootId, member: me, roles: runner.roles(), resumed, ...(resumed ? { resumedFrom: runner.resumedFrom } : {}) }, resumed ? 'job resumed' : 'job started');
     this.events.emit('job:started', { rootId: tree.rootId, name: tree.root, member: me, roles: runner.roles(), resumed });
   }
 
@@ -472,12 +483,14 @@ export class CanopyNode {
       let record: RuntimeRecord | undefined;
       try {
         record = await this.store.loadState<RuntimeRecord>(dir, RUNTIME_RECORD);
-        if (!record) continue;
-        const opened = await openSubmission(await this.blobs.getJson(record.submission.hash), `stored job ${dir}`);
-        await this.adopt(opened, record.submission, true, record);
       } catch (err) {
-        this.log.error({ job: dir, err: (err as Error).message }, 'could not resume a stored job');
+        // Quarantined and logged by the store; a member is brought back by the next announcement.
+        this.log.error({ job: dir, err: (err as Error).message }, 'cannot resume a stored job: its runtime record is unreadable; as a member it rejoins when the job is next announced, as the root host it cannot');
+        continue;
       }
+      if (!record) continue;
+      if (record.finished) this.log.info({ rootId: dir, reason: record.reason }, 'stored job already finished');
+      if (!(await this.resumeStoredJob(dir, record, 1))) void this.retryResume(dir, record);
     }
   }
 
@@ -610,6 +623,40 @@ export class CanopyNode {
       if (members.has(opened.peers.memberOf(a)) && members.has(opened.peers.memberOf(b))) return true;
     }
     return false;
+  }
+
+  // The submission is in the blob store. If it is gone or corrupt (quarantined on read), it is
+  // fetched again from the peers this node reaches (members of the job serve it), retried
+  // with backoff while the node runs; until then the job waits and the log says why.
+  private async retryResume(dir: string, record: RuntimeRecord): Promise<void> {
+    const since = this.runningSince;
+    for (let attempt = 2; since !== undefined && this.runningSince === since; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(15_000, 500 * attempt)).unref());
+      if (this.runningSince !== since || (await this.resumeStoredJob(dir, record, attempt))) return;
+    }
+  }
+
+  // One try at resuming a stored job; false when its submission is not here (yet).
+  private async resumeStoredJob(dir: string, record: RuntimeRecord, attempt: number): Promise<boolean> {
+    let raw = await this.blobs.getJson(record.submission.hash);
+    if (raw === undefined) {
+      const peers = this.libp2p.getPeers().map((p) => p.toString());
+      if (await this.blobs.fetch(record.submission, peers, { maxBytes: MAX_SUBMISSION_BYTES })) raw = await this.blobs.getJson(record.submission.hash);
+    }
+    if (raw === undefined) {
+      if (attempt === 1 || attempt % 20 === 0) {
+        this.log.error({ job: dir, submission: record.submission.hash, attempt }, 'cannot resume a stored job yet: its submission blob is missing or was corrupt, and no peer reached so far has it; retrying');
+      }
+      return false;
+    }
+    try {
+      const opened = await openSubmission(raw, `stored job ${dir}`);
+      if (attempt > 1) this.log.info({ job: dir, attempts: attempt }, 'fetched the stored job\'s submission again from a peer');
+      await this.adopt(opened, record.submission, true, record);
+    } catch (err) {
+      this.log.error({ job: dir, err: (err as Error).message }, 'could not resume a stored job');
+    }
+    return true;
   }
 
   /** Whether a peer is a member of any job this node has opened (it may fetch that job's blobs). */

@@ -76,6 +76,8 @@ export class JobRunner {
   private readonly doneKeys = new Set<string>();
   private readonly withdrawn = new Set<string>();
   private readonly abort = new AbortController();
+  /** Per machine: aborted when it is withdrawn or the runner stops, and with it the machine's running tasks. */
+  private readonly machineAborts = new Map<string, AbortController>();
   private readonly env: EffectEnv;
   private readonly trees: Map<string, JobTree>;
   private draining = false;
@@ -87,6 +89,8 @@ export class JobRunner {
   /** Per host machine and message type: the last parameter blob found held, so heartbeats do not re-check it. */
   private readonly heldBlob = new Map<string, string>();
   finished = false;
+  /** What each machine was restored from at start (logged per job by the node). */
+  readonly resumedFrom: { job: string; role: Machine['role']; from: string; skipped?: readonly { file: string; problem: string }[] }[] = [];
 
   constructor(private readonly init: JobRunnerInit) {
     this.tree = init.opened.tree;
@@ -119,14 +123,22 @@ export class JobRunner {
     const now = Date.now();
     const machines = createMachines(this.tree, this.init.me, now);
     for (const [i, m] of machines.entries()) {
-      if (m.role !== 'host') continue;
-      const cp = await this.init.store.latestCheckpoint(checkpointKey(this.tree, m.job)).catch(() => undefined);
-      if (!cp) continue;
-      try {
-        machines[i] = restoreHostMachine(this.tree, cp.checkpoint, now);
-        this.init.log.info({ job: m.job, round: cp.round }, 'host restored from its checkpoint');
-      } catch (err) {
-        this.init.log.warn({ job: m.job, err: (err as Error).message }, 'checkpoint unusable; the host starts afresh');
+      if (m.role !== 'host') {
+        this.resumedFrom.push({ job: m.job, role: m.role, from: 'nothing stored: it rejoins the round its host announces' });
+        continue;
+      }
+      const { restored, skipped } = await this.init.store.restoreCheckpoint(checkpointKey(this.tree, m.job), (cp) => restoreHostMachine(this.tree, cp, now));
+      if (restored) {
+        machines[i] = restored.value;
+        this.resumedFrom.push({ job: m.job, role: 'host', from: `checkpoint of round ${restored.from.round} (${restored.from.file})`, ...(skipped.length > 0 ? { skipped } : {}) });
+        // §6.8: an older checkpoint is still one this host made durable before publishing it.
+        if (skipped.length > 0) this.init.log.warn({ job: m.job, round: restored.from.round, file: restored.from.file, skipped }, 'newer checkpoints were unusable; the host restored from an older one');
+        this.init.log.info({ job: m.job, round: restored.from.round, file: restored.from.file }, 'host restored from its checkpoint');
+      } else if (skipped.length > 0) {
+        this.resumedFrom.push({ job: m.job, role: 'host', from: 'nothing: every checkpoint was unusable', skipped });
+        this.init.log.error({ job: m.job, skipped }, 'no checkpoint of this host is usable: it starts the job afresh, and ends it with that reason if its workers report a later round (§6.8)');
+      } else {
+        this.resumedFrom.push({ job: m.job, role: 'host', from: 'nothing stored: it starts the job' });
       }
     }
     this.machines = machines;
@@ -141,6 +153,7 @@ export class JobRunner {
   /** Stops timers and channels; background tasks see an aborted signal. */
   async stop(): Promise<void> {
     this.abort.abort();
+    for (const c of this.machineAborts.values()) c.abort();
     this.tasks.length = 0;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
@@ -162,14 +175,16 @@ export class JobRunner {
   /**
    * Withdraws this member's client and worker machines of `job` (its owner revoked consent):
    * from now on they take no input, so they send no heartbeat, ACK, vote or submission. A
-   * task in flight finishes but its result is dropped. The protocol is unchanged: the host
-   * counts the member offline after missed heartbeats and goes on with its quorum. Returns
-   * whether any machine was withdrawn.
+   * task in flight is aborted (a training stops after its current batch). The protocol is
+   * unchanged: the host counts the member offline after missed heartbeats and goes on with
+   * its quorum. Returns whether any machine was withdrawn.
    */
   withdraw(job: string, reason: string): boolean {
     const mine = this.machines.filter((m) => m.job === job && (m.role === 'client' || m.role === 'worker') && !this.withdrawn.has(m.key));
     for (const m of mine) {
       this.withdrawn.add(m.key);
+      // Its running training (or aggregation) stops after the current batch; the result was to be dropped anyway.
+      this.machineAborts.get(m.key)?.abort();
       for (const [id, t] of this.timers) {
         if (!id.startsWith(`${m.key}|`)) continue;
         clearTimeout(t);
@@ -354,10 +369,10 @@ export class JobRunner {
       this.timers.delete(id);
     },
     persist: (e) => {
-      const round = (e.checkpoint as { round?: number }).round ?? 0;
-      const write = this.persistChain.then(() => this.init.store.saveCheckpoint(checkpointKey(this.tree, e.job), round, e.checkpoint));
-      this.persistChain = write.catch((err) => this.init.log.error({ job: e.job, err: (err as Error).message }, 'checkpoint write failed'));
-      // Durable before anything else happens: a restart resumes from what was last said.
+      const { round = 0, seq = 0 } = e.checkpoint as { round?: number; seq?: number };
+      // Durable before anything else happens (§6.8): the rest of the step, its publishing
+      // included, waits until the checkpoint is written, however many tries that takes.
+      this.persistChain = this.persistChain.then(() => this.writeCheckpoint(e.job, round, seq, e.checkpoint));
       return this.persistChain;
     },
     emitMetric: (e) => {
@@ -371,15 +386,45 @@ export class JobRunner {
       else this.env.events.emit('metric', { rootId: this.tree.rootId, name: e.name, job: e.job, round: e.round, values: e.values });
     },
     finished: (e, m) => this.onFinished(m, e.final, e.reason),
-    fetchBlob: (e, m) => this.background(m, fetchGlobal(this.env, e)),
-    train: (e, m) => this.background(m, runTrain(this.env, e)),
-    evaluate: (e, m) => this.background(m, runEvaluate(this.env, e)),
-    aggregate: (e, m) => this.background(m, runAggregate(this.env, e)),
-    initParams: (e, m) => this.background(m, runInitParams(this.env, e)),
-    askConsent: (e, m) => this.background(m, runAskConsent(this.env, e)),
-    loadDataset: (e, m) => this.background(m, runLoadDataset(this.env, e)),
-    prepareDataset: (e, m) => this.background(m, runPrepareDataset(this.env, e)),
+    fetchBlob: (e, m) => this.background(m, fetchGlobal(this.envOf(m), e)),
+    train: (e, m) => this.background(m, runTrain(this.envOf(m), e)),
+    evaluate: (e, m) => this.background(m, runEvaluate(this.envOf(m), e)),
+    aggregate: (e, m) => this.background(m, runAggregate(this.envOf(m), e)),
+    initParams: (e, m) => this.background(m, runInitParams(this.envOf(m), e)),
+    askConsent: (e, m) => this.background(m, runAskConsent(this.envOf(m), e)),
+    loadDataset: (e, m) => this.background(m, runLoadDataset(this.envOf(m), e)),
+    prepareDataset: (e, m) => this.background(m, runPrepareDataset(this.envOf(m), e)),
   };
+
+  // Retries a failed checkpoint write (a full disk, a read-only or missing folder) with
+  // backoff until it succeeds or the runner stops; logs the first failure, every tenth, and
+  // the recovery.
+  private async writeCheckpoint(job: string, round: number, seq: number, checkpoint: unknown): Promise<void> {
+    for (let attempt = 1; !this.abort.signal.aborted; attempt++) {
+      try {
+        await this.init.store.saveCheckpoint(checkpointKey(this.tree, job), round, checkpoint, seq);
+        if (attempt > 1) this.init.log.info({ job, round, attempts: attempt }, 'checkpoint written after failing; the host publishes again');
+        return;
+      } catch (err) {
+        if (attempt === 1 || attempt % 10 === 0) {
+          this.init.log.error({ job, round, attempt, code: (err as NodeJS.ErrnoException).code, err: (err as Error).message }, 'checkpoint write failed: the host publishes nothing more until it is written; retrying');
+        }
+        await sleep(Math.min(CHECKPOINT_RETRY_MAX_MS, 250 * 2 ** Math.min(attempt - 1, 6)), this.abort.signal);
+      }
+    }
+  }
+
+  // A background effect's view of the node: its signal aborts when the runner stops or the
+  // machine is withdrawn, so its compute task and fetches stop with it.
+  private envOf(m: Machine): EffectEnv {
+    let c = this.machineAborts.get(m.key);
+    if (!c) {
+      c = new AbortController();
+      if (this.abort.signal.aborted || this.withdrawn.has(m.key)) c.abort();
+      this.machineAborts.set(m.key, c);
+    }
+    return { ...this.env, signal: c.signal };
+  }
 
   private background(m: Machine, work: Promise<Input | undefined>): void {
     void work.then(
@@ -500,6 +545,21 @@ export class JobRunner {
 
 /** How long a host waits to hold a parameter blob before it publishes a message naming it anyway (PROTOCOL.md §11). */
 const HOLD_BEFORE_NAMING_MS = 30_000;
+
+/** The longest wait between two tries of a checkpoint write that failed. */
+const CHECKPOINT_RETRY_MAX_MS = 5000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** Checkpoints are stored per (root job, job), so two submissions of one name never mix. */
 export function checkpointKey(tree: JobTree, job: string): string {

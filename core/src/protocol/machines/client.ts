@@ -15,6 +15,8 @@ import {
   publishAck,
   publishAsMember,
   publishHeartbeat,
+  clearFailure,
+  reportFailure,
   setStatus,
   type MemberBase,
 } from './member.js';
@@ -84,6 +86,7 @@ export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<C
     case 'datasetLoaded':
       if (input.job !== s.job || s.acked >= 2) break;
       s.loading = false;
+      clearFailure(s, 'data');
       s.samples = input.samples;
       s.acked = 2;
       setStatus(s, 2);
@@ -91,8 +94,10 @@ export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<C
       maybeStartWork(s, ctx, effects);
       break;
     case 'datasetFailed':
-      // Retried on the next heartbeat.
-      if (input.job === s.job) s.loading = false;
+      // Retried on the next heartbeat; the host hears why (§6.13).
+      if (input.job !== s.job) break;
+      s.loading = false;
+      reportFailure(s, 'client', 'data', s.hostRound, input.reason, ctx, effects);
       break;
     case 'blobFetched': {
       const w = s.work;
@@ -106,6 +111,7 @@ export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<C
     }
     case 'trained':
       if (input.job === s.job && s.work?.round === input.round && s.work.phase === 'working') {
+        clearFailure(s, 'train');
         s.work.trained = { ref: input.ref, samples: input.samples, loss: input.loss, accuracy: input.accuracy };
         maybeSubmit(s, ctx, effects);
       }
@@ -122,9 +128,12 @@ export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<C
       publishAsMember(s, 'client', ctx, effects, { type: 'init-params', payload: { ref: input.ref } }, 0);
       break;
     case 'taskFailed':
-      if (input.job === s.job && input.task === 'initParams') s.init = null;
-      // The client becomes a straggler for this round; the deadline and quorum cover it.
-      if (input.job === s.job && s.work?.round === input.round && s.work.phase === 'working') s.work = null;
+      if (input.job !== s.job) break;
+      if (input.task === 'initParams') s.init = null;
+      // The client becomes a straggler for this round; the deadline and quorum cover it, and
+      // the host hears why (§6.13).
+      if (s.work?.round === input.round && s.work.phase === 'working') s.work = null;
+      reportFailure(s, 'client', input.task === 'initParams' ? 'init' : input.task, input.round, input.reason, ctx, effects);
       break;
     default:
       break;

@@ -570,6 +570,22 @@ describe('host: checkpoints and finishing', () => {
     expect(r.processStage).toBe(2);
   });
 
+  it('a root restored behind its members (newer checkpoints lost) ends the job in their round once most workers report it (§6.8)', () => {
+    const s = rootTraining();
+    expect(s.round).toBe(1);
+    const beat = (w: string, round: number) => input(msg(T1, 'J', 'worker', w, 'heartbeat', { status: 2, acked: 2, sheetHash: 'a'.repeat(64), refused: false, samples: 0 }, { round }));
+    run(s, [beat('wr-0', 4), beat('wr-1', 1)]);
+    expect(s.processStage, 'one worker of three ahead is not a majority').toBe(1);
+    run(s, [beat('wr-0', 1)]);
+    expect(s.workersAhead.size, 'a worker back in step is no longer counted').toBe(0);
+    run(s, [beat('wr-0', 4)]);
+    const e = run(s, [beat('wr-2', 3)]);
+    const [state] = publishedOf(e, 'state');
+    expect(s.processStage).toBe(3);
+    expect(state?.round, 'the round the majority saw, so members do not ignore it as stale').toBe(3);
+    expect(s.stopReason).toMatch(/^failed: the root host restarted without its state of round 3 \(it could restore only round 1/);
+  });
+
   it('a checkpoint of another job is refused', () => {
     const other = tree(3, { name: 'Other' });
     expect(() => restoreHostState(other, checkpointHost(rootTraining()), 0)).toThrow(/belongs to job/);
@@ -584,5 +600,50 @@ describe('host: checkpoints and finishing', () => {
     for (const m of ['wr-0', 'wr-1', 'wr-2']) run(s, [input(msg(T1, 'J', 'worker', m, 'heartbeat', { status: 5, acked: 2, sheetHash: 'a'.repeat(64), refused: false, samples: 0 }))]);
     expect(ofType(run(s, [{ type: 'timer', id: 'hb' }]), 'finished')).toHaveLength(1);
     expect(run(s, [{ type: 'timer', id: 'hb' }])).toEqual([]);
+  });
+});
+
+describe('host: failure reasons (§6.13)', () => {
+  const failing = (t: JobTree, job: string, client: string, failure: { kind: 'data' | 'train'; round: number; attempts: number; reason: string }, round = 0) =>
+    input(msg(t, job, 'client', client, 'heartbeat', { status: 1, acked: 1, sheetHash: ack(t, job, 'client', client, 1).payload.sheetHash as string, refused: false, samples: 0, failure }, { round }));
+
+  it(`the root in setup ends the job with the members' reasons once a data failure repeats ${3} times`, () => {
+    const s = hostAfterSetup(T1, 'J', 1);
+    expect(s.datasetFlag).toBe(true);
+    run(s, [failing(T1, 'J', 'c1', { kind: 'data', round: 0, attempts: 1, reason: 'ENOENT: /data/c1.csv' })]);
+    run(s, [failing(T1, 'J', 'c2', { kind: 'data', round: 0, attempts: 2, reason: 'ENOENT: /data/c2.csv' })]);
+    expect(s.processStage, 'two failures in a row may still be transient').toBe(0);
+    const e = run(s, [failing(T1, 'J', 'c1', { kind: 'data', round: 0, attempts: 3, reason: 'ENOENT: /data/c1.csv' })]);
+    expect(s.processStage).toBe(3);
+    expect(s.stopReason).toBe('failed: setup: a member could not load its data; members failed: data x2 (c1: ENOENT: /data/c1.csv; c2: ENOENT: /data/c2.csv)');
+    expect(publishedOf(e, 'state').at(-1)?.payload.stopReason).toBe(s.stopReason);
+  });
+
+  it('a heartbeat without a failure takes the member off the list', () => {
+    const s = hostAfterSetup(T1, 'J', 1);
+    run(s, [failing(T1, 'J', 'c1', { kind: 'data', round: 0, attempts: 2, reason: 'slow disk' })]);
+    expect([...s.failures.keys()]).toEqual(['c1']);
+    run(s, [input(msg(T1, 'J', 'client', 'c1', 'heartbeat', { status: 1, acked: 1, sheetHash: ack(T1, 'J', 'client', 'c1', 1).payload.sheetHash as string, refused: false, samples: 0 }))]);
+    expect(s.failures.size).toBe(0);
+  });
+
+  it('a round that misses its quorum carries the reasons its clients gave, counted by kind', () => {
+    const s = rootTraining();
+    run(s, [
+      failing(T1, 'J', 'c0', { kind: 'train', round: 1, attempts: 1, reason: 'training diverged: the loss is NaN (try a smaller learning rate)' }, 1),
+      failing(T1, 'J', 'c1', { kind: 'train', round: 1, attempts: 1, reason: 'shape mismatch: expected [784], got [10]' }, 1),
+      failing(T1, 'J', 'c2', { kind: 'train', round: 1, attempts: 1, reason: 'shape mismatch: expected [784], got [10]' }, 1),
+    ]);
+    for (let i = 0; i < MAX_ATTEMPTS; i++) run(s, [{ type: 'timer', id: `deadline:1:1:${i}` }]);
+    expect(s.processStage).toBe(3);
+    expect(s.stopReason).toMatch(/^failed: round 1: quorum not reached \(0 of 2 needed submissions\); members failed: train x3 \(c0: training diverged: the loss is NaN \(try a smaller learning rate\); c1: shape mismatch: expected \[784\], got \[10\]; …\)$/);
+  });
+
+  it('a sub-job passes its members\' worst failure up, named, in its heartbeat to the parent', () => {
+    const s = hostAfterSetup(T2, 'J#0', 1);
+    run(s, [failing(T2, 'J#0', 'c0', { kind: 'data', round: 0, attempts: 2, reason: 'ENOENT: x.csv' })]);
+    const e = run(s, [{ type: 'timer', id: 'hb' }]);
+    const up = publishedOf(e, 'heartbeat').find((h) => h.job === 'J');
+    expect(up?.payload.failure).toEqual({ kind: 'data', round: 0, attempts: 2, reason: 'J#0/c0: ENOENT: x.csv' });
   });
 });

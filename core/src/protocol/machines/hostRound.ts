@@ -18,6 +18,7 @@ import {
   type HostState,
 } from './hostState.js';
 import { checkpointHost } from './hostCheckpoint.js';
+import { MAX_STOP_REASON, clip, withFailures } from './hostFailures.js';
 
 // The round half of a host (steps 5-8): ProcessStage 1 (train) and 2 (aggregate),
 // deadlines with a quorum, consensus over the workers' aggregate hashes, then either the
@@ -279,7 +280,9 @@ export function onDeadline(s: HostState, id: string, ctx: Ctx, effects: Effect[]
 }
 
 /** A round that cannot complete: the root stops with the reason; a secondary job idles until its parent's next round. */
-export function failRound(s: HostState, reason: string, ctx: Ctx, effects: Effect[]): void {
+export function failRound(s: HostState, failure: string, ctx: Ctx, effects: Effect[]): void {
+  // §6.13: the reasons members gave go with the round's own.
+  const reason = withFailures(s, failure);
   if (!s.upstream) {
     finishJob(s, s.global, `failed: ${reason}`, ctx, effects);
     return;
@@ -297,7 +300,7 @@ export function finishJob(s: HostState, final: BlobRef | null, reason: string, c
   effects.push({ type: 'cancelTimer', id: 'init' });
   s.processStage = 3;
   s.global = final;
-  s.stopReason = reason;
+  s.stopReason = clip(reason, MAX_STOP_REASON);
   s.finishedBeats = 0;
   publishState(s, ctx, effects);
   persist(s, effects);

@@ -16,6 +16,7 @@ import {
   type MemberRecord,
 } from './hostState.js';
 import { finishJob, startRound } from './hostRound.js';
+import { DATA_FAILURES_TO_END, noteFailure, upwardFailure, withFailures } from './hostFailures.js';
 
 // The setup half of a host (steps 1-5): job-sheet and dataset ACKs bubbling up from the
 // grass level, the dataset flag pushed down from the root, and the root's request for
@@ -46,6 +47,22 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
   if (msg.type === 'heartbeat') {
     rec.status = msg.payload.status;
     if (role === 'client') noteClaimedSubmission(s, msg);
+    noteFailure(s, msg, rec.id, role);
+    if (role === 'worker' && endsBehind(s, msg, rec.id)) {
+      // §6.8: this root host restored an older state than it had published (its newer
+      // checkpoints were lost): members ignore its snapshots of an earlier round, so the job
+      // would stall. It ends the job, in the round its workers saw, with the reason.
+      const lost = s.round;
+      s.round = aheadRound(s);
+      finishJob(s, s.global, `failed: the root host restarted without its state of round ${s.round} (it could restore only ${lost === 0 ? 'nothing' : `round ${lost}`}, its newer checkpoints were lost or corrupt); the job cannot resume`, ctx, effects);
+      return;
+    }
+    if (endsSetup(s, msg)) {
+      // §6.13: a member that cannot load its data will not ACK stage 2, and setup has no
+      // deadline: rather than wait forever, the root ends the job with the members' reasons.
+      finishJob(s, s.global, withFailures(s, 'failed: setup: a member could not load its data'), ctx, effects);
+      return;
+    }
   } else rec.status = Math.max(rec.status, level);
   if (level <= rec.acked) return;
   // A member working from another manifest (or another sheet) must not count toward a stage.
@@ -67,6 +84,28 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
   raiseAck(group, rec, level);
   advanceSetup(s, ctx, effects);
   if (cleared) publishIfChanged(s, ctx, effects);
+}
+
+// The root hears a majority of its workers report, in their heartbeats' envelope round, a
+// round of this job later than its own: they have seen snapshots it no longer has.
+function endsBehind(s: HostState, msg: HeartbeatMessage, worker: string): boolean {
+  if (s.upstream !== null || s.processStage === 3 || s.done) return false;
+  if (msg.round > s.round) s.workersAhead.set(worker, msg.round);
+  else s.workersAhead.delete(worker);
+  return s.workersAhead.size > s.node.workers.length / 2;
+}
+
+// The latest round a majority of the workers report having seen.
+function aheadRound(s: HostState): number {
+  const rounds = [...s.workersAhead.values()].sort((a, b) => b - a);
+  return rounds[Math.floor(s.node.workers.length / 2)] ?? rounds.at(-1) ?? s.round;
+}
+
+// The root, still in setup, hears a data failure repeated DATA_FAILURES_TO_END times in a row
+// (from a client, or from a sub-job reporting one of its members').
+function endsSetup(s: HostState, msg: HeartbeatMessage): boolean {
+  const f = msg.payload.failure;
+  return s.upstream === null && s.processStage === 0 && !s.done && f?.kind === 'data' && f.attempts >= DATA_FAILURES_TO_END;
 }
 
 /**
@@ -132,7 +171,9 @@ export function heartbeatUpward(s: HostState, ctx: Ctx, effects: Effect[]): void
   const up = s.upstream!;
   const status = s.processStage === 3 ? 5 : up.pending && up.pending.round === up.round ? 4 : s.processStage === 1 || s.processStage === 2 ? 3 : up.acked;
   const samples = sumSamples(s);
-  publishUp(s, ctx, effects, { type: 'heartbeat', payload: { status, acked: up.acked, sheetHash: sheetHashOf(s), refused: up.acked === 2 && samples === 0, samples } }, up.round);
+  // §6.13: a sub-job passes its members' worst failure up, so the root can name it.
+  const failure = upwardFailure(s, up.round);
+  publishUp(s, ctx, effects, { type: 'heartbeat', payload: { status, acked: up.acked, sheetHash: sheetHashOf(s), refused: up.acked === 2 && samples === 0, samples, ...(failure ? { failure } : {}) } }, up.round);
 }
 
 export function sheetHashOf(s: HostState): string {

@@ -1,3 +1,4 @@
+import type { HeldFailure } from './hostFailures.js';
 import { canonicalJson, sha256Text, utf8Length } from '../../util/hash.js';
 import type { Effect } from '../effects.js';
 import type { Ctx } from '../ctx.js';
@@ -114,6 +115,10 @@ export interface HostState {
   firstEval: EvalMetrics | null;
   trainStats: { loss: number; accuracy: number } | null;
   stopReason: string | null;
+  /** What members last reported they could not do (§6.13), by member id. Not checkpointed. */
+  failures: Map<string, HeldFailure>;
+  /** Workers whose heartbeats report a round of this job later than the host's (§6.8), by id. Not checkpointed. */
+  workersAhead: Map<string, number>;
   finishedBeats: number;
   /** The armed deadline timer's id, so stale firings are recognised. */
   deadlineTimer: string | null;
@@ -197,6 +202,8 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     firstEval: null,
     trainStats: null,
     stopReason: null,
+    failures: new Map(),
+    workersAhead: new Map(),
     finishedBeats: 0,
     deadlineTimer: null,
     publishedAt: Number.NEGATIVE_INFINITY,

@@ -1,7 +1,7 @@
 import type { Ctx } from '../ctx.js';
 import type { Effect } from '../effects.js';
 import { jobSheetHash, type JobSheet } from '../jobSheet.js';
-import { MESSAGE_VERSION, type BlobRef, type Message, type StateMessage, type StatePayload } from '../messages/index.js';
+import { MAX_FAILURE_REASON, MESSAGE_VERSION, type BlobRef, type FailureKind, type MemberFailure, type Message, type StateMessage, type StatePayload } from '../messages/index.js';
 import { nextSeq } from './hostState.js';
 
 // What clients and workers share: their sheet, their own sequence numbers, the last host
@@ -27,6 +27,8 @@ export interface MemberBase {
   stopReason: string | null;
   /** Whether the host's snapshot has named this member in `wrongSheet` (said once, then again only after it cleared). */
   wrongSheet: boolean;
+  /** The work this member last failed to do, sent with every heartbeat until it succeeds (§6.13). */
+  failure: MemberFailure | null;
   /** Every status this member went through, in order (for tests and run exports; bounded). */
   trace: number[];
   done: boolean;
@@ -51,6 +53,7 @@ export function createMemberBase(sheet: JobSheet, sheetHash = jobSheetHash(sheet
     final: null,
     stopReason: null,
     wrongSheet: false,
+    failure: null,
     trace: [0],
     done: false,
   };
@@ -113,9 +116,26 @@ export function publishHeartbeat(m: MemberBase, role: 'client' | 'worker', ctx: 
     role,
     ctx,
     effects,
-    { type: 'heartbeat', payload: { status: m.status, acked: m.acked, sheetHash: m.sheetHash, refused: m.refused, samples: m.samples } },
+    { type: 'heartbeat', payload: { status: m.status, acked: m.acked, sheetHash: m.sheetHash, refused: m.refused, samples: m.samples, ...(m.failure ? { failure: m.failure } : {}) } },
     m.hostRound,
   );
+}
+
+/**
+ * §6.13: the member could not do some work. It tells its host at once, in a heartbeat that
+ * carries the failure (and every heartbeat after, until the work succeeds), so the host can
+ * say why a round or the job failed. `attempts` counts failures of the same kind in a row.
+ */
+export function reportFailure(m: MemberBase, role: 'client' | 'worker', kind: FailureKind, round: number, reason: string, ctx: Ctx, effects: Effect[]): void {
+  const attempts = m.failure?.kind === kind ? Math.min(m.failure.attempts + 1, 1_000_000) : 1;
+  const text = reason.trim() === '' ? 'unknown error' : reason.trim();
+  m.failure = { kind, round, attempts, reason: text.length > MAX_FAILURE_REASON ? `${text.slice(0, MAX_FAILURE_REASON - 1)}…` : text };
+  publishHeartbeat(m, role, ctx, effects);
+}
+
+/** The work of `kind` succeeded: heartbeats stop carrying its failure. */
+export function clearFailure(m: MemberBase, kind: FailureKind): void {
+  if (m.failure?.kind === kind) m.failure = null;
 }
 
 /** Arms the member's next heartbeat. */

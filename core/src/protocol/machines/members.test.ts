@@ -147,6 +147,41 @@ describe('client', () => {
     { name: 'a failed fetch is retried on the heartbeat', build: () => clientAt('ready'), feed: [training(), { type: 'blobFetched', job: 'J', ref: G, ok: false }, { type: 'timer', id: 'hb' }], check: (_s, e) => expect(ofType(e, 'fetchBlob')).toHaveLength(2) },
     { name: 'a failed training makes the client a straggler', build: () => clientAt('ready'), feed: [training(), { type: 'blobFetched', job: 'J', ref: G, ok: true }, { type: 'taskFailed', job: 'J', task: 'train', round: 1, reason: 'oom' }], check: (s) => expect(s.work).toBeNull() },
     {
+      name: 'a failed training is told to the host at once, and in every heartbeat until a training succeeds (§6.13)',
+      build: () => clientAt('ready'),
+      feed: [training(), { type: 'blobFetched', job: 'J', ref: G, ok: true }, { type: 'taskFailed', job: 'J', task: 'train', round: 1, reason: 'training diverged: the loss is NaN' }, { type: 'timer', id: 'hb' }],
+      check: (s, e) => {
+        const beats = publishedOf(e, 'heartbeat');
+        expect(beats.map((h) => h.payload.failure)).toEqual([
+          { kind: 'train', round: 1, attempts: 1, reason: 'training diverged: the loss is NaN' },
+          { kind: 'train', round: 1, attempts: 1, reason: 'training diverged: the loss is NaN' },
+        ]);
+        expect(s.failure?.kind).toBe('train');
+      },
+    },
+    {
+      name: 'data that cannot be loaded is told to the host, attempts counted, and cleared once it loads',
+      build: () => newClient(),
+      feed: [
+        { type: 'start' },
+        m(stateMsg(T, 'J', { datasetFlag: true }, { seq: 2 })),
+        { type: 'consent', job: 'J', given: true },
+        { type: 'datasetFailed', job: 'J', reason: 'ENOENT: /data/c0.csv' },
+        { type: 'datasetFailed', job: 'J', reason: 'ENOENT: /data/c0.csv' },
+        { type: 'datasetLoaded', job: 'J', samples: 40 },
+        { type: 'timer', id: 'hb' },
+      ],
+      check: (s, e) => {
+        const failures = publishedOf(e, 'heartbeat').map((h) => h.payload.failure);
+        expect(failures.filter((f) => f !== undefined).map((f) => [f.kind, f.attempts, f.reason])).toEqual([
+          ['data', 1, 'ENOENT: /data/c0.csv'],
+          ['data', 2, 'ENOENT: /data/c0.csv'],
+        ]);
+        expect(failures.at(-1), 'the heartbeat after loading carries none').toBeUndefined();
+        expect(s.failure).toBeNull();
+      },
+    },
+    {
       name: 'asked for initial parameters: make them and send them',
       build: () => clientAt('ready'),
       feed: [m(stateMsg(T, 'J', { datasetFlag: true, initFrom: { member: 'c0', role: 'client' } }, { seq: 5 })), { type: 'initialized', job: 'J', ref: fakeRef('i') }],
@@ -262,6 +297,12 @@ describe('worker', () => {
       build: () => workerReady(),
       feed: [aggregating(), { type: 'aggregated', job: 'J', round: 1, attempt: 0, ref: fakeRef('agg') }, { type: 'timer', id: 'hb' }],
       check: (_s, e) => expect(publishedOf(e, 'aggregate')).toHaveLength(2),
+    },
+    {
+      name: 'a failed aggregation is told to the host (§6.13)',
+      build: () => workerReady(),
+      feed: [aggregating(3), { type: 'taskFailed', job: 'J', task: 'aggregate', round: 1, reason: '2 of 4 parameter blobs could not be fetched' }],
+      check: (_s, e) => expect(publishedOf(e, 'heartbeat').at(-1)?.payload.failure).toEqual({ kind: 'aggregate', round: 1, attempts: 1, reason: '2 of 4 parameter blobs could not be fetched' }),
     },
     { name: 'a failed aggregation can be redone on the next snapshot', build: () => workerReady(), feed: [aggregating(3), { type: 'taskFailed', job: 'J', task: 'aggregate', round: 1, reason: 'x' }, aggregating(4, 1)], check: (_s, e) => expect(ofType(e, 'aggregate')).toHaveLength(2) },
     {

@@ -14,6 +14,8 @@ import {
   publishAck,
   publishAsMember,
   publishHeartbeat,
+  clearFailure,
+  reportFailure,
   setStatus,
   type MemberBase,
 } from './member.js';
@@ -60,6 +62,7 @@ export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): StepResult<W
       const w = s.work;
       if (input.job !== s.job || !w || w.round !== input.round || w.attempt !== input.attempt || w.result) break;
       w.result = input.ref;
+      clearFailure(s, 'aggregate');
       setStatus(s, 4);
       publishAggregate(s, ctx, effects);
       break;
@@ -68,6 +71,7 @@ export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): StepResult<W
       if (input.job !== s.job) break;
       if (input.task === 'initParams') s.init = null; // asked again if still wanted
       if (input.task === 'aggregate' && s.work?.round === input.round && !s.work.result) s.work = null;
+      reportFailure(s, 'worker', input.task === 'initParams' ? 'init' : input.task, input.round, input.reason, ctx, effects);
       break;
     default:
       break;
