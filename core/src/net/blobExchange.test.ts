@@ -35,6 +35,27 @@ describe('blob exchange', () => {
     await a.dial(b.getMultiaddrs()[0]!);
   }
 
+  it('carries on from the same provider when the connection under a transfer is closed', async () => {
+    // What an AutoNAT dial-back connection closing, or a relayed connection being replaced, does to a fetch.
+    const provider = await peer('cut-p');
+    const fetcher = await peer('cut-f');
+    await connect(fetcher.node, provider.node);
+    const bytes = randomBytes(6 * BLOB_WINDOW_BYTES);
+    const ref = await provider.store.put(bytes);
+    const fetching = fetchBlob(fetcher.node, fetcher.store, ref, [provider.node.peerId], { maxBytes: 64 << 20 });
+    let kept = 0;
+    while (kept === 0) {
+      await new Promise((r) => setTimeout(r, 2));
+      kept = await fetcher.store.partialSize(ref.hash);
+    }
+    const cutIds = provider.node.getConnections(fetcher.node.peerId).map((c) => c.id);
+    await Promise.all(provider.node.getConnections(fetcher.node.peerId).map((c) => c.abort(new Error('cut'))));
+    expect(kept, 'the cut came mid-transfer').toBeLessThan(bytes.length);
+    await expect(fetching).resolves.toMatchObject({ hash: ref.hash, size: bytes.length });
+    expect(Buffer.from(await fetcher.store.get(ref.hash)).equals(bytes)).toBe(true);
+    expect(fetcher.node.getConnections(provider.node.peerId).every((c) => !cutIds.includes(c.id)), 'finished over a new connection').toBe(true);
+  });
+
   it('fetches a multi-chunk blob and verifies it', async () => {
     const provider = await peer('p');
     const fetcher = await peer('f');

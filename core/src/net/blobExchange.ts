@@ -123,6 +123,10 @@ export class BlobFetchError extends CanopyError {
   }
 }
 
+/** How often a cut stream is resumed from the same provider, and what a cut looks like. */
+const CUT_RETRIES = 3;
+const CUT_STREAM = /unexpected eof|stream (?:was )?(?:reset|closed|aborted)|connection (?:was )?closed|ECONNRESET|EPIPE/i;
+
 /** A fetched blob, and whether its last bytes came over a relayed connection. */
 export type FetchedBlob = BlobRef & { readonly relayed?: boolean };
 
@@ -149,15 +153,22 @@ export async function fetchBlob(node: Libp2p, store: BlobStore, ref: { hash: str
   if (existing !== undefined) return { hash: ref.hash, size: existing };
   const attempts: string[] = [];
   for (const provider of providers) {
-    throwIfAborted(opts.signal, 'blob fetch');
-    try {
-      const got = await fetchFrom(node, store, ref, provider, opts);
-      // Direct once any open connection to the provider is not through a relay (DCUtR may have upgraded it).
-      const conns = node.getConnections(provider);
-      return { ...got, relayed: conns.length > 0 && conns.every((c) => c.remoteAddr.toString().includes('/p2p-circuit')) };
-    } catch (err) {
-      if (err instanceof CanopyError && err.code === ErrorCode.Aborted) throw err;
-      attempts.push(`${provider.toString().slice(-8)}: ${(err as Error).message}`);
+    // A stream cut short (the connection it ran on was closed: an AutoNAT dial-back
+    // connection, a relayed one replaced, a relay gone) resumes from the partial file, on
+    // another connection to the same provider, up to CUT_RETRIES times.
+    for (let attempt = 0; ; attempt++) {
+      throwIfAborted(opts.signal, 'blob fetch');
+      try {
+        const got = await fetchFrom(node, store, ref, provider, opts);
+        // Direct once any open connection to the provider is not through a relay (DCUtR may have upgraded it).
+        const conns = node.getConnections(provider);
+        return { ...got, relayed: conns.length > 0 && conns.every((c) => c.remoteAddr.toString().includes('/p2p-circuit')) };
+      } catch (err) {
+        if (err instanceof CanopyError && err.code === ErrorCode.Aborted) throw err;
+        if (attempt < CUT_RETRIES && CUT_STREAM.test((err as Error).message)) continue;
+        attempts.push(`${provider.toString().slice(-8)}: ${(err as Error).message}`);
+        break;
+      }
     }
   }
   throw new BlobFetchError(ref.hash, attempts);
