@@ -43,7 +43,9 @@ export async function loopbackJob(t: Topology): Promise<JobRun> {
   const flags = [...NODE_FLAGS, '--loopback-cluster', '--bootstrap', host.addr];
   await host.start([...NODE_FLAGS, '--loopback-cluster']);
   await Promise.all(names.slice(1).map((n) => t.get(n).start(flags)));
-  await t.submit(site, t.manifest(['w0', 'w1', 'w2'], ['c0', 'c1']), host.addr);
+  // Members named with their loopback addresses, as canopy local writes them (no DHT without NAT traversal).
+  const peers = Object.fromEntries(names.map((n) => [n, { peerId: t.get(n).peerId, addresses: [`/ip4/127.0.0.1/tcp/${t.get(n).port}`] }]));
+  await t.submit(site, t.manifest(['w0', 'w1', 'w2'], ['c0', 'c1'], { peers }), host.addr);
   const rounds = await t.finished(JOB_MS);
   return { rounds, roundSeconds: roundSeconds(rounds) };
 }
