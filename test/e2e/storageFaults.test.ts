@@ -86,7 +86,7 @@ describe('e2e: a host whose disk fails it', () => {
     expect(files.length).toBeGreaterThan(0);
     for (const f of files) await writeFile(join(cpDir, f), 'garbage');
     await c.restart('host');
-    const none = await c.waitFor('host', (r) => r.msg === 'no checkpoint of this host is usable: it starts the job afresh, and ends it with that reason if its workers report a later round (§6.8)');
+    const none = await c.waitFor('host', (r) => r.msg === 'no checkpoint of this host is usable: it starts the job afresh, and ends it with that reason if its members report a later round (§6.8)');
     expect((none.skipped as unknown[]).length).toBe(files.length);
     const done = await c.waitFor('host', (r) => r.msg === 'machine finished' && r.role === 'host', 120_000);
     expect(String(done.reason)).toMatch(/^failed: the root host restarted without its state of round [23] \(it could restore only nothing/);

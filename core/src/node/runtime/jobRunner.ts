@@ -145,7 +145,7 @@ export class JobRunner {
         this.init.log.info({ job: m.job, round: restored.from.round, file: restored.from.file }, 'host restored from its checkpoint');
       } else if (skipped.length > 0) {
         this.resumedFrom.push({ job: m.job, role: 'host', from: 'nothing: every checkpoint was unusable', skipped });
-        this.init.log.error({ job: m.job, skipped }, 'no checkpoint of this host is usable: it starts the job afresh, and ends it with that reason if its workers report a later round (§6.8)');
+        this.init.log.error({ job: m.job, skipped }, 'no checkpoint of this host is usable: it starts the job afresh, and ends it with that reason if its members report a later round (§6.8)');
       } else {
         this.resumedFrom.push({ job: m.job, role: 'host', from: 'nothing stored: it starts the job' });
       }
