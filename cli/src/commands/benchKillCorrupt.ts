@@ -62,7 +62,7 @@ export async function benchKillCorrupt(o: { runs: number; seed: number }, onRun?
   const stalled: KillCorruptRun[] = [];
   let killed = 0;
   for (let run = 0; run < o.runs; run++) {
-    const killAfterMs = 200 + rng.int(2500);
+    const killAfterMs = 100 + rng.int(1500);
     const fault = FAULTS[rng.int(FAULTS.length)]!;
     const r = await runOnce({ killAfterMs, fault, pick: rng.float() });
     const outcome: KillCorruptRun['outcome'] = r.stalled ? 'stalled' : r.reason?.startsWith('failed') ? 'failed' : r.final === undisturbed.final ? 'finished' : 'other-final';
