@@ -71,4 +71,27 @@ describe('e2e: a host whose disk fails it', () => {
     expect(new Set(clientsFinal).size, JSON.stringify(clientsFinal)).toBe(1);
     expect(clientsFinal[0]).toBeTruthy();
   }, 300_000);
+
+  it('a host restarted with every checkpoint corrupt says so and ends the job with that reason, rather than stalling', async () => {
+    await c?.stop();
+    c = await startTestCluster(leafManifest({ stop: { rounds: 4 } }), (name) =>
+      name.startsWith('c') ? ['--approve-datasets', '--compute', 'synthetic', '--synthetic-train-ms', '1500'] : ['--approve-datasets', '--compute', 'synthetic'],
+    );
+    const rootId = await c.submit();
+    const hostDir = c.plan.nodes.find((n) => n.name === 'host')!.dataDir;
+    const cpDir = join(hostDir, 'jobs', encodeURIComponent(`${rootId}:e2e`).replace(/\./g, '%2E'));
+    await c.waitFor('host', (r) => r.msg === 'round finished' && r.round === 2);
+    await c.kill('host');
+    const files = (await readdir(cpDir)).filter((f) => f.startsWith('checkpoint-'));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) await writeFile(join(cpDir, f), 'garbage');
+    await c.restart('host');
+    const none = await c.waitFor('host', (r) => r.msg === 'no checkpoint of this host is usable: it starts the job afresh, and ends it with that reason if its members report a later round (§6.8)');
+    expect((none.skipped as unknown[]).length).toBe(files.length);
+    const done = await c.waitFor('host', (r) => r.msg === 'machine finished' && r.role === 'host', 120_000);
+    expect(String(done.reason)).toMatch(/^failed: the root host restarted without its state of round [23] \(it could restore only nothing/);
+    // The members accepted that ending (it is in their round) and finished with its reason.
+    const clientReasons = await Promise.all(['c0', 'c1', 'c2', 'c3'].map((n) => c!.waitFor(n, (r) => r.msg === 'machine finished', 60_000).then((r) => String(r.reason))));
+    for (const [i, r] of clientReasons.entries()) expect(r, `c${i}`).toBe(String(done.reason));
+  }, 300_000);
 });

@@ -174,6 +174,41 @@ describe('the GPU window (renderer/gpu.html) in Chromium', () => {
     expect((await compute.evaluate('me', models.logreg!, init)).samples).toBe(100);
   });
 
+  it('an aborted training stops in the window after its batch: the next task runs at once', async () => {
+    const { compute, ready } = await connect('webgl');
+    expect(ready.backend, ready.reason).toBe('webgl');
+    await compute.loadData('me', { kind: 'chunk', bytes: chunk }, owner);
+    const init = await compute.initParams(models.mlp!, 3);
+    // An evaluation's cost right after a training, as it will run after the aborted one
+    // (the first of each compiles its WebGL programs).
+    await compute.evaluate('me', models.mlp!, init);
+    await compute.train('me', models.mlp!, spec, init, 1);
+    let t = performance.now();
+    await compute.evaluate('me', models.mlp!, init);
+    const evaluateMs = performance.now() - t;
+    // 13 batches per epoch, each reported; 1,000 epochs would take many minutes here.
+    const notes: { at: number; epoch: number; batch: number; batches: number }[] = [];
+    const ac = new AbortController();
+    const running = compute.train('me', models.mlp!, { ...spec, epochs: 1000 }, init, 1, { signal: ac.signal, onProgress: (p) => notes.push({ at: performance.now(), ...p }) }).catch((e: unknown) => e);
+    while (notes.length < 26) await new Promise((r) => setTimeout(r, 10));
+    // The first epoch compiles WebGL programs; the batch time is taken from the second.
+    let batchMs = 0;
+    for (let i = 14; i < notes.length; i++) {
+      const a = notes[i - 1]!, b = notes[i]!;
+      batchMs = Math.max(batchMs, (b.at - a.at) / ((b.epoch - a.epoch) * b.batches + b.batch - a.batch));
+    }
+    t = performance.now();
+    ac.abort();
+    expect(await running).toMatchObject({ code: 'ABORTED' });
+    // The window serves one task at a time: this answers once the training gave the page back.
+    await Promise.race([compute.evaluate('me', models.mlp!, init), new Promise((r) => setTimeout(r, 20_000))]);
+    const freedMs = performance.now() - t;
+    console.log(JSON.stringify({ gpuAbort: { backend: ready.backend, batchMs, evaluateMs, freedMs } }));
+    // The batch under way, the page's next turn of its event loop (training yields every 50 ms), the evaluation; one batch of slack.
+    expect(freedMs, `freed after ${freedMs.toFixed(0)} ms; a batch takes ${batchMs.toFixed(1)} ms, an evaluation ${evaluateMs.toFixed(0)} ms`).toBeLessThan(2 * batchMs + 50 + evaluateMs + 50);
+    expect(compute.lost).toBe(false);
+  });
+
   it('a window that dies mid-task fails that task clearly; the node trains on wasm after', async () => {
     const { compute, page } = await connect('auto');
     await compute.loadData('me', { kind: 'chunk', bytes: chunk }, owner);

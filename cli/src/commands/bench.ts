@@ -5,6 +5,8 @@ import { BadInputError } from '@canopy/core/util';
 import { intArg } from '../args.js';
 import { createOutput } from '../output.js';
 import { fuzzManifests } from './manifestFuzz.js';
+import { benchRetention } from './benchRetention.js';
+import { benchKillCorrupt } from './benchKillCorrupt.js';
 
 const MODELS = ['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const;
 const BACKENDS = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'] as const;
@@ -79,6 +81,37 @@ export function benchCommand(): Command {
         out.record({ ...m });
         if (!m.exact) process.exitCode = 1;
       }
+    });
+
+  bench
+    .command('retention')
+    .summary("a synthetic job's data dir per node, measured after every round (blob retention)")
+    .option('--rounds <n>', 'rounds of the job', intArg(1, 100_000), 200)
+    .option('--keep-rounds <k>', 'rounds a parameter blob stays after its last use (1,000,000: no retention, the baseline)', intArg(0, 1_000_000), 2)
+    .option('--params <p>', 'parameters per model (199,210: the 2NN)', intArg(1, 100_000_000), 199_210)
+    .option('--json', 'print {rounds, keepRounds, params, blobBytes, wallSeconds, stopReason, nodes: {name: {maxBytes, endBytes}}, maxNodeBytes}', false)
+    .action(async (flags: { rounds: number; keepRounds: number; params: number; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      const r = await benchRetention(flags);
+      out.say(`${r.rounds} rounds (${r.stopReason}), keep ${r.keepRounds} rounds, blobs of ${r.blobBytes} bytes: largest data dir ${(r.maxNodeBytes / 2 ** 20).toFixed(1)} MiB; per node max/end MiB: ${Object.entries(r.nodes).map(([n, v]) => `${n} ${(v.maxBytes / 2 ** 20).toFixed(1)}/${(v.endBytes / 2 ** 20).toFixed(1)}`).join(', ')}; ${r.wallSeconds.toFixed(0)} s`);
+      out.record(r);
+    });
+
+  bench
+    .command('kill-corrupt')
+    .summary("a job whose root host is stopped at a random moment and its data dir damaged, again and again: each must end")
+    .option('--runs <n>', 'iterations', intArg(1, 100_000), 50)
+    .option('--seed <n>', 'seed of the moments and faults', intArg(0, 2 ** 31 - 1), 1)
+    .option('--json', 'print one JSON line per run and a final {runs, seed, undisturbedFinal, counts, killed, stalled, wallSeconds}', false)
+    .action(async (flags: { runs: number; seed: number; json: boolean }) => {
+      const out = createOutput({ json: flags.json });
+      const r = await benchKillCorrupt(flags, (run) => {
+        out.say(`run ${run.run}: ${run.killed ? `killed after ${run.killAfterMs} ms, ${run.fault}` : 'finished before its kill'}: ${run.outcome}${run.reason ? ` (${run.reason})` : ''}`);
+        out.record(run);
+      });
+      out.say(`${r.runs} runs (${r.killed} killed and damaged mid-job): ${r.counts.finished} finished with the undisturbed final model, ${r.counts['other-final']} with another, ${r.counts.failed} failed with a reason, ${r.counts.stalled} stalled; ${r.wallSeconds.toFixed(0)} s`);
+      out.record(r);
+      if (r.counts.stalled > 0) process.exitCode = 1;
     });
 
   return bench;

@@ -151,7 +151,7 @@ async function runNode(flags: NodeFlags): Promise<void> {
     const unexpected = flags.role ? d.roles.filter((r) => !flags.role!.includes(r.role)) : [];
     if (unexpected.length > 0) log.warn({ rootId: d.rootId, unexpected }, 'the manifest gives this node roles it was not started for');
   });
-  const status = flags.statusEvery > 0 ? setInterval(() => log.info({ jobs: node.jobs(), reachability: reachabilityLine(node), ...node.stats() }, 'status'), flags.statusEvery * 1000) : undefined;
+  const status = flags.statusEvery > 0 ? setInterval(() => void node.storeBytes().then((storeBytes) => log.info({ jobs: node.jobs(), reachability: reachabilityLine(node), ...node.stats(), storeBytes }, 'status'), () => undefined), flags.statusEvery * 1000) : undefined;
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

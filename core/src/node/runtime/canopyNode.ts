@@ -24,6 +24,7 @@ import { mlCompute } from '../../compute/mlCompute.js';
 import { syntheticCompute } from '../../compute/syntheticCompute.js';
 import { BadInputError } from '../../util/errors.js';
 import { TypedEmitter, type CanopyNodeEvents } from './events.js';
+import { DEFAULT_RETENTION, type RetentionPolicy } from './blobRetention.js';
 import { JobRunner, RUNTIME_RECORD, type RuntimeRecord, type TrafficCounters } from './jobRunner.js';
 import { serveSubmissions, type SubmitReply } from './submitProtocol.js';
 import { MAX_SUBMISSION_BYTES, openSubmission, type Announce, type OpenedSubmission } from './submission.js';
@@ -92,6 +93,8 @@ export interface CanopyNodeOptions {
    * its modelled shell uses. Default: a fresh random seed per machine.
    */
   readonly machineSeed?: (machineKey: string) => number;
+  /** How long parameter blobs stay in the store (see docs/CLI.md, "Retention"). */
+  readonly retention?: Partial<RetentionPolicy>;
   readonly log?: Log;
   /**
    * Asked before this node takes a client or worker role in an announced job (the desktop
@@ -322,6 +325,15 @@ export class CanopyNode {
     };
   }
 
+  /** Bytes of complete blobs in this node's store (for status lines). */
+  async storeBytes(): Promise<number> {
+    return (await this.store.blobs.list()).reduce((n, b) => n + b.size, 0);
+  }
+
+  private get retention(): RetentionPolicy {
+    return { ...DEFAULT_RETENTION, ...this.options.retention };
+  }
+
   /** The jobs this node takes part in. */
   jobs(): NodeJobStatus[] {
     return [...this.records.entries()].map(([rootId, { record, opened }]) => {
@@ -456,6 +468,8 @@ export class CanopyNode {
       ...(this.options.datasets ? { datasets: this.options.datasets } : {}),
       ...(this.options.machineSeed ? { machineSeed: this.options.machineSeed } : {}),
       locate: (peer) => this.locate(peer),
+      retention: this.retention,
+      heldElsewhere: (hash) => [...this.runners].some(([id, r]) => id !== tree.rootId && r.holdsBlob(hash)),
       env: {
         blobs: this.blobs,
         compute: this.compute!,
@@ -470,7 +484,10 @@ export class CanopyNode {
     // Members named by peer id alone may sit behind NAT: offer their relay addresses to dial.
     for (const member of membersOf(tree)) void this.locate(peers.peerOf(member));
     this.events.on('job:finished', (d) => {
-      if (d.rootId === tree.rootId) this.records.set(tree.rootId, { record: { submission: ref, finished: true, final: d.final, reason: d.reason }, opened });
+      if (d.rootId !== tree.rootId) return;
+      this.records.set(tree.rootId, { record: { submission: ref, finished: true, final: d.final, reason: d.reason }, opened });
+      // Retention: a finished job's parameter blobs go after a grace period, its final model stays.
+      setTimeout(() => runner.releaseBlobs(), this.retention.finishedGraceMs).unref();
     });
     await runner.start();
     // Per job, what each of its roles here restarted from (a checkpoint, or nothing).

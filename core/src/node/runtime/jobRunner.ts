@@ -19,6 +19,9 @@ import { fetchGlobal, runAggregate, runEvaluate, runInitParams, runTrain } from 
 import { globalProviders } from './providers.js';
 import { scoreJobTopic } from './topicScore.js';
 import { artifactCompute } from '../../compute/artifactCompute.js';
+import { manifestBlob } from '../../protocol/machines/hostState.js';
+import { BlobRetention, DEFAULT_RETENTION, type RetentionPolicy } from './blobRetention.js';
+import { InputsBlob } from './taskEffects.js';
 
 /** Traffic a node sent, summed over its jobs. */
 export interface TrafficCounters {
@@ -56,6 +59,10 @@ export interface JobRunnerInit {
   readonly machineSeed?: (machineKey: string) => number;
   /** Finds a way to dial a member named by peer id alone (peer routing, then the network's relays). */
   readonly locate?: (peer: string) => Promise<void>;
+  /** How long parameter blobs stay (default {@link DEFAULT_RETENTION}). */
+  readonly retention?: RetentionPolicy;
+  /** Whether another job on this node still uses a blob (then it is not removed). */
+  readonly heldElsewhere?: (hash: string) => boolean;
   readonly env: Omit<EffectEnv, 'tree' | 'peers' | 'me' | 'submitter' | 'signal' | 'log' | 'ownerDatasets' | 'datasetIndexOf'>;
 }
 
@@ -89,12 +96,19 @@ export class JobRunner {
   /** Per host machine and message type: the last parameter blob found held, so heartbeats do not re-check it. */
   private readonly heldBlob = new Map<string, string>();
   finished = false;
+  private readonly retention: BlobRetention;
+  private readonly finals = new Set<string>();
+  private sweepChain: Promise<void> = Promise.resolve();
+  private sweptAt = '';
+  /** Parameter blobs this runner removed from the store (retention). */
+  blobsRemoved = 0;
   /** What each machine was restored from at start (logged per job by the node). */
   readonly resumedFrom: { job: string; role: Machine['role']; from: string; skipped?: readonly { file: string; problem: string }[] }[] = [];
 
   constructor(private readonly init: JobRunnerInit) {
     this.tree = init.opened.tree;
     this.trees = new Map([[this.tree.rootId, this.tree]]);
+    this.retention = new BlobRetention((init.retention ?? DEFAULT_RETENTION).keepRounds);
     // An artifact job computes with the artifact's backend, over the node's own (docs/ARTIFACTS.md).
     if (this.tree.manifest.artifact) init = { ...init, env: { ...init.env, compute: artifactCompute({ tree: this.tree, inner: init.env.compute, datasets: init.datasets ?? new Map() }) } };
     this.env = {
@@ -136,7 +150,7 @@ export class JobRunner {
         this.init.log.info({ job: m.job, round: restored.from.round, file: restored.from.file }, 'host restored from its checkpoint');
       } else if (skipped.length > 0) {
         this.resumedFrom.push({ job: m.job, role: 'host', from: 'nothing: every checkpoint was unusable', skipped });
-        this.init.log.error({ job: m.job, skipped }, 'no checkpoint of this host is usable: it starts the job afresh, and ends it with that reason if its workers report a later round (§6.8)');
+        this.init.log.error({ job: m.job, skipped }, 'no checkpoint of this host is usable: it starts the job afresh, and ends it with that reason if its members report a later round (§6.8)');
       } else {
         this.resumedFrom.push({ job: m.job, role: 'host', from: 'nothing stored: it starts the job' });
       }
@@ -340,7 +354,84 @@ export class JobRunner {
       return;
     }
     // In order: the host emits its checkpoint before anything it publishes (PROTOCOL.md §6.8).
-    for (const e of effects) await this.perform(m, e);
+    for (const e of effects) {
+      this.noteEffect(m, e);
+      await this.perform(m, e);
+    }
+    this.sweepOnNewRound();
+  }
+
+  /** The round a job is in, as this node's machines for it know it (0 before any). */
+  roundOf(job: string): number {
+    let round = 0;
+    for (const x of this.machines) {
+      if (x.job !== job) continue;
+      const st = x.state as { role: string; round?: number; hostRound?: number };
+      round = Math.max(round, st.role === 'host' ? (st.round ?? 0) : (st.hostRound ?? 0));
+    }
+    return round;
+  }
+
+  /** Whether this runner still uses a blob (retention: another job's runner asks before removing). */
+  holdsBlob(hash: string): boolean {
+    return this.retention.holds(hash, (job) => this.roundOf(job)) || this.keptBlobs().has(hash);
+  }
+
+  // Retention notes which round of which job used each parameter blob an effect names.
+  private noteEffect(m: Machine, e: Effect): void {
+    const note = (ref: BlobRef | null | undefined, round = this.roundOf(m.job)) => {
+      if (ref) this.retention.note(ref.hash, m.job, round);
+    };
+    if (e.type === 'storeBlob' || e.type === 'fetchBlob') note(e.ref);
+    else if (e.type === 'train') note(e.global, e.round);
+    else if (e.type === 'evaluate') note(e.params, e.round);
+    else if (e.type === 'aggregate') {
+      note(e.inputs, e.round);
+      note(e.base, e.round);
+    } else if (e.type === 'publish' && m.role === 'host') {
+      const p = e.message.payload as { global?: BlobRef | null; ref?: BlobRef; inputs?: BlobRef | null };
+      note(p.global, e.message.round);
+      note(p.ref, e.message.round);
+      note(p.inputs, e.message.round);
+    }
+  }
+
+  // What retention never removes: the submission, the manifest, final models, and every
+  // blob a machine's state names now (a host's global and inputs, a parent's global, ...).
+  private keptBlobs(): Set<string> {
+    const keep = new Set<string>([this.init.submissionRef.hash, manifestBlob(this.tree).ref.hash, ...this.finals]);
+    for (const x of this.machines) collectRefs(x.state, keep, 3);
+    return keep;
+  }
+
+  // When any job's round moved on, removes the parameter blobs of rounds long past.
+  private sweepOnNewRound(): void {
+    const at = this.machines.map((x) => this.roundOf(x.job)).join(',');
+    if (at === this.sweptAt) return;
+    this.sweptAt = at;
+    this.sweep(false);
+  }
+
+  /** Removes this job's parameter blobs but its final models (a finished job, after its grace period). */
+  releaseBlobs(): void {
+    this.sweep(true);
+  }
+
+  private sweep(all: boolean): void {
+    const expired = this.retention.expire((job) => this.roundOf(job), this.keptBlobs(), all);
+    if (expired.length === 0) return;
+    this.sweepChain = this.sweepChain.then(async () => {
+      let removed = 0;
+      for (const hash of expired) {
+        if (this.init.heldElsewhere?.(hash)) continue;
+        await this.env.blobs.store.remove(hash).then(
+          () => removed++,
+          (err: Error) => this.init.log.warn({ hash: hash.slice(0, 12), err: err.message }, 'could not remove an expired blob'),
+        );
+      }
+      this.blobsRemoved += removed;
+      this.init.log.debug({ removed, all }, 'expired parameter blobs removed');
+    });
   }
 
   private perform(m: Machine, e: Effect): void | Promise<void> {
@@ -389,7 +480,16 @@ export class JobRunner {
     fetchBlob: (e, m) => this.background(m, fetchGlobal(this.envOf(m), e)),
     train: (e, m) => this.background(m, runTrain(this.envOf(m), e)),
     evaluate: (e, m) => this.background(m, runEvaluate(this.envOf(m), e)),
-    aggregate: (e, m) => this.background(m, runAggregate(this.envOf(m), e)),
+    aggregate: (e, m) =>
+      this.background(
+        m,
+        runAggregate(this.envOf(m), e).then(async (input) => {
+          // The clients' updates it fetched belong to the round too.
+          const entries = InputsBlob.safeParse(await this.env.blobs.getJson(e.inputs.hash));
+          if (entries.success) for (const x of entries.data) this.retention.note(x.ref.hash, e.job, e.round);
+          return input;
+        }),
+      ),
     initParams: (e, m) => this.background(m, runInitParams(this.envOf(m), e)),
     askConsent: (e, m) => this.background(m, runAskConsent(this.envOf(m), e)),
     loadDataset: (e, m) => this.background(m, runLoadDataset(this.envOf(m), e)),
@@ -429,6 +529,8 @@ export class JobRunner {
   private background(m: Machine, work: Promise<Input | undefined>): void {
     void work.then(
       (input) => {
+        const made = input as { ref?: BlobRef; round?: number } | undefined;
+        if (made?.ref) this.retention.note(made.ref.hash, m.job, made.round ?? this.roundOf(m.job));
         if (input) this.feed(m.key, input);
       },
       (err) => this.init.log.error({ machine: m.key, err: (err as Error).message }, 'effect failed'),
@@ -528,6 +630,7 @@ export class JobRunner {
 
   private async onFinished(m: Machine, final: BlobRef | null, reason: string): Promise<void> {
     this.doneKeys.add(m.key);
+    if (final) this.finals.add(final.hash);
     this.init.log.info({ job: m.job, role: m.role, final: final?.hash.slice(0, 12) ?? null, reason }, 'machine finished');
     this.env.events.emit('machine:finished', { rootId: this.tree.rootId, job: m.job, role: m.role, final, reason });
     if (m.role === 'host' && final) void this.env.blobs.fetch(final, globalProviders(this.tree, m.job).map((id) => this.env.peers.peerOf(id)), { maxBytes: this.env.compute.paramsLimit(this.tree.manifest.model) });
@@ -564,6 +667,23 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 /** Checkpoints are stored per (root job, job), so two submissions of one name never mix. */
 export function checkpointKey(tree: JobTree, job: string): string {
   return `${tree.rootId}:${job}`;
+}
+
+// Adds the hash of every BlobRef in a machine's state (plain objects and arrays, a few levels
+// down: a host's upstream submission, a client's work) to `into`. The tree and sheets are skipped.
+function collectRefs(value: unknown, into: Set<string>, depth: number): void {
+  if (typeof value !== 'object' || value === null || depth < 0) return;
+  if (Array.isArray(value)) {
+    if (value.length <= 64) for (const v of value) collectRefs(v, into, depth - 1);
+    return;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return;
+  const o = value as Record<string, unknown>;
+  if (typeof o.hash === 'string' && typeof o.size === 'number') {
+    into.add(o.hash);
+    return;
+  }
+  for (const [k, v] of Object.entries(o)) if (k !== 'tree' && k !== 'sheet' && k !== 'node') collectRefs(v, into, depth - 1);
 }
 
 /** The blobs a message's payload names (parameters, aggregates, inputs lists, indexes). */

@@ -586,6 +586,16 @@ describe('host: checkpoints and finishing', () => {
     expect(s.stopReason).toMatch(/^failed: the root host restarted without its state of round 3 \(it could restore only round 1/);
   });
 
+  it('a root that is its own only worker, restored with nothing, ends the job once most clients report a later round (§6.8)', () => {
+    const s = rootTraining();
+    const beat = (c: string, round: number) => input(msg(T1, 'J', 'client', c, 'heartbeat', { status: 2, acked: 2, sheetHash: 'a'.repeat(64), refused: false, samples: 1 }, { round }));
+    run(s, [beat('c0', 5)]);
+    expect(s.processStage, 'one client of three ahead is not a majority').toBe(1);
+    const e = run(s, [beat('c2', 5)]);
+    expect(s.processStage).toBe(3);
+    expect(publishedOf(e, 'state')[0]?.round).toBe(5);
+  });
+
   it('a checkpoint of another job is refused', () => {
     const other = tree(3, { name: 'Other' });
     expect(() => restoreHostState(other, checkpointHost(rootTraining()), 0)).toThrow(/belongs to job/);

@@ -48,7 +48,7 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
     rec.status = msg.payload.status;
     if (role === 'client') noteClaimedSubmission(s, msg);
     noteFailure(s, msg, rec.id, role);
-    if (role === 'worker' && endsBehind(s, msg, rec.id)) {
+    if (endsBehind(s, msg, rec.id, role)) {
       // §6.8: this root host restored an older state than it had published (its newer
       // checkpoints were lost): members ignore its snapshots of an earlier round, so the job
       // would stall. It ends the job, in the round its workers saw, with the reason.
@@ -86,19 +86,25 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
   if (cleared) publishIfChanged(s, ctx, effects);
 }
 
-// The root hears a majority of its workers report, in their heartbeats' envelope round, a
-// round of this job later than its own: they have seen snapshots it no longer has.
-function endsBehind(s: HostState, msg: HeartbeatMessage, worker: string): boolean {
+// The root hears more than half of its workers, or of its clients, report in their
+// heartbeats' envelope round a round of this job later than its own: they have seen
+// snapshots it no longer has. (Either group: a host may be its job's only worker, and then
+// its worker restarted with it.)
+function endsBehind(s: HostState, msg: HeartbeatMessage, member: string, role: 'client' | 'worker'): boolean {
   if (s.upstream !== null || s.processStage === 3 || s.done) return false;
-  if (msg.round > s.round) s.workersAhead.set(worker, msg.round);
-  else s.workersAhead.delete(worker);
-  return s.workersAhead.size > s.node.workers.length / 2;
+  const ahead = role === 'worker' ? s.workersAhead : s.clientsAhead;
+  if (msg.round > s.round) ahead.set(member, msg.round);
+  else ahead.delete(member);
+  return ahead.size > (role === 'worker' ? s.node.workers.length : s.node.clients.length) / 2;
 }
 
-// The latest round a majority of the workers report having seen.
+// The latest round a majority of the group that tipped it reports having seen.
 function aheadRound(s: HostState): number {
-  const rounds = [...s.workersAhead.values()].sort((a, b) => b - a);
-  return rounds[Math.floor(s.node.workers.length / 2)] ?? rounds.at(-1) ?? s.round;
+  const workers = s.workersAhead.size > s.node.workers.length / 2;
+  const group = workers ? s.workersAhead : s.clientsAhead;
+  const n = workers ? s.node.workers.length : s.node.clients.length;
+  const rounds = [...group.values()].sort((a, b) => b - a);
+  return rounds[Math.floor(n / 2)] ?? rounds.at(-1) ?? s.round;
 }
 
 // The root, still in setup, hears a data failure repeated DATA_FAILURES_TO_END times in a row

@@ -119,6 +119,8 @@ export interface HostState {
   failures: Map<string, HeldFailure>;
   /** Workers whose heartbeats report a round of this job later than the host's (§6.8), by id. Not checkpointed. */
   workersAhead: Map<string, number>;
+  /** The same for clients. Not checkpointed. */
+  clientsAhead: Map<string, number>;
   finishedBeats: number;
   /** The armed deadline timer's id, so stale firings are recognised. */
   deadlineTimer: string | null;
@@ -204,6 +206,7 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     stopReason: null,
     failures: new Map(),
     workersAhead: new Map(),
+    clientsAhead: new Map(),
     finishedBeats: 0,
     deadlineTimer: null,
     publishedAt: Number.NEGATIVE_INFINITY,
