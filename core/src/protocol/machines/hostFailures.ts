@@ -1,17 +1,11 @@
 import { MAX_FAILURE_REASON, type FailureKind, type HeartbeatMessage, type MemberFailure } from '../messages/index.js';
-import type { HostState } from './hostState.js';
+import type { HeldFailure, HostState } from './hostState.js';
 
 // §6.13, the host's side: what its members last said they could not do. Each member's entry
 // mirrors its latest heartbeat (set while the heartbeat carries a failure, removed when one
 // comes without), so a failed round or job can say why, counted by kind with example members.
 // Not checkpointed: members repeat a failure in every heartbeat until their work succeeds.
 
-/** A member failure as the host holds it: who, in which role, and the report. */
-export interface HeldFailure {
-  readonly member: string;
-  readonly role: 'client' | 'worker';
-  readonly failure: MemberFailure;
-}
 
 /** Consecutive data failures of one member after which the root ends the job in setup. */
 export const DATA_FAILURES_TO_END = 3;

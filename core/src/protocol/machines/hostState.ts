@@ -1,4 +1,4 @@
-import type { HeldFailure } from './hostFailures.js';
+import type { MemberFailure } from '../messages/index.js';
 import { canonicalJson, sha256Text, utf8Length } from '../../util/hash.js';
 import type { Effect } from '../effects.js';
 import type { Ctx } from '../ctx.js';
@@ -377,4 +377,11 @@ export function weightedEval(items: Iterable<EvalMetrics>): EvalMetrics | null {
     acc += m.accuracy * m.samples;
   }
   return n === 0 ? null : { loss: loss / n, accuracy: Math.min(1, acc / n), samples: n };
+}
+
+/** A member failure as the host holds it: who, in which role, and the report. */
+export interface HeldFailure {
+  readonly member: string;
+  readonly role: 'client' | 'worker';
+  readonly failure: MemberFailure;
 }
