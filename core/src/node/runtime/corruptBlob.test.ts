@@ -47,7 +47,7 @@ describe('a corrupt blob on a provider', () => {
     await writeFile(path, onDisk);
 
     const got = await fetchBlob(fetcher.node, fetcher.store, ref, [bad.node.peerId, good.node.peerId], { maxBytes: 8 << 20 });
-    expect(got).toEqual(ref);
+    expect(got).toEqual({ ...ref, relayed: false });
     expect(Buffer.from(await fetcher.store.get(ref.hash)).equals(Buffer.from(bytes))).toBe(true);
     expect(reports.map((r) => r.path)).toEqual([path]);
     expect(reports[0]!.quarantinedTo).toMatch(/quarantine/);
