@@ -656,9 +656,13 @@ export class CanopyNode {
   // One try at resuming a stored job; false when its submission is not here (yet).
   private async resumeStoredJob(dir: string, record: RuntimeRecord, attempt: number): Promise<boolean> {
     let raw = await this.blobs.getJson(record.submission.hash);
+    let refetched = false;
     if (raw === undefined) {
       const peers = this.libp2p.getPeers().map((p) => p.toString());
-      if (await this.blobs.fetch(record.submission, peers, { maxBytes: MAX_SUBMISSION_BYTES })) raw = await this.blobs.getJson(record.submission.hash);
+      if (await this.blobs.fetch(record.submission, peers, { maxBytes: MAX_SUBMISSION_BYTES })) {
+        raw = await this.blobs.getJson(record.submission.hash);
+        refetched = raw !== undefined;
+      }
     }
     if (raw === undefined) {
       if (attempt === 1 || attempt % 20 === 0) {
@@ -668,7 +672,8 @@ export class CanopyNode {
     }
     try {
       const opened = await openSubmission(raw, `stored job ${dir}`);
-      if (attempt > 1) this.log.info({ job: dir, attempts: attempt }, 'fetched the stored job\'s submission again from a peer');
+      // Said whenever it came from a peer, also at the first attempt (members may be connected already).
+      if (refetched) this.log.info({ job: dir, attempts: attempt }, 'fetched the stored job\'s submission again from a peer');
       await this.adopt(opened, record.submission, true, record);
     } catch (err) {
       this.log.error({ job: dir, err: (err as Error).message }, 'could not resume a stored job');
