@@ -5,21 +5,14 @@
 //   pip install dp-accounting          # once, into the Python that --python names
 //   npm run build && node scripts/check-dp-accountant.mjs [--python python3]
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { RdpAccountant, epsilonFromRdp } from '@canopy/core/protocol';
 
 const { values: flags } = parseArgs({ options: { python: { type: 'string', default: process.env.CANOPY_PYTHON ?? 'python3' } } });
-const settings = [
-  { q: 0.01, sigma: 1.1, steps: 1000, delta: 1e-5 },
-  { q: 0.1, sigma: 1.0, steps: 100, delta: 1e-5 },
-  { q: 0.05, sigma: 0.8, steps: 500, delta: 1e-5 },
-  { q: 1, sigma: 2.0, steps: 50, delta: 1e-5 },
-  { q: 0.3, sigma: 5.0, steps: 200, delta: 1e-6 },
-  { q: 0.001, sigma: 0.6, steps: 10000, delta: 1e-5 },
-  { q: 0.2, sigma: 1.3, steps: 1, delta: 1e-5 },
-  { q: 0.02, sigma: 0.7, steps: 2000, delta: 1e-5 },
-];
+// The settings both this script and test/protocol/rdpAccountant.test.ts compare on.
+const settings = JSON.parse(readFileSync(fileURLToPath(new URL('dp_accounting_settings.json', import.meta.url)), 'utf8'));
 const script = fileURLToPath(new URL('dp_accounting_epsilon.py', import.meta.url));
 let reference;
 try {

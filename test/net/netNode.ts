@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { loadOrCreateIdentity } from '../../core/src/net/identity.js';
-import { CANOPY_BIN } from '../../cli/src/commands/localProcesses.js';
+import { CANOPY_BIN, onLogRecords } from '../../cli/src/commands/localProcesses.js';
 import type { Site } from './netLab.js';
 
 /** A structured log record a node wrote. */
@@ -46,22 +46,10 @@ export class NetNode {
     this.child = child;
     this.exited = new Promise((resolve) => child.once('exit', resolve));
     const file = createWriteStream(this.logFile, { flags: 'a' });
-    let buffered = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      file.write(chunk);
-      buffered += chunk.toString('utf8');
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        if (!line.startsWith('{')) continue;
-        try {
-          this.records.push(JSON.parse(line) as Rec);
-        } catch {
-          continue;
-        }
-        for (const w of [...this.waiters]) w();
-      }
+    child.stderr!.on('data', (chunk: Buffer) => file.write(chunk));
+    onLogRecords(child.stderr!, (rec) => {
+      this.records.push(rec);
+      for (const w of [...this.waiters]) w();
     });
     void this.exited.then(() => {
       file.end();

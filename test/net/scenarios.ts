@@ -1,7 +1,7 @@
 import type { Impairment } from './netLab.js';
 import type { Rec } from './netNode.js';
 import type { Topology} from './topology.js';
-import { ROUNDS, roundSeconds } from './topology.js';
+import { roundSeconds } from './topology.js';
 
 // The jobs test:net and bench:net run: each builds its topology on `t`, starts real
 // `canopy node` processes, submits a job from a namespace of its own and waits for it.
@@ -74,4 +74,3 @@ export async function twoHomesJob(t: Topology, impair?: Impairment): Promise<Job
   return { rounds, roundSeconds: roundSeconds(rounds), reachableThroughRelayMs: reached.map((r) => Number(r.sinceStartMs)), w0: t.get('w0').records };
 }
 
-export { ROUNDS };

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { RdpAccountant } from '../../core/src/protocol/dp/rdp.js';
@@ -8,16 +9,7 @@ import { RdpAccountant } from '../../core/src/protocol/dp/rdp.js';
 // interpreter, python3 by default); without it the comparison skips with one line.
 
 /** Settings a federated job might run: sampling rate, noise multiplier, rounds, δ. */
-const SETTINGS = [
-  { q: 0.01, sigma: 1.1, steps: 1000, delta: 1e-5 },
-  { q: 0.1, sigma: 1.0, steps: 100, delta: 1e-5 },
-  { q: 0.05, sigma: 0.8, steps: 500, delta: 1e-5 },
-  { q: 1, sigma: 2.0, steps: 50, delta: 1e-5 },
-  { q: 0.3, sigma: 5.0, steps: 200, delta: 1e-6 },
-  { q: 0.001, sigma: 0.6, steps: 10000, delta: 1e-5 },
-  { q: 0.2, sigma: 1.3, steps: 1, delta: 1e-5 },
-  { q: 0.02, sigma: 0.7, steps: 2000, delta: 1e-5 },
-];
+const SETTINGS: { q: number; sigma: number; steps: number; delta: number }[] = JSON.parse(readFileSync(fileURLToPath(new URL('../../scripts/dp_accounting_settings.json', import.meta.url)), 'utf8'));
 
 const python = process.env.CANOPY_PYTHON ?? 'python3';
 const script = fileURLToPath(new URL('../../scripts/dp_accounting_epsilon.py', import.meta.url));

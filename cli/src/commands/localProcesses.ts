@@ -56,22 +56,13 @@ export async function spawnNode(plan: LocalNodePlan, bootstrap: readonly string[
     void proc.exited.then((code) => reject(new Error(`node ${plan.name} exited (${code}) before it started; see ${logFile}`)));
   });
   proc.started.catch(() => undefined);
-  let buffered = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    file.write(chunk);
-    buffered += chunk.toString('utf8');
-    let nl: number;
-    while ((nl = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, nl);
-      buffered = buffered.slice(nl + 1);
-      const rec = parseLine(line);
-      if (!rec) continue;
-      if (rec.msg === 'node started') onStarted();
-      else if (rec.msg === 'node stopped') proc.stats = rec;
-      else if (rec.msg === 'task done') proc.tasks.push(rec);
-      else if (rec.msg === 'round finished') proc.rounds.push(rec);
-      if ((rec.level ?? 0) >= 50 && proc.errors.length < 100) proc.errors.push(rec);
-    }
+  child.stderr!.on('data', (chunk: Buffer) => file.write(chunk));
+  onLogRecords(child.stderr!, (rec) => {
+    if (rec.msg === 'node started') onStarted();
+    else if (rec.msg === 'node stopped') proc.stats = rec;
+    else if (rec.msg === 'task done') proc.tasks.push(rec);
+    else if (rec.msg === 'round finished') proc.rounds.push(rec);
+    if ((rec.level ?? 0) >= 50 && proc.errors.length < 100) proc.errors.push(rec);
   });
   void proc.exited.then(() => file.end());
   return proc;
@@ -92,6 +83,20 @@ export function killNodesNow(procs: readonly NodeProcess[]): void {
   for (const p of procs) {
     if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill('SIGKILL');
   }
+}
+
+/** Calls `each` with every JSON log record a node writes to `stream`, one per line (other lines are skipped). */
+export function onLogRecords(stream: NodeJS.ReadableStream, each: (rec: LogRecord) => void): void {
+  let buffered = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffered += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buffered.indexOf('\n')) >= 0) {
+      const rec = parseLine(buffered.slice(0, nl));
+      buffered = buffered.slice(nl + 1);
+      if (rec) each(rec);
+    }
+  });
 }
 
 function parseLine(line: string): LogRecord | undefined {

@@ -3,6 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { CanopyError, ErrorCode } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import type { Network, Reachability } from './network.js';
+import { hasPublicAddress } from './relayPolicy.js';
 
 /** How long joining waits for one bootstrap peer or relay to answer. */
 export const JOIN_DIAL_TIMEOUT_MS = 10_000;
@@ -43,13 +44,16 @@ export async function joinNetwork(libp2p: Libp2p, n: Network, opts: { log: Log; 
 }
 
 /**
- * What this node can tell about its reachability from its own state: relay reservations show
- * as `/p2p-circuit` addresses; a node with none is `unknown` until AutoNAT decides.
+ * How others can reach this node now: `public` once AutoNAT confirmed a public address,
+ * `relayed` while it holds a relay slot instead (a `/p2p-circuit` address), `unreachable` when
+ * the caller has given up waiting for either (`gaveUp`), `unknown` before that.
  */
-export function reachabilityOf(libp2p: Libp2p): Reachability {
-  const addresses = libp2p.getMultiaddrs().map((a) => a.toString());
+export function reachabilityOf(libp2p: Libp2p, opts: { gaveUp?: boolean } = {}): Reachability {
+  const verified = libp2p.getMultiaddrs();
+  const addresses = verified.map((a) => a.toString());
   const relays = [...new Set(addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => relayOfAddress(a)).filter((r): r is string => r !== undefined))];
-  return { status: relays.length > 0 ? 'relayed' : 'unknown', relays, addresses };
+  const status = hasPublicAddress(verified) ? 'public' : relays.length > 0 ? 'relayed' : opts.gaveUp ? 'unreachable' : 'unknown';
+  return { status, relays, addresses };
 }
 
 /** The peer id at the end of a `/p2p/<id>` address. */

@@ -1,6 +1,7 @@
 import type { PeerId } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { fetchBlob, serveBlobs } from '../../net/blobExchange.js';
+import { replaceLimitedConnections } from '../../net/limitedConnections.js';
 import type { CanopyLibp2p } from '../../net/createNode.js';
 import type { BlobRef } from '../../spec/blobRef.js';
 import type { BlobStore } from '../../storage/blobStore.js';
@@ -102,25 +103,6 @@ export class BlobPlane {
     return p;
   }
 
-  private readonly replacedAt = new Map<string, number>();
-
-  // A provider reached only over a relayed connection opened under a relay's stranger limits
-  // (before the relay knew the job) would be cut once the connection's 128 KiB are used up
-  // (gossip counts too): a fresh dial through the relay gets an unlimited connection once the
-  // relay knows both ends are members. At most every 10 s per provider, bounded to 10 s; the
-  // fetch goes on over whatever connection there is then.
-  private async replaceLimited(id: PeerId, signal?: AbortSignal): Promise<void> {
-    const conns = this.node.getConnections(id);
-    if (conns.length === 0 || conns.some((c) => c.limits === undefined)) return;
-    const key = id.toString();
-    if ((this.replacedAt.get(key) ?? 0) > Date.now() - 10_000) return;
-    this.replacedAt.set(key, Date.now());
-    if (this.replacedAt.size > 1024) this.replacedAt.delete(this.replacedAt.keys().next().value!);
-    await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
-    const timeout = AbortSignal.timeout(10_000);
-    await this.node.dial(id, { signal: signal ? AbortSignal.any([signal, timeout]) : timeout }).catch(() => undefined);
-  }
-
   private async fetchOnce(ref: { hash: string; size?: number }, providers: readonly string[], maxBytes: number, signal?: AbortSignal): Promise<boolean> {
     if (await this.store.has(ref.hash)) return true;
     const self = this.node.peerId.toString();
@@ -133,7 +115,7 @@ export class BlobPlane {
         // A member id that is not a peer id (an unmapped name) cannot provide anything.
       }
     }
-    await Promise.all(ids.map((id) => this.replaceLimited(id, signal)));
+    await Promise.all(ids.map((id) => replaceLimitedConnections(this.node, id, signal)));
     try {
       const got = await fetchBlob(this.node, this.store, ref, ids, { maxBytes, ...(signal ? { signal } : {}) });
       this.bytesFetched += got.size;

@@ -3,10 +3,9 @@ import type { PeerId } from '@libp2p/interface';
 import { createCanopyNode, reserveRelaySlot, type CanopyLibp2p } from '../../net/createNode.js';
 import type { GossipChannel } from '../../net/gossipChannel.js';
 import { loadOrCreateIdentity } from '../../net/identity.js';
-import { joinNetwork, peerOfAddress } from '../../net/join.js';
+import { joinNetwork, peerOfAddress, reachabilityOf } from '../../net/join.js';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import { hasPublicAddress } from '../../net/relayPolicy.js';
 import type { Network, Reachability } from '../../net/network.js';
 import type { BackendPreference } from '../../ml/backend.js';
 import type { DatasetSpec, ModelSpec, PartitionSpec } from '../../spec/ml.js';
@@ -206,12 +205,9 @@ export class CanopyNode {
    * within {@link UNREACHABLE_AFTER_MS} of start (NAT traversal on), `unknown` before that.
    */
   reachability(): Reachability {
-    const verified = this.libp2p.getMultiaddrs();
-    const addresses = verified.map((a) => a.toString());
-    const relays = [...new Set(addresses.filter((a) => a.includes('/p2p-circuit')).map((a) => a.split('/p2p-circuit')[0]!.split('/p2p/').pop()!))];
-    const status = hasPublicAddress(verified) ? 'public' : relays.length > 0 ? 'relayed' : this.options.nat && Date.now() - this.startedAt > UNREACHABLE_AFTER_MS ? 'unreachable' : 'unknown';
-    return { status, relays, addresses };
+    return reachabilityOf(this.libp2p, { gaveUp: !!this.options.nat && Date.now() - this.startedAt > UNREACHABLE_AFTER_MS });
   }
+
 
   /**
    * Joins a network: dials its bootstrap peers and relays (a node behind NAT reserves a slot

@@ -22,6 +22,7 @@ import { artifactCompute } from '../../compute/artifactCompute.js';
 import { manifestBlob } from '../../protocol/machines/hostState.js';
 import { BlobRetention, DEFAULT_RETENTION, type RetentionPolicy } from './blobRetention.js';
 import { InputsBlob } from './taskEffects.js';
+import { replaceLimitedConnections } from '../../net/limitedConnections.js';
 
 /** Traffic a node sent, summed over its jobs. */
 export interface TrafficCounters {
@@ -257,14 +258,14 @@ export class JobRunner {
       } catch {
         continue;
       }
-      const conns = libp2p.getConnections(peerId);
-      // A relayed connection opened under a relay's stranger limits (before the relay knew the
-      // job) stays limited; members need an unlimited one, which a fresh dial through the relay gets.
-      const limited = conns.length > 0 && conns.every((c) => c.limits !== undefined);
-      if (conns.length > 0 && !(limited && this.mayRedial(id))) continue;
+      if (libp2p.getConnections(peerId).length > 0) {
+        this.unreachableSince.delete(member);
+        // Members need an unlimited connection; one opened before the relay knew the job is not.
+        void replaceLimitedConnections(libp2p, peerId);
+        continue;
+      }
       const addrs = this.env.peers.addresses(member);
       void (async () => {
-        if (limited) await Promise.all(conns.map((c) => c.close().catch(() => undefined)));
         if (addrs.length > 0) await libp2p.peerStore.merge(peerId, { multiaddrs: addrs.map((a) => multiaddr(a)) });
         else await this.init.locate?.(id);
         // A member named by peer id alone is looked up first (DHT, relays): give that time.
@@ -291,16 +292,6 @@ export class JobRunner {
         ? 'cannot reach this member at the addresses the manifest gives; check that its node runs and its port is open (this node keeps trying)'
         : 'cannot find this member: no address in the manifest and no peer of the network knows one; ask its owner to start canopy node with the job\'s network (--network), or add its addresses to peers: (this node keeps trying)',
     );
-  }
-
-  private readonly redialAt = new Map<string, number>();
-
-  // At most one fresh dial per member every 30 s to replace limited connections.
-  private mayRedial(peer: string): boolean {
-    const now = Date.now();
-    if ((this.redialAt.get(peer) ?? 0) > now) return false;
-    this.redialAt.set(peer, now + 30_000);
-    return true;
   }
 
   private feed(key: string, input: Input): void {
