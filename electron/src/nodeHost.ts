@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { CanopyNode } from '@canopy/core/runtime';
 import { AppApi } from '@canopy/core/app';
@@ -49,24 +50,25 @@ export async function hostNode(port: ParentPort, dataDir: string, opts: HostNode
   });
   // Like `canopy node`: every interface on Canopy's port (TCP 4001, WebSockets 4002), with NAT
   // traversal (AutoNAT, relay slots, hole punching, UPnP), so peers on other machines reach it.
-  // When another node on this machine has the port, any free port instead (the Node screen
-  // shows the addresses). Given listen addresses (tests) mean a node on this machine only.
-  const makeNode = (listen: readonly string[], nat: boolean) =>
-    new CanopyNode({ dataDir, listen, nat, log: appLog.log, consent: owner.consent, invite: owner.invite, computeThreads: settings.limits.threads, backend, ...(gpu.compute ? { compute: gpu.compute } : {}) });
-  let node = makeNode(opts.listen ?? defaultListen(DEFAULT_PORT), !opts.listen);
+  // When another program has those ports, any free ports instead (the Node screen shows the
+  // addresses). Given listen addresses (tests) mean a node on this machine only.
+  const free = opts.listen ? true : (await portFree(DEFAULT_PORT)) && (await portFree(DEFAULT_PORT + 1));
+  if (!free) appLog.log.warn({ port: DEFAULT_PORT }, 'the Canopy port is taken by another program; listening on free ports instead');
+  const node = new CanopyNode({
+    dataDir,
+    listen: opts.listen ?? defaultListen(free ? DEFAULT_PORT : 0),
+    nat: !opts.listen,
+    log: appLog.log,
+    consent: owner.consent,
+    invite: owner.invite,
+    computeThreads: settings.limits.threads,
+    backend,
+    ...(gpu.compute ? { compute: gpu.compute } : {}),
+  });
   // "Only while idle": main watches the owner's activity while the limit is on. Asked before
   // the node starts, so that main's first report usually lands before resumed jobs train.
-  let activity = followOwnerActivity(port, node, settings.limits.idleOnly);
-  try {
-    await node.start();
-  } catch (err) {
-    if (opts.listen || !/EADDRINUSE/.test(String((err as Error).message))) throw err;
-    appLog.log.warn({ port: DEFAULT_PORT }, 'the Canopy port is taken by another program; listening on free ports instead');
-    await node.stop().catch(() => undefined);
-    node = makeNode(defaultListen(0), true);
-    activity = followOwnerActivity(port, node, settings.limits.idleOnly);
-    await node.start();
-  }
+  const activity = followOwnerActivity(port, node, settings.limits.idleOnly);
+  await node.start();
   // The networks the owner joined in earlier sessions; one that answers no more is a warning.
   for (const network of settings.networks ?? []) {
     void node.joinNetwork(network).catch((err: Error) => appLog.log.warn({ network: network.name, err: err.message }, 'could not rejoin a network yet'));
@@ -100,4 +102,13 @@ if (parentPort) {
       process.stderr.write(`canopy node failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
       process.exit(1);
     });
+}
+
+// Whether a TCP port is free on every interface (a listener there succeeds and is closed again).
+function portFree(p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(p, '0.0.0.0', () => server.close(() => resolve(true)));
+  });
 }
