@@ -45,7 +45,7 @@ beforeAll(async () => {
   browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args });
   // A few hundred real digits: one of 20 IID shards of the embedded MNIST (400 train, 100 test).
   const chunker = mlCompute({ backend: 'wasm' });
-  chunk = (await chunker.prepareChunks({ kind: 'mnist', testFraction: 0.2 }, { kind: 'iid' }, 7, 20))[0]!.bytes;
+  chunk = (await chunker.prepareChunks({ dataset: { kind: 'mnist', testFraction: 0.2 }, partition: { kind: 'iid' }, seed: 7, shards: 20 }))[0]!.bytes;
   await chunker.stop();
 }, 180_000);
 
@@ -76,23 +76,23 @@ const maxAbsDiff = (a: Uint8Array, b: Uint8Array) => {
 
 /** Three epochs of rounds from the same start on `a` and `b`, side by side. */
 async function trainBoth(a: ComputeBackend, b: ComputeBackend, model: ModelSpec) {
-  const init = await b.initParams(model, 11);
-  await a.loadData('me', { kind: 'chunk', bytes: chunk }, owner);
-  await b.loadData('me', { kind: 'chunk', bytes: chunk }, owner);
-  const before = await a.evaluate('me', model, init);
+  const init = await b.initParams({ model, seed: 11 });
+  await a.loadData({ key: 'me', source: { kind: 'chunk', bytes: chunk }, owner });
+  await b.loadData({ key: 'me', source: { kind: 'chunk', bytes: chunk }, owner });
+  const before = await a.evaluate({ key: 'me', model, params: init });
   let ga = init;
   let gb = init;
   const rounds = [];
   let progress = 0;
   for (let r = 0; r < 3; r++) {
-    const ta = await a.train('me', model, spec, ga, 100 + r, { onProgress: () => progress++ });
-    const tb = await b.train('me', model, spec, gb, 100 + r);
+    const ta = await a.train({ key: 'me', model, train: spec, global: ga, seed: 100 + r }, { onProgress: () => progress++ });
+    const tb = await b.train({ key: 'me', model, train: spec, global: gb, seed: 100 + r });
     ga = ta.params;
     gb = tb.params;
     rounds.push({ loss: ta.loss, wasmLoss: tb.loss, backend: ta.backend, samplesPerSec: ta.samplesPerSec ?? 0, wasmSamplesPerSec: tb.samplesPerSec ?? 0, maxAbsDiff: maxAbsDiff(ga, gb) });
   }
-  const after = await a.evaluate('me', model, ga);
-  const wasmAfter = await b.evaluate('me', model, gb);
+  const after = await a.evaluate({ key: 'me', model, params: ga });
+  const wasmAfter = await b.evaluate({ key: 'me', model, params: gb });
   return { before, after, wasmAfter, rounds, progress };
 }
 
@@ -163,33 +163,33 @@ describe('the GPU window (renderer/gpu.html) in Chromium', () => {
     await page.postRaw('garbage');
     await page.postRaw({ id: 41, kind: 'train', payload: { key: 'me' } });
     await page.postRaw({ id: 42, kind: 'fly', payload: {} });
-    await compute.loadData('me', { kind: 'chunk', bytes: chunk }, owner);
+    await compute.loadData({ key: 'me', source: { kind: 'chunk', bytes: chunk }, owner });
     const errors = page.received.filter((m): m is { id: number; ok: false; error: { message: string } } => (m as { ok?: unknown }).ok === false);
     expect(errors.map((e) => e.id)).toEqual([0, 41, 42]);
     expect(errors[1]!.error.message).toMatch(/malformed task \(payload\.model/);
     expect(page.received.some((m) => 'pageerror' in (m as object))).toBe(false);
     // A task the page can decode but not run (no data under that key) fails on its own.
-    const init = await reference.initParams(models.logreg!, 1);
-    await expect(compute.evaluate('nobody', models.logreg!, init)).rejects.toThrow(/no data loaded under "nobody"/);
-    expect((await compute.evaluate('me', models.logreg!, init)).samples).toBe(100);
+    const init = await reference.initParams({ model: models.logreg!, seed: 1 });
+    await expect(compute.evaluate({ key: 'nobody', model: models.logreg!, params: init })).rejects.toThrow(/no data loaded under "nobody"/);
+    expect((await compute.evaluate({ key: 'me', model: models.logreg!, params: init })).samples).toBe(100);
   });
 
   it('an aborted training stops in the window after its batch: the next task runs at once', async () => {
     const { compute, ready } = await connect('webgl');
     expect(ready.backend, ready.reason).toBe('webgl');
-    await compute.loadData('me', { kind: 'chunk', bytes: chunk }, owner);
-    const init = await compute.initParams(models.mlp!, 3);
+    await compute.loadData({ key: 'me', source: { kind: 'chunk', bytes: chunk }, owner });
+    const init = await compute.initParams({ model: models.mlp!, seed: 3 });
     // An evaluation's cost right after a training, as it will run after the aborted one
     // (the first of each compiles its WebGL programs).
-    await compute.evaluate('me', models.mlp!, init);
-    await compute.train('me', models.mlp!, spec, init, 1);
+    await compute.evaluate({ key: 'me', model: models.mlp!, params: init });
+    await compute.train({ key: 'me', model: models.mlp!, train: spec, global: init, seed: 1 });
     let t = performance.now();
-    await compute.evaluate('me', models.mlp!, init);
+    await compute.evaluate({ key: 'me', model: models.mlp!, params: init });
     const evaluateMs = performance.now() - t;
     // 13 batches per epoch, each reported; 1,000 epochs would take many minutes here.
     const notes: { at: number; epoch: number; batch: number; batches: number }[] = [];
     const ac = new AbortController();
-    const running = compute.train('me', models.mlp!, { ...spec, epochs: 1000 }, init, 1, { signal: ac.signal, onProgress: (p) => notes.push({ at: performance.now(), ...p }) }).catch((e: unknown) => e);
+    const running = compute.train({ key: 'me', model: models.mlp!, train: { ...spec, epochs: 1000 }, global: init, seed: 1 }, { signal: ac.signal, onProgress: (p) => notes.push({ at: performance.now(), ...p }) }).catch((e: unknown) => e);
     while (notes.length < 26) await new Promise((r) => setTimeout(r, 10));
     // The first epoch compiles WebGL programs; the batch time is taken from the second.
     let batchMs = 0;
@@ -201,7 +201,7 @@ describe('the GPU window (renderer/gpu.html) in Chromium', () => {
     ac.abort();
     expect(await running).toMatchObject({ code: 'ABORTED' });
     // The window serves one task at a time: this answers once the training gave the page back.
-    await Promise.race([compute.evaluate('me', models.mlp!, init), new Promise((r) => setTimeout(r, 20_000))]);
+    await Promise.race([compute.evaluate({ key: 'me', model: models.mlp!, params: init }), new Promise((r) => setTimeout(r, 20_000))]);
     const freedMs = performance.now() - t;
     console.log(JSON.stringify({ gpuAbort: { backend: ready.backend, batchMs, evaluateMs, freedMs } }));
     // The batch under way, the page's next turn of its event loop (training yields every 50 ms), the evaluation; one batch of slack.
@@ -211,16 +211,16 @@ describe('the GPU window (renderer/gpu.html) in Chromium', () => {
 
   it('a window that dies mid-task fails that task clearly; the node trains on wasm after', async () => {
     const { compute, page } = await connect('auto');
-    await compute.loadData('me', { kind: 'chunk', bytes: chunk }, owner);
-    const init = await compute.initParams(models.mlp!, 3);
+    await compute.loadData({ key: 'me', source: { kind: 'chunk', bytes: chunk }, owner });
+    const init = await compute.initParams({ model: models.mlp!, seed: 3 });
     // Long enough to be still running when the window closes, even on the fast training path.
-    const running = compute.train('me', models.mlp!, { ...spec, epochs: 1000 }, init, 1);
+    const running = compute.train({ key: 'me', model: models.mlp!, train: { ...spec, epochs: 1000 }, global: init, seed: 1 });
     await page.page.waitForFunction(() => document.body.dataset.status === 'serving');
     const failed = expect(running).rejects.toThrow(/GPU window closed while running train/);
     await page.page.close();
     await failed;
     expect(compute.lost).toBe(true);
-    const after = await compute.train('me', models.mlp!, spec, init, 1);
+    const after = await compute.train({ key: 'me', model: models.mlp!, train: spec, global: init, seed: 1 });
     expect(after.backend).toBe('wasm');
     expect(after.samples).toBe(400);
   });

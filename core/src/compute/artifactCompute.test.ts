@@ -32,13 +32,13 @@ describe('artifactCompute', () => {
     const c = artifactCompute({ tree, inner: syntheticCompute(), datasets });
     const lonely = artifactCompute({ tree, inner: syntheticCompute(), datasets: new Map() });
     const key = `${tree.rootId}/${tree.root}`;
-    const init = await c.initParams(model, 0);
+    const init = await c.initParams({ model, seed: 0 });
     const answers = [];
     for (const [m, compute] of [['a', c], ['b', c], ['c', lonely]] as const) {
-      expect(await compute.loadData(key, source, owner(m)), 'the ACK says 1, not the row count').toEqual({ train: 1, test: 0 });
-      answers.push({ memberId: m, params: (await compute.train(key, model, { optimizer: { kind: 'sgd', lr: 1, momentum: 0 }, epochs: 1, batchSize: 1, mu: 0, seed: 0 }, init, 0)).params, weight: 1 });
+      expect(await compute.loadData({ key, source, owner: owner(m) }), 'the ACK says 1, not the row count').toEqual({ train: 1, test: 0 });
+      answers.push({ memberId: m, params: (await compute.train({ key, model, train: { optimizer: { kind: 'sgd', lr: 1, momentum: 0 }, epochs: 1, batchSize: 1, mu: 0, seed: 0 }, global: init, seed: 0 })).params, weight: 1 });
     }
-    const out = await c.aggregate(key, model, agg, init, answers);
+    const out = await c.aggregate({ stateKey: key, model, aggregator: agg, base: init, inputs: answers });
     const r = artifactResult(tree.manifest, out);
     expect(r.complete).toBe(true);
     expect(r.steps[0]).toMatchObject({ kind: 'count', count: 4, members: ['a', 'b'], refusals: [{ member: 'c', reason: expect.stringMatching(/no dataset named "patients"/) }] });
@@ -49,10 +49,10 @@ describe('artifactCompute', () => {
     const tree = buildJobTree(compileArtifact(artifactDoc({ cluster: { host: 'h', workers: ['h'], clients: ['a'] } })));
     const c = artifactCompute({ tree, inner: syntheticCompute(), datasets: new Map([['patients', file('bad.csv', 'age,bmi\n1,2\n3\n')]]) });
     const key = `${tree.rootId}/${tree.root}`;
-    await c.loadData(key, source, owner('a'));
-    const init = await c.initParams(model, 0);
-    const t = await c.train(key, model, { optimizer: { kind: 'sgd', lr: 1, momentum: 0 }, epochs: 1, batchSize: 1, mu: 0, seed: 0 }, init, 0);
-    const r = artifactResult(tree.manifest, await c.aggregate(key, model, agg, init, [{ memberId: 'a', params: t.params, weight: 1 }]));
+    await c.loadData({ key, source, owner: owner('a') });
+    const init = await c.initParams({ model, seed: 0 });
+    const t = await c.train({ key, model, train: { optimizer: { kind: 'sgd', lr: 1, momentum: 0 }, epochs: 1, batchSize: 1, mu: 0, seed: 0 }, global: init, seed: 0 });
+    const r = artifactResult(tree.manifest, await c.aggregate({ stateKey: key, model, aggregator: agg, base: init, inputs: [{ memberId: 'a', params: t.params, weight: 1 }] }));
     expect(r.steps[0]!.kind === 'count' && r.steps[0]!.refusals[0]!.reason).toMatch(/bad\.csv: line 3: /);
   });
 
@@ -62,10 +62,10 @@ describe('artifactCompute', () => {
     const inner = syntheticCompute({ params: 1000 });
     const c = artifactCompute({ tree, inner, datasets: new Map() });
     const key = `${tree.rootId}/${tree.root}`;
-    await c.loadData(key, source, owner('a'));
-    const init = await c.initParams(tree.manifest.model, 0);
-    const trained = await c.train(key, tree.manifest.model, tree.manifest.train, init, 0);
-    const out = decodeResource(await c.aggregate(key, tree.manifest.model, agg, init, [{ memberId: 'a', params: trained.params, weight: 1600 }]));
+    await c.loadData({ key, source, owner: owner('a') });
+    const init = await c.initParams({ model: tree.manifest.model, seed: 0 });
+    const trained = await c.train({ key, model: tree.manifest.model, train: tree.manifest.train, global: init, seed: 0 });
+    const out = decodeResource(await c.aggregate({ stateKey: key, model: tree.manifest.model, aggregator: agg, base: init, inputs: [{ memberId: 'a', params: trained.params, weight: 1600 }] }));
     expect(out.weights).toEqual(decodeResource(trained.params).weights);
     expect(out.header.round, 'one of two sequential rounds done').toBe(1);
     // Why the aggregator special-cases one input: w·x/w in float32 moves some coordinates.
@@ -80,7 +80,7 @@ describe('artifactCompute', () => {
   it('refuses a resource that is not an artifact resource', async () => {
     const tree = buildJobTree(compileArtifact(artifactDoc({ cluster: { host: 'h', workers: ['h'], clients: ['a'] } })));
     const c = artifactCompute({ tree, inner: syntheticCompute(), datasets: new Map() });
-    await expect(c.aggregate(`${tree.rootId}/${tree.root}`, model, agg, new Uint8Array(50), [])).rejects.toThrow(/not an artifact resource/);
+    await expect(c.aggregate({ stateKey: `${tree.rootId}/${tree.root}`, model, aggregator: agg, base: new Uint8Array(50), inputs: [] })).rejects.toThrow(/not an artifact resource/);
     expect(decodeResource(encodeResource({ header: initialHeader(), weights: new Uint8Array() })).header.phase).toBe(0);
   });
 
@@ -99,21 +99,21 @@ describe('artifactCompute', () => {
     try {
       const c = artifactCompute({ tree, inner, datasets: new Map([['patients', file('lin.csv', lines.join('\n'))]]) });
       const key = `${tree.rootId}/${tree.root}`;
-      await c.loadData(key, source, owner('a'));
-      let g = await c.initParams(tree.manifest.model, 0);
-      const before = await c.evaluate(key, tree.manifest.model, g);
+      await c.loadData({ key, source, owner: owner('a') });
+      let g = await c.initParams({ model: tree.manifest.model, seed: 0 });
+      const before = await c.evaluate({ key, model: tree.manifest.model, params: g });
       let samples = 0;
       for (let r = 0; r < 3; r++) {
-        const t = await c.train(key, tree.manifest.model, tree.manifest.train, g, r);
+        const t = await c.train({ key, model: tree.manifest.model, train: tree.manifest.train, global: g, seed: r });
         samples = t.samples;
-        g = await c.aggregate(key, tree.manifest.model, agg, g, [{ memberId: 'a', params: t.params, weight: t.samples }]);
+        g = await c.aggregate({ stateKey: key, model: tree.manifest.model, aggregator: agg, base: g, inputs: [{ memberId: 'a', params: t.params, weight: t.samples }] });
       }
       // 400 rows pass the filter; every fifth is held out; the backend counts samples seen over 5 epochs.
       expect(samples).toBe(5 * 320);
       const res = artifactResult(tree.manifest, g);
       expect(res).toMatchObject({ complete: true, steps: [{ kind: 'train', rounds: 3, model: 'logreg' }] });
       const decoded = decodeResource(g);
-      const after = await inner.evaluate(`${key}#0`, trainStep.model as typeof model, decoded.weights);
+      const after = await inner.evaluate({ key: `${key}#0`, model: trainStep.model as typeof model, params: decoded.weights });
       expect(after.samples).toBe(80);
       expect(after.accuracy).toBeGreaterThan(0.9);
       expect(after.accuracy).toBeGreaterThan(before.accuracy);

@@ -21,7 +21,7 @@ import { encodeDataChunk } from '../ml/dataChunk.js';
 import type { LabeledData } from '../ml/types.js';
 import type { JobTree } from '../protocol/jobTree.js';
 import { BadInputError, DataFileError } from '../util/errors.js';
-import type { ComputeBackend, ComputeTaskOptions, DataOwner, DataSource } from './computeBackend.js';
+import type { ComputeBackend, ComputeTaskOptions, DataSource } from './computeBackend.js';
 
 // The compute backend of an artifact job (docs/ARTIFACTS.md, "How an artifact runs"). The
 // job's "global parameters" are the artifact's resource: `initParams` makes the first one,
@@ -76,7 +76,7 @@ export function artifactCompute(init: ArtifactComputeInit): ComputeBackend {
     if ('refusal' in d.data) throw new BadInputError(`cannot train: ${d.data.refusal}`);
     const k = `${key}#${index}`;
     if (!chunks.has(k)) {
-      await inner.loadData(k, { kind: 'chunk', bytes: encodeDataChunk(tableSplit(d.data.table, phase)) }, { member: d.member, trainSeed: phase.step.train.seed }, opts);
+      await inner.loadData({ key: k, source: { kind: 'chunk', bytes: encodeDataChunk(tableSplit(d.data.table, phase)) }, owner: { member: d.member, trainSeed: phase.step.train.seed } }, opts);
       chunks.add(k);
     }
     return k;
@@ -84,12 +84,13 @@ export function artifactCompute(init: ArtifactComputeInit): ComputeBackend {
   const trainPhases = ctx.phases.filter((p): p is Extract<Phase, { kind: 'train' }> => p.kind === 'train');
   return {
     kind: inner.kind,
-    loadData: async (key, source, owner: DataOwner, opts) => {
+    loadData: async (task, opts) => {
+      const { key, source, owner } = task;
       let data: NodeData;
       if (plan.data.kind === 'named') {
         data = init.readDataset ? await init.readDataset(plan.data.name, owner.member) : await readNamed(plan.data.name, datasets);
       } else {
-        const r = await inner.loadData(key, source, owner, opts);
+        const r = await inner.loadData(task, opts);
         loaded.set(key, { member: owner.member, data: { refusal: 'no table' }, source });
         return r;
       }
@@ -97,12 +98,12 @@ export function artifactCompute(init: ArtifactComputeInit): ComputeBackend {
       // One, not the row count: an ACK travels over gossip, and a node's size is its own business.
       return { train: 1, test: 0 };
     },
-    initParams: async (_model, _seed, opts) => {
+    initParams: async (_task, opts) => {
       const first = ctx.phases[0]!;
-      const weights = first.kind === 'train' ? await inner.initParams(first.step.model, first.step.train.seed, opts) : new Uint8Array();
+      const weights = first.kind === 'train' ? await inner.initParams({ model: first.step.model, seed: first.step.train.seed }, opts) : new Uint8Array();
       return encodeResource({ header: initialHeader(), weights });
     },
-    train: async (key, _model, _train, global, seed, opts = {}) => {
+    train: async ({ key, global, seed }, opts = {}) => {
       const r = decodeResource(global);
       const phase = currentPhase(ctx, r.header);
       const { member, data } = dataOf(key);
@@ -111,16 +112,16 @@ export function artifactCompute(init: ArtifactComputeInit): ComputeBackend {
         const header = answerPhase(ctx, r.header, depthOf(key), member, data, uniform);
         return { params: encodeResource({ header, weights: r.weights }), samples: 1, loss: 0, accuracy: 0 };
       }
-      const t = await inner.train(await trainKey(key, phase, r.header.phase, opts), phase.step.model, phase.step.train, r.weights, seed, opts);
+      const t = await inner.train({ key: await trainKey(key, phase, r.header.phase, opts), model: phase.step.model, train: phase.step.train, global: r.weights, seed }, opts);
       return { params: encodeResource({ header: r.header, weights: t.params }), samples: t.samples, loss: t.loss, accuracy: t.accuracy };
     },
-    evaluate: async (key, _model, params, opts = {}) => {
+    evaluate: async ({ key, params }, opts = {}) => {
       const r = decodeResource(params);
       const phase = currentPhase(ctx, r.header);
       if (phase?.kind !== 'train') return { loss: 0, accuracy: 0, samples: 0 };
-      return inner.evaluate(await trainKey(key, phase, r.header.phase, opts), phase.step.model, r.weights, opts);
+      return inner.evaluate({ key: await trainKey(key, phase, r.header.phase, opts), model: phase.step.model, params: r.weights }, opts);
     },
-    aggregate: async (stateKey, _model, _aggregator, baseBytes, inputs, opts) => {
+    aggregate: async ({ stateKey, base: baseBytes, inputs }, opts) => {
       const base = decodeResource(baseBytes);
       const decoded: Resource[] = inputs.map((x) => decodeResource(x.params));
       const phase = currentPhase(ctx, base.header);
@@ -128,13 +129,16 @@ export function artifactCompute(init: ArtifactComputeInit): ComputeBackend {
       // In a sequential round one input comes in, and FedAvg of one input is that input bit
       // for bit (aggregate/arithmetic.ts): the weights pass on intact, cyclic weight transfer.
       if (phase?.kind === 'train') {
-        weights = await inner.aggregate(stateKey, phase.step.model, phase.step.aggregator, base.weights, inputs.map((x, i) => ({ memberId: x.memberId, params: decoded[i]!.weights, weight: x.weight })), opts);
+        weights = await inner.aggregate(
+          { stateKey, model: phase.step.model, aggregator: phase.step.aggregator, base: base.weights, inputs: inputs.map((x, i) => ({ memberId: x.memberId, params: decoded[i]!.weights, weight: x.weight })) },
+          opts,
+        );
       }
       const out = mergeAt(ctx, depthOf(stateKey), base.header, decoded.map((d) => d.header));
-      if (out.entered?.kind === 'train') weights = await inner.initParams(out.entered.step.model, out.entered.step.train.seed, opts);
+      if (out.entered?.kind === 'train') weights = await inner.initParams({ model: out.entered.step.model, seed: out.entered.step.train.seed }, opts);
       return encodeResource({ header: out.header, weights });
     },
-    prepareChunks: (dataset, partition, seed, shards, opts) => inner.prepareChunks(dataset, partition, seed, shards, opts),
+    prepareChunks: (task, opts) => inner.prepareChunks(task, opts),
     paramsLimit: (model) => Math.max(inner.paramsLimit(model), ...trainPhases.map((p) => inner.paramsLimit(p.step.model))) + (16 << 20),
     // The inner backend is the node's: it outlives this job.
     stop: async () => undefined,

@@ -59,8 +59,55 @@ export interface AggregateInput {
   readonly weight: number;
 }
 
+/** {@link ComputeBackend.loadData}: load `source` under `key`; `owner` says whose data it is. */
+export interface LoadDataTask {
+  readonly key: string;
+  readonly source: DataSource;
+  readonly owner: DataOwner;
+}
+
+/** {@link ComputeBackend.initParams}: a model's first parameters from `seed`. */
+export interface InitParamsTask {
+  readonly model: ModelSpec;
+  readonly seed: number;
+}
+
+/** {@link ComputeBackend.train}: train `model` from `global` on the data under `key`. */
+export interface TrainTask {
+  readonly key: string;
+  readonly model: ModelSpec;
+  readonly train: TrainSpec;
+  readonly global: Uint8Array;
+  readonly seed: number;
+}
+
+/** {@link ComputeBackend.evaluate}: evaluate `params` on the test split under `key`. */
+export interface EvaluateTask {
+  readonly key: string;
+  readonly model: ModelSpec;
+  readonly params: Uint8Array;
+}
+
+/** {@link ComputeBackend.aggregate}: aggregate `inputs` onto `base`; server-optimiser state lives under `stateKey`. */
+export interface AggregateTask {
+  readonly stateKey: string;
+  readonly model: ModelSpec;
+  readonly aggregator: AggregatorSpec;
+  readonly base: Uint8Array;
+  readonly inputs: readonly AggregateInput[];
+}
+
+/** {@link ComputeBackend.prepareChunks}: cut `dataset` into `shards` chunks. */
+export interface PrepareChunksTask {
+  readonly dataset: DatasetSpec;
+  readonly partition: PartitionSpec;
+  readonly seed: number;
+  readonly shards: number;
+}
+
 /**
- * What a node computes with. Parameters are always the bytes that are stored and hashed, so
+ * What a node computes with. Every task is one object (what to compute) plus options (how:
+ * `signal`, progress). Parameters are always the bytes that are stored and hashed, so
  * whatever a backend returns can be put in the blob store and compared by hash. The runtime
  * uses the ML backend (worker threads, real training) or the synthetic one (cheap
  * deterministic arithmetic) where protocol behaviour, not learning, is under test.
@@ -68,18 +115,18 @@ export interface AggregateInput {
 export interface ComputeBackend {
   readonly kind: 'ml' | 'synthetic';
   /**
-   * Loads a member's data under `key`; later train/evaluate calls name that key. `owner` says
-   * whose data it is and the job's training seed (the synthetic backend derives a member's
-   * data from them; the ML backend has the data itself).
+   * Loads a member's data under `task.key`; later train/evaluate tasks name that key. The
+   * owner says whose data it is and the job's training seed (the synthetic backend derives a
+   * member's data from them; the ML backend has the data itself).
    */
-  loadData(key: string, source: DataSource, owner: DataOwner, opts?: ComputeTaskOptions): Promise<{ train: number; test: number }>;
-  initParams(model: ModelSpec, seed: number, opts?: ComputeTaskOptions): Promise<Uint8Array>;
-  train(key: string, model: ModelSpec, train: TrainSpec, global: Uint8Array, seed: number, opts?: TrainTaskOptions): Promise<TrainOutcome>;
-  evaluate(key: string, model: ModelSpec, params: Uint8Array, opts?: ComputeTaskOptions): Promise<{ loss: number; accuracy: number; samples: number }>;
+  loadData(task: LoadDataTask, opts?: ComputeTaskOptions): Promise<{ train: number; test: number }>;
+  initParams(task: InitParamsTask, opts?: ComputeTaskOptions): Promise<Uint8Array>;
+  train(task: TrainTask, opts?: TrainTaskOptions): Promise<TrainOutcome>;
+  evaluate(task: EvaluateTask, opts?: ComputeTaskOptions): Promise<{ loss: number; accuracy: number; samples: number }>;
   /** Deterministic: the same inputs in the same order give the same bytes. An aborted aggregation leaves no server-optimiser state behind. */
-  aggregate(stateKey: string, model: ModelSpec, aggregator: AggregatorSpec, base: Uint8Array, inputs: readonly AggregateInput[], opts?: ComputeTaskOptions): Promise<Uint8Array>;
+  aggregate(task: AggregateTask, opts?: ComputeTaskOptions): Promise<Uint8Array>;
   /** Distributor: one encoded data chunk per shard (shard i in position i), with its sample counts. */
-  prepareChunks(dataset: DatasetSpec, partition: PartitionSpec, seed: number, shards: number, opts?: ComputeTaskOptions): Promise<PreparedChunk[]>;
+  prepareChunks(task: PrepareChunksTask, opts?: ComputeTaskOptions): Promise<PreparedChunk[]>;
   /** Largest parameter blob this backend can produce for a model (the per-job fetch limit). */
   paramsLimit(model: ModelSpec): number;
   stop(): Promise<void>;

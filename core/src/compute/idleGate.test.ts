@@ -13,8 +13,8 @@ const members = ['c-0', 'c-1', 'c-2'];
 async function gated(ownerActive: boolean) {
   const states: IdleGateState[] = [];
   const gate = new IdleGate(syntheticCompute({ params: 64 }), { ownerActive, onChange: (s) => states.push(s) });
-  for (const m of members) await gate.loadData(`job/${m}`, source, { member: m, trainSeed: train.seed });
-  const global = await gate.initParams(model, train.seed);
+  for (const m of members) await gate.loadData({ key: `job/${m}`, source, owner: { member: m, trainSeed: train.seed } });
+  const global = await gate.initParams({ model, seed: train.seed });
   return { gate, global, states };
 }
 
@@ -23,8 +23,8 @@ async function expectedTrain(global: Uint8Array) {
   const c = syntheticCompute({ params: 64 });
   const out: string[] = [];
   for (const m of members) {
-    await c.loadData(`job/${m}`, source, { member: m, trainSeed: train.seed });
-    out.push(sha256Hex((await c.train(`job/${m}`, model, train, global, 0)).params));
+    await c.loadData({ key: `job/${m}`, source, owner: { member: m, trainSeed: train.seed } });
+    out.push(sha256Hex((await c.train({ key: `job/${m}`, model, train, global, seed: 0 })).params));
   }
   return out;
 }
@@ -44,7 +44,7 @@ describe('IdleGate', () => {
   it('an aborted task stops waiting for the gate and never runs', async () => {
     const { gate, global, states } = await gated(true);
     const ac = new AbortController();
-    const task = track(gate.train('job/c-0', model, train, global, 0, { signal: ac.signal }));
+    const task = track(gate.train({ key: 'job/c-0', model, train, global, seed: 0 }, { signal: ac.signal }));
     await settle();
     expect(states.at(-1)).toEqual({ ownerActive: true, held: 1 });
     ac.abort();
@@ -55,7 +55,7 @@ describe('IdleGate', () => {
 
   it('holds training while the owner is active and runs it, unchanged, once the owner is idle', async () => {
     const { gate, global, states } = await gated(true);
-    const task = track(gate.train('job/c-0', model, train, global, 0));
+    const task = track(gate.train({ key: 'job/c-0', model, train, global, seed: 0 }));
     await settle();
     expect(task.settled).toBe(false);
     expect(states.at(-1)).toEqual({ ownerActive: true, held: 1 });
@@ -67,34 +67,34 @@ describe('IdleGate', () => {
 
   it('holds evaluation too', async () => {
     const { gate, global } = await gated(true);
-    const task = track(gate.evaluate('job/c-1', model, global));
+    const task = track(gate.evaluate({ key: 'job/c-1', model, params: global }));
     await settle();
     expect(task.settled).toBe(false);
     gate.setOwnerActive(false);
     const ungated = syntheticCompute({ params: 64 });
-    await ungated.loadData('job/c-1', source, { member: 'c-1', trainSeed: train.seed });
-    expect(await task.p).toEqual(await ungated.evaluate('job/c-1', model, global));
+    await ungated.loadData({ key: 'job/c-1', source, owner: { member: 'c-1', trainSeed: train.seed } });
+    expect(await task.p).toEqual(await ungated.evaluate({ key: 'job/c-1', model, params: global }));
   });
 
   it('lets aggregation, data loading and initParams through while the owner is active', async () => {
     const { gate, global } = await gated(true);
     const inputs = members.map((m) => ({ memberId: m, params: global, weight: 1 }));
-    const agg = await gate.aggregate('job', model, { kind: 'fedavg' }, global, inputs);
-    expect(sha256Hex(agg)).toBe(sha256Hex(await syntheticCompute({ params: 64 }).aggregate('job', model, { kind: 'fedavg' }, global, inputs)));
-    expect(await gate.loadData('job/late', source, { member: 'late', trainSeed: 1 })).toMatchObject({ train: expect.any(Number) });
+    const agg = await gate.aggregate({ stateKey: 'job', model, aggregator: { kind: 'fedavg' }, base: global, inputs });
+    expect(sha256Hex(agg)).toBe(sha256Hex(await syntheticCompute({ params: 64 }).aggregate({ stateKey: 'job', model, aggregator: { kind: 'fedavg' }, base: global, inputs })));
+    expect(await gate.loadData({ key: 'job/late', source, owner: { member: 'late', trainSeed: 1 } })).toMatchObject({ train: expect.any(Number) });
     expect(gate.ownerActive).toBe(true);
   });
 
   it('runs tasks straight through while the owner is idle', async () => {
     const { gate, global, states } = await gated(false);
-    const outcome = await gate.train('job/c-2', model, train, global, 0);
+    const outcome = await gate.train({ key: 'job/c-2', model, train, global, seed: 0 });
     expect(sha256Hex(outcome.params)).toBe((await expectedTrain(global))[2]);
     expect(states).toEqual([]);
   });
 
   it('on stop, rejects every held task with a clear error, and refuses new ones while the owner is active', async () => {
     const { gate, global } = await gated(true);
-    const held = [track(gate.train('job/c-0', model, train, global, 0)), track(gate.evaluate('job/c-1', model, global))];
+    const held = [track(gate.train({ key: 'job/c-0', model, train, global, seed: 0 })), track(gate.evaluate({ key: 'job/c-1', model, params: global }))];
     await settle();
     await gate.stop();
     await settle();
@@ -103,12 +103,12 @@ describe('IdleGate', () => {
       expect((t.error as IdleGateStoppedError).code, `held task ${i}`).toBe('ABORTED');
     }
     expect((held[0]!.error as Error).message).toMatch(/node stopped while a train task was waiting for the owner to leave this computer idle/);
-    await expect(gate.train('job/c-0', model, train, global, 0)).rejects.toThrow(IdleGateStoppedError);
+    await expect(gate.train({ key: 'job/c-0', model, train, global, seed: 0 })).rejects.toThrow(IdleGateStoppedError);
   });
 
   it('neither loses nor repeats held work when the owner comes and goes quickly', async () => {
     const { gate, global, states } = await gated(true);
-    const tasks = members.map((m) => track(gate.train(`job/${m}`, model, train, global, 0)));
+    const tasks = members.map((m) => track(gate.train({ key: `job/${m}`, model, train, global, seed: 0 })));
     // Back before the held tasks resume: they keep waiting.
     gate.setOwnerActive(false);
     gate.setOwnerActive(true);

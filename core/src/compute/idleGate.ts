@@ -83,12 +83,12 @@ export class IdleGate implements ComputeBackend {
   paramsLimit: ComputeBackend['paramsLimit'] = (model) => this.inner.paramsLimit(model);
 
   train: ComputeBackend['train'] = async (...args) => {
-    await this.waitUntilIdle('train', args[5]?.signal);
+    await this.waitUntilIdle('train', args[1]?.signal);
     return this.inner.train(...args);
   };
 
   evaluate: ComputeBackend['evaluate'] = async (...args) => {
-    await this.waitUntilIdle('evaluate', args[3]?.signal);
+    await this.waitUntilIdle('evaluate', args[1]?.signal);
     return this.inner.evaluate(...args);
   };
 

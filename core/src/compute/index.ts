@@ -2,7 +2,22 @@
 // aggregate through, its implementations (tfjs on worker threads, a GPU window over a port,
 // synthetic, artifacts), the idle gate, and the worker-thread pools. The thread side of the
 // pools (task tables, serveTasks) is in ./thread.ts; the browser-safe side in ./port.ts.
-export type { ComputeBackend, TrainOutcome, TrainProgress, DataOwner, PreparedChunk, AggregateInput } from './computeBackend.js';
+export type {
+  ComputeBackend,
+  ComputeTaskOptions,
+  TrainTaskOptions,
+  TrainOutcome,
+  TrainProgress,
+  DataOwner,
+  PreparedChunk,
+  AggregateInput,
+  LoadDataTask,
+  InitParamsTask,
+  TrainTask,
+  EvaluateTask,
+  AggregateTask,
+  PrepareChunksTask,
+} from './computeBackend.js';
 export type { DataSource, MlTasks } from './mlTaskTypes.js';
 export { mlCompute } from './mlCompute.js';
 export { syntheticCompute, type SyntheticComputeInit } from './syntheticCompute.js';

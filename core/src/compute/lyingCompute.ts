@@ -13,18 +13,19 @@ import type { ComputeBackend } from './computeBackend.js';
 export function lyingCompute(inner: ComputeBackend, opts: { readonly log?: Log } = {}): ComputeBackend {
   return {
     kind: inner.kind,
-    loadData: (key, source, owner, o) => inner.loadData(key, source, owner, o),
-    initParams: (model, seed, o) => inner.initParams(model, seed, o),
-    train: (key, model, train, global, seed, o) => inner.train(key, model, train, global, seed, o),
-    evaluate: (key, model, params, o) => inner.evaluate(key, model, params, o),
-    aggregate: async (stateKey, model, aggregator, base, inputs, o) => {
-      await inner.aggregate(stateKey, model, aggregator, base, inputs, o);
+    loadData: (task, o) => inner.loadData(task, o),
+    initParams: (task, o) => inner.initParams(task, o),
+    train: (task, o) => inner.train(task, o),
+    evaluate: (task, o) => inner.evaluate(task, o),
+    aggregate: async (task, o) => {
+      const { stateKey, base, inputs } = task;
+      await inner.aggregate(task, o);
       // State keys are `<rootId>/<job>`; the lie keeps a server state of its own per job.
       const job = stateKey.slice(stateKey.indexOf('/') + 1);
       opts.log?.warn({ job }, 'fault injection: voting a wrong aggregate');
-      return inputs.length > 1 ? inner.aggregate(`lie/${job}`, model, aggregator, base, inputs.slice(0, -1), o) : base;
+      return inputs.length > 1 ? inner.aggregate({ ...task, stateKey: `lie/${job}`, inputs: inputs.slice(0, -1) }, o) : base;
     },
-    prepareChunks: (dataset, partition, seed, shards, o) => inner.prepareChunks(dataset, partition, seed, shards, o),
+    prepareChunks: (task, o) => inner.prepareChunks(task, o),
     paramsLimit: (model) => inner.paramsLimit(model),
     stop: () => inner.stop(),
   };

@@ -21,22 +21,22 @@ export function mlCompute({ threads = 1, backend = 'auto' }: { threads?: number;
   const pool = { run: ((...args: Parameters<ComputePool['run']>) => (started ??= ComputePool.start({ size: threads, backend })).run(...args)) as ComputePool['run'] };
   return {
     kind: 'ml',
-    loadData: async (key, source, _owner, opts) => {
+    loadData: async ({ key, source }, opts) => {
       // A chunk's buffer is copied into the thread: the caller may still hold it.
       const r = await pool.run('loadData', { key, source }, { affinity: key, ...signalOf(opts) });
       return { train: r.train, test: r.test };
     },
-    initParams: async (model, seed, opts) => (await pool.run('initParams', { model, seed }, signalOf(opts))).params,
-    train: async (key, model, train, global, seed, opts) => {
+    initParams: async ({ model, seed }, opts) => (await pool.run('initParams', { model, seed }, signalOf(opts))).params,
+    train: async ({ key, model, train, global, seed }, opts) => {
       const onProgress = opts?.onProgress;
       const r = await pool.run('train', { key, model, train, global, seed }, { affinity: key, ...signalOf(opts), ...(onProgress ? { onProgress: (p) => onProgress(p as TrainProgress) } : {}) });
       return { params: r.params, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec, backend: r.backend };
     },
-    evaluate: (key, model, params, opts) => pool.run('evaluate', { key, model, params }, { affinity: key, ...signalOf(opts) }),
-    aggregate: async (stateKey, model, aggregator, base, inputs, opts) =>
+    evaluate: ({ key, model, params }, opts) => pool.run('evaluate', { key, model, params }, { affinity: key, ...signalOf(opts) }),
+    aggregate: async ({ stateKey, model, aggregator, base, inputs }, opts) =>
       // Server-optimiser state lives on the thread, so one job's aggregations stay on one thread.
       (await pool.run('aggregate', { stateKey, model, aggregator, base, inputs: [...inputs] }, { affinity: `agg:${stateKey}`, ...signalOf(opts) })).params,
-    prepareChunks: async (dataset, partition, seed, shards, opts) => {
+    prepareChunks: async ({ dataset, partition, seed, shards }, opts) => {
       // The same split a member derives for a local shard (mlTasks: names "0".."n-1").
       const full = await loadDataset(dataset, { seed });
       throwIfAborted(opts?.signal, 'preparing dataset chunks');

@@ -17,7 +17,7 @@ const long: TrainSpec = { optimizer: { kind: 'sgd', lr: 0.05, momentum: 0 }, epo
 /** A training started with progress timestamps, and the longest time one batch took in it. */
 function startTraining(compute: ComputeBackend, global: Uint8Array, signal: AbortSignal) {
   const notes: { at: number; p: TrainProgress }[] = [];
-  const task = compute.train('digits', model, long, global, 1, { signal, onProgress: (p) => notes.push({ at: performance.now(), p }) });
+  const task = compute.train({ key: 'digits', model, train: long, global, seed: 1 }, { signal, onProgress: (p) => notes.push({ at: performance.now(), p }) });
   const settled = task.then(
     () => ({ at: performance.now(), err: undefined as unknown }),
     (err: unknown) => ({ at: performance.now(), err }),
@@ -46,11 +46,11 @@ describe('aborting compute on threads', () => {
   it('an aborted training rejects at once and frees its thread within one batch; a training queued behind it never runs', async () => {
     compute = mlCompute({ threads: 1, backend: 'wasm' });
     const data = await loadMnist({ seed: 1 });
-    expect((await compute.loadData('digits', { kind: 'chunk', bytes: encodeDataChunk(data) }, { member: 'm', trainSeed: 0 })).train).toBe(8000);
-    const global = await compute.initParams(model, 7);
+    expect((await compute.loadData({ key: 'digits', source: { kind: 'chunk', bytes: encodeDataChunk(data) }, owner: { member: 'm', trainSeed: 0 } })).train).toBe(8000);
+    const global = await compute.initParams({ model, seed: 7 });
     // What a small task costs on this thread when it is free: the last part of the bound.
     let t = performance.now();
-    await compute.initParams(model, 8);
+    await compute.initParams({ model, seed: 8 });
     const smallTaskMs = performance.now() - t;
 
     const first = new AbortController();
@@ -62,7 +62,7 @@ describe('aborting compute on threads', () => {
     first.abort();
     // The thread has a single queue: this answers only once the aborted training gave it back.
     // Without the abort this would wait for 1,000 epochs; give up well before the test's timeout.
-    await Promise.race([compute.initParams(model, 9), new Promise((r) => setTimeout(r, 50 * batchMs))]);
+    await Promise.race([compute.initParams({ model, seed: 9 }), new Promise((r) => setTimeout(r, 50 * batchMs))]);
     const freedMs = performance.now() - t;
     const rejected = await running.settled;
 
@@ -76,19 +76,19 @@ describe('aborting compute on threads', () => {
     await new Promise((r) => setTimeout(r, 4 * batchMs));
     expect(running.notes.length, 'no progress after the abort').toBe(doneBatches);
     // The thread still trains: the data stayed loaded, and a fresh training runs to the end.
-    const one = await compute.train('digits', model, { ...long, epochs: 1 }, global, 1, {});
+    const one = await compute.train({ key: 'digits', model, train: { ...long, epochs: 1 }, global, seed: 1 }, {});
     expect(one.samples).toBe(8000);
   }, 120_000);
 
   it('an aborted aggregation rejects and keeps no server-optimiser state', async () => {
     compute = mlCompute({ threads: 1, backend: 'wasm' });
-    const base = await compute.initParams(model, 7);
+    const base = await compute.initParams({ model, seed: 7 });
     const inputs = [1, 2, 3].map((s) => ({ memberId: `m${s}`, weight: 1, params: base }));
     const ac = new AbortController();
     ac.abort();
-    await expect(compute.aggregate('job', model, { kind: 'fedavgm', serverLr: 1, momentum: 0.9 }, base, inputs, { signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
-    const a = await compute.aggregate('job', model, { kind: 'fedavgm', serverLr: 1, momentum: 0.9 }, base, inputs);
-    const b = await compute.aggregate('fresh', model, { kind: 'fedavgm', serverLr: 1, momentum: 0.9 }, base, inputs);
+    await expect(compute.aggregate({ stateKey: 'job', model, aggregator: { kind: 'fedavgm', serverLr: 1, momentum: 0.9 }, base, inputs }, { signal: ac.signal })).rejects.toBeInstanceOf(AbortedError);
+    const a = await compute.aggregate({ stateKey: 'job', model, aggregator: { kind: 'fedavgm', serverLr: 1, momentum: 0.9 }, base, inputs });
+    const b = await compute.aggregate({ stateKey: 'fresh', model, aggregator: { kind: 'fedavgm', serverLr: 1, momentum: 0.9 }, base, inputs });
     expect(Buffer.from(a).equals(Buffer.from(b)), 'the first aggregation under "job" started from no state, as under a fresh key').toBe(true);
   }, 60_000);
 });

@@ -61,8 +61,8 @@ describe('portCompute', () => {
         first = false;
       });
       const compute = open(port);
-      await expect(compute.loadData('k', { kind: 'chunk', bytes: chunk }, owner), c.name).rejects.toThrow(c.error);
-      await expect(compute.loadData('k', { kind: 'chunk', bytes: chunk }, owner), c.name).resolves.toEqual({ train: 64, test: 64 });
+      await expect(compute.loadData({ key: 'k', source: { kind: 'chunk', bytes: chunk }, owner }), c.name).rejects.toThrow(c.error);
+      await expect(compute.loadData({ key: 'k', source: { kind: 'chunk', bytes: chunk }, owner }), c.name).resolves.toEqual({ train: 64, test: 64 });
       expect(compute.lost).toBe(false);
     });
   }
@@ -75,7 +75,7 @@ describe('portCompute', () => {
       reply({ id: req.id, ok: false, error: { name: 'BadInputError', code: 'BAD_INPUT', message: 'no data loaded under "k"' } });
     });
     const compute = open(port, events);
-    const err = await compute.evaluate('k', model, new Uint8Array(8)).catch((e: unknown) => e as Error & { code: string });
+    const err = await compute.evaluate({ key: 'k', model, params: new Uint8Array(8) }).catch((e: unknown) => e as Error & { code: string });
     expect(err.message).toMatch(/the GPU window failed evaluate: no data loaded under "k"/);
     expect(err.code).toBe('BAD_INPUT');
     expect(events).toEqual([expect.stringMatching(/^a malformed message from the GPU window/)]);
@@ -89,15 +89,15 @@ describe('portCompute', () => {
     });
     const compute = open(port, events);
     await compute.ready;
-    await compute.loadData('k', { kind: 'chunk', bytes: chunk }, owner);
-    const init = await compute.initParams(model, 1);
-    await expect(compute.train('k', model, spec, init, 1)).rejects.toThrow(/the GPU window closed while running train; later tasks run on the CPU/);
+    await compute.loadData({ key: 'k', source: { kind: 'chunk', bytes: chunk }, owner });
+    const init = await compute.initParams({ model, seed: 1 });
+    await expect(compute.train({ key: 'k', model, train: spec, global: init, seed: 1 })).rejects.toThrow(/the GPU window closed while running train; later tasks run on the CPU/);
     expect(compute.lost).toBe(true);
     expect(events).toEqual(['lost: closed']);
-    const r = await compute.train('k', model, spec, init, 1);
+    const r = await compute.train({ key: 'k', model, train: spec, global: init, seed: 1 });
     expect(r.backend).toBe('wasm');
     expect(r.samples).toBe(64);
-    expect((await compute.evaluate('k', model, r.params)).samples).toBe(64);
+    expect((await compute.evaluate({ key: 'k', model, params: r.params })).samples).toBe(64);
   });
 
   it('an aborted task fails at once and the window is told to cancel it', async () => {
@@ -106,7 +106,7 @@ describe('portCompute', () => {
     const compute = open(port);
     await compute.ready;
     const ac = new AbortController();
-    const task = compute.evaluate('k', model, new Uint8Array(8), { signal: ac.signal }).catch((e: unknown) => e);
+    const task = compute.evaluate({ key: 'k', model, params: new Uint8Array(8) }, { signal: ac.signal }).catch((e: unknown) => e);
     while (seen.length < 1) await new Promise((r) => setTimeout(r, 5));
     ac.abort();
     expect(await task).toMatchObject({ code: 'ABORTED' });

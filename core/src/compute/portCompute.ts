@@ -1,5 +1,5 @@
 import { AbortedError, CanopyError, ErrorCode } from '../util/errors.js';
-import type { ComputeBackend, ComputeTaskOptions, DataSource, TrainOutcome, TrainProgress } from './computeBackend.js';
+import type { ComputeBackend, ComputeTaskOptions, DataOwner, DataSource, TrainOutcome, TrainProgress } from './computeBackend.js';
 import { describeIssues, PortReady, PortTaskResult, PortTaskResponse, type PortCancel, type PortTaskKind, type PortTaskRequest } from './portMessages.js';
 
 /** The two ends of a MessagePort as the node sees them (Node's, Electron's MessagePortMain, a test's). */
@@ -62,7 +62,7 @@ interface Pending {
 export function portCompute({ port, fallback, onLost, onMalformed }: PortComputeInit): PortCompute {
   const pending = new Map<number, Pending>();
   // Each key's source, so the fallback can load it if the window goes.
-  const sources = new Map<string, { source: DataSource; owner: Parameters<ComputeBackend['loadData']>[2] }>();
+  const sources = new Map<string, { source: DataSource; owner: DataOwner }>();
   const onFallback = new Set<string>();
   let nextId = 1;
   let lost: string | undefined;
@@ -152,7 +152,7 @@ export function portCompute({ port, fallback, onLost, onMalformed }: PortCompute
   // The window reads no files: a local source is split here, exactly as a compute thread would.
   const chunkOf = async (source: DataSource, opts: ComputeTaskOptions | undefined): Promise<Uint8Array> => {
     if (source.kind === 'chunk') return source.bytes;
-    const chunks = await fallback.prepareChunks(source.dataset, source.partition, source.seed, source.shard.of, opts);
+    const chunks = await fallback.prepareChunks({ dataset: source.dataset, partition: source.partition, seed: source.seed, shards: source.shard.of }, opts);
     const mine = chunks[source.shard.index];
     if (!mine) throw new PortTaskError('loadData', `shard ${source.shard.index} of ${source.shard.of} does not exist`);
     return mine.bytes;
@@ -163,7 +163,7 @@ export function portCompute({ port, fallback, onLost, onMalformed }: PortCompute
     if (onFallback.has(key)) return;
     const s = sources.get(key);
     if (!s) throw new PortTaskError('train', `no data loaded under "${key}"; load it first`);
-    await fallback.loadData(key, s.source, s.owner, opts);
+    await fallback.loadData({ key, source: s.source, owner: s.owner }, opts);
     onFallback.add(key);
   };
 
@@ -173,33 +173,35 @@ export function portCompute({ port, fallback, onLost, onMalformed }: PortCompute
     get lost() {
       return lost !== undefined;
     },
-    loadData: async (key, source, owner, opts) => {
+    loadData: async (task, opts) => {
+      const { key, source, owner } = task;
       sources.set(key, { source, owner });
       onFallback.delete(key);
       if (lost !== undefined) {
-        const r = await fallback.loadData(key, source, owner, opts);
+        const r = await fallback.loadData(task, opts);
         onFallback.add(key);
         return r;
       }
       const r = (await run('loadData', { key, source: { kind: 'chunk', bytes: await chunkOf(source, opts) } }, opts)) as { train: number; test: number };
       return { train: r.train, test: r.test };
     },
-    initParams: (model, seed, opts) => fallback.initParams(model, seed, opts),
-    train: async (key, model, spec, global, seed, opts) => {
+    initParams: (task, opts) => fallback.initParams(task, opts),
+    train: async (task, opts) => {
       if (lost === undefined) {
-        const r = (await run('train', { key, model, train: spec, global, seed }, opts)) as TrainOutcome & { samplesPerSec: number; backend: string };
+        const { key, model, train, global, seed } = task;
+        const r = (await run('train', { key, model, train, global, seed }, opts)) as TrainOutcome & { samplesPerSec: number; backend: string };
         return { params: r.params, samples: r.samples, loss: r.loss, accuracy: r.accuracy, samplesPerSec: r.samplesPerSec, backend: r.backend };
       }
-      await onFallbackFor(key, opts);
-      return fallback.train(key, model, spec, global, seed, opts);
+      await onFallbackFor(task.key, opts);
+      return fallback.train(task, opts);
     },
-    evaluate: async (key, model, params, opts) => {
-      if (lost === undefined) return (await run('evaluate', { key, model, params }, opts)) as { loss: number; accuracy: number; samples: number };
-      await onFallbackFor(key, opts);
-      return fallback.evaluate(key, model, params, opts);
+    evaluate: async (task, opts) => {
+      if (lost === undefined) return (await run('evaluate', { key: task.key, model: task.model, params: task.params }, opts)) as { loss: number; accuracy: number; samples: number };
+      await onFallbackFor(task.key, opts);
+      return fallback.evaluate(task, opts);
     },
-    aggregate: (stateKey, model, aggregator, base, inputs, opts) => fallback.aggregate(stateKey, model, aggregator, base, inputs, opts),
-    prepareChunks: (dataset, partition, seed, shards, opts) => fallback.prepareChunks(dataset, partition, seed, shards, opts),
+    aggregate: (task, opts) => fallback.aggregate(task, opts),
+    prepareChunks: (task, opts) => fallback.prepareChunks(task, opts),
     paramsLimit: (model) => fallback.paramsLimit(model),
     stop: async () => {
       loseWindow('was stopped');

@@ -14,10 +14,10 @@ async function round(members: string[], global: Uint8Array) {
   const c = syntheticCompute({ params: 500 });
   const trained = [];
   for (const m of members) {
-    await c.loadData(`job/${m}`, source, { member: m, trainSeed: train.seed });
-    trained.push({ memberId: m, ...(await c.train(`job/${m}`, model, train, global, 0)) });
+    await c.loadData({ key: `job/${m}`, source, owner: { member: m, trainSeed: train.seed } });
+    trained.push({ memberId: m, ...(await c.train({ key: `job/${m}`, model, train, global, seed: 0 })) });
   }
-  const agg = await c.aggregate('job', model, { kind: 'fedavg' }, global, trained.map((t) => ({ memberId: t.memberId, params: t.params, weight: t.samples })));
+  const agg = await c.aggregate({ stateKey: 'job', model, aggregator: { kind: 'fedavg' }, base: global, inputs: trained.map((t) => ({ memberId: t.memberId, params: t.params, weight: t.samples })) });
   return { c, trained, agg };
 }
 
@@ -25,7 +25,7 @@ describe('syntheticCompute', () => {
   const members = ['c-0', 'c-1', 'c-2'];
 
   it('is the shared synthetic arithmetic and aggregator, bit for bit, on any node', async () => {
-    const init = await syntheticCompute({ params: 500 }).initParams(model, train.seed);
+    const init = await syntheticCompute({ params: 500 }).initParams({ model, seed: train.seed });
     expect(sha256Hex(init)).toBe(sha256Hex(encodeSyntheticParams(syntheticInit(500, train.seed))));
     const a = await round(members, init);
     const b = await round(members, init);
@@ -37,19 +37,19 @@ describe('syntheticCompute', () => {
   });
 
   it('learns: the aggregate is closer to the optimum than the initial model', async () => {
-    const init = await syntheticCompute({ params: 500 }).initParams(model, train.seed);
+    const init = await syntheticCompute({ params: 500 }).initParams({ model, seed: train.seed });
     const { c, agg } = await round(members, init);
-    const before = await c.evaluate('job/c-0', model, init);
-    const after = await c.evaluate('job/c-0', model, agg);
+    const before = await c.evaluate({ key: 'job/c-0', model, params: init });
+    const after = await c.evaluate({ key: 'job/c-0', model, params: agg });
     expect(after.loss).toBeLessThan(before.loss);
     expect(after.accuracy).toBeGreaterThan(before.accuracy);
   });
 
   it('refuses work on a key it holds no data for, and bytes that are not synthetic parameters', async () => {
     const c = syntheticCompute({ params: 500 });
-    const init = await c.initParams(model, 1);
-    await expect(c.train('nobody', model, train, init, 0)).rejects.toThrow(/no data loaded under "nobody"/);
-    await c.loadData('k', source, { member: 'm', trainSeed: 1 });
-    await expect(c.evaluate('k', model, new Uint8Array(40))).rejects.toThrow();
+    const init = await c.initParams({ model, seed: 1 });
+    await expect(c.train({ key: 'nobody', model, train, global: init, seed: 0 })).rejects.toThrow(/no data loaded under "nobody"/);
+    await c.loadData({ key: 'k', source, owner: { member: 'm', trainSeed: 1 } });
+    await expect(c.evaluate({ key: 'k', model, params: new Uint8Array(40) })).rejects.toThrow();
   });
 });

@@ -48,13 +48,13 @@ export function syntheticCompute(init: SyntheticComputeInit = {}): ComputeBacken
   const spec = (train: Pick<TrainSpec, 'epochs' | 'seed'>): SyntheticSpec => ({ params, learnRate, epochs: train.epochs, heterogeneity: SYNTHETIC_HETEROGENEITY, seed: train.seed });
   return {
     kind: 'synthetic',
-    loadData: async (key, _source, owner, opts) => {
+    loadData: async ({ key, owner }, opts) => {
       throwIfAborted(opts?.signal, 'loading data');
       owners.set(key, owner);
       return { train: samples, test };
     },
-    initParams: async (_model, seed) => encodeSyntheticParams(syntheticInit(params, seed)),
-    train: async (key, _model, train, global, _seed, opts) => {
+    initParams: async ({ seed }) => encodeSyntheticParams(syntheticInit(params, seed)),
+    train: async ({ key, train, global }, opts) => {
       const { member } = ownerOf(key);
       if (init.trainMs) await abortableDelay(init.trainMs, opts?.signal);
       throwIfAborted(opts?.signal, 'local training');
@@ -63,12 +63,12 @@ export function syntheticCompute(init: SyntheticComputeInit = {}): ComputeBacken
       const stats = syntheticTrainLoss(syntheticEvaluate(g, s).loss, s);
       return { params: encodeSyntheticParams(syntheticTrain(g, member, s)), samples, loss: stats.loss, accuracy: stats.accuracy };
     },
-    evaluate: async (key, _model, bytes, opts) => {
+    evaluate: async ({ key, params: bytes }, opts) => {
       throwIfAborted(opts?.signal, 'evaluation');
       const { trainSeed } = ownerOf(key);
       return { ...syntheticEvaluate(decodeSyntheticParams(bytes), { params, seed: trainSeed }), samples: test };
     },
-    aggregate: async (stateKey, _model, aggregator, base, inputs, opts) => {
+    aggregate: async ({ stateKey, aggregator, base, inputs }, opts) => {
       throwIfAborted(opts?.signal, 'aggregation');
       const global = decodeSyntheticParams(base);
       const serverState = serverStates.get(stateKey);
@@ -84,7 +84,7 @@ export function syntheticCompute(init: SyntheticComputeInit = {}): ComputeBacken
       return encodeSyntheticParams(r.params);
     },
     // Synthetic data needs no bytes; a chunk only says which shard it is, as a real one would.
-    prepareChunks: async (_dataset, _partition, _seed, shards) =>
+    prepareChunks: async ({ shards }) =>
       Array.from({ length: shards }, (_, shard) => ({ bytes: new TextEncoder().encode(JSON.stringify({ synthetic: 1, shard })), train: samples, test })),
     paramsLimit: () => syntheticBlobSize(params) + 1024,
     stop: async () => undefined,

@@ -82,7 +82,7 @@ export class ArtifactTrainer implements Trainer {
   async loadData(member: string, e: LoadDatasetEffect): Promise<DataCounts> {
     if (e.source.kind !== 'local') throw new Error('an artifact scenario has no dataset distributor');
     const owner = { member, trainSeed: this.o.tree.manifest.train.seed };
-    return this.compute.loadData(this.key(member, e.job), e.source, owner);
+    return this.compute.loadData({ key: this.key(member, e.job), source: e.source, owner });
   }
 
   prepare(): never {
@@ -90,18 +90,18 @@ export class ArtifactTrainer implements Trainer {
   }
 
   async init(member: string, e: InitParamsEffect): Promise<BlobRef> {
-    return this.store.putBytes(await this.compute.initParams(e.model, e.seed), member);
+    return this.store.putBytes(await this.compute.initParams({ model: e.model, seed: e.seed }), member);
   }
 
   async train(member: string, shard: number, e: TrainEffect): Promise<TrainOutcome> {
     // Seeded per member and round, as a node seeds it (runtime taskEffects.runTrain).
     const seed = e.train.seed + e.round * 100_003 + shard;
-    const r = await this.compute.train(this.key(member, e.job), e.model, e.train, this.store.bytes(e.global.hash), seed);
+    const r = await this.compute.train({ key: this.key(member, e.job), model: e.model, train: e.train, global: this.store.bytes(e.global.hash), seed });
     return { ref: this.store.putBytes(r.params, member), samples: r.samples, loss: r.loss, accuracy: r.accuracy };
   }
 
   async evaluate(member: string, e: EvaluateEffect): Promise<EvalMetrics> {
-    return this.compute.evaluate(this.key(member, e.job), e.model, this.store.bytes(e.params.hash));
+    return this.compute.evaluate({ key: this.key(member, e.job), model: e.model, params: this.store.bytes(e.params.hash) });
   }
 
   aggregate(worker: string, e: AggregateEffect, lie: LieKind | null): Promise<BlobRef> {
@@ -112,12 +112,12 @@ export class ArtifactTrainer implements Trainer {
       // As the runtime's fault injection lies (taskEffects.runAggregate): a well-formed but
       // wrong vote, the aggregate without the last submission (or, with one, the base).
       if (inputs.length <= 1) return Promise.resolve(this.store.putBytes(base, worker));
-      return this.compute.aggregate(`lie/${worker}/${e.job}`, e.model, e.aggregator, base, inputs.slice(0, -1)).then((b) => this.store.putBytes(b, worker));
+      return this.compute.aggregate({ stateKey: `lie/${worker}/${e.job}`, model: e.model, aggregator: e.aggregator, base, inputs: inputs.slice(0, -1) }).then((b) => this.store.putBytes(b, worker));
     }
     const key = `${e.job}|${e.base.hash}|${e.inputs.hash}`;
     let ref = this.cacheable ? this.honest.get(key) : undefined;
     if (!ref) {
-      ref = this.compute.aggregate(`${worker}/${e.job}`, e.model, e.aggregator, base, inputs).then((b) => this.store.putBytes(b, worker));
+      ref = this.compute.aggregate({ stateKey: `${worker}/${e.job}`, model: e.model, aggregator: e.aggregator, base, inputs }).then((b) => this.store.putBytes(b, worker));
       if (this.cacheable) {
         if (this.honest.size >= 4096) this.honest.clear();
         this.honest.set(key, ref);

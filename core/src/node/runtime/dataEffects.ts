@@ -100,9 +100,12 @@ export async function runLoadDataset(env: EffectEnv, e: LoadDatasetEffect): Prom
     let loaded: { train: number };
     const own = env.ownerDatasets.get(e.job) ?? env.localDataset;
     if (own) {
-      loaded = await env.compute.loadData(key, { kind: 'local', dataset: own, partition: { kind: 'iid' }, seed: 0, shard: { index: 0, of: 1 } }, owner, { signal: env.signal });
+      loaded = await env.compute.loadData({ key, source: { kind: 'local', dataset: own, partition: { kind: 'iid' }, seed: 0, shard: { index: 0, of: 1 } }, owner }, { signal: env.signal });
     } else if (e.source.kind === 'local') {
-      loaded = await env.compute.loadData(key, { kind: 'local', dataset: e.source.dataset, partition: e.source.partition, seed: e.source.seed, shard: e.source.shard }, owner, { signal: env.signal });
+      loaded = await env.compute.loadData(
+        { key, source: { kind: 'local', dataset: e.source.dataset, partition: e.source.partition, seed: e.source.seed, shard: e.source.shard }, owner },
+        { signal: env.signal },
+      );
     } else {
       const from = [env.peers.peerOf(e.source.from)];
       if (!(await env.blobs.fetch(e.source.index, from, { maxBytes: MAX_JSON_BLOB_BYTES, signal: env.signal }))) throw new Error('the dataset index is not available from the distributor');
@@ -111,7 +114,7 @@ export async function runLoadDataset(env: EffectEnv, e: LoadDatasetEffect): Prom
       const entry = index.data[e.source.member];
       if (!entry) throw new Error(`the dataset index has no chunk for ${e.source.member}`);
       if (!(await env.blobs.fetch(entry.train, from, { maxBytes: env.maxDataBytes, signal: env.signal }))) throw new Error('the dataset chunk could not be fetched intact');
-      loaded = await env.compute.loadData(key, { kind: 'chunk', bytes: await env.blobs.store.get(entry.train.hash) }, owner, { signal: env.signal });
+      loaded = await env.compute.loadData({ key, source: { kind: 'chunk', bytes: await env.blobs.store.get(entry.train.hash) }, owner }, { signal: env.signal });
     }
     const ms = Math.round(performance.now() - started);
     env.log.info({ job: e.job, samples: loaded.train, ms }, 'dataset loaded');
@@ -127,7 +130,7 @@ export async function runLoadDataset(env: EffectEnv, e: LoadDatasetEffect): Prom
 /** `prepareDataset`: partition once, store one chunk per client (served to it alone) and one index per leaf job. */
 export async function runPrepareDataset(env: EffectEnv, e: PrepareDatasetEffect): Promise<Input | undefined> {
   try {
-    const chunks = await env.compute.prepareChunks(e.dataset, e.partition, e.seed, e.shards, { signal: env.signal });
+    const chunks = await env.compute.prepareChunks({ dataset: e.dataset, partition: e.partition, seed: e.seed, shards: e.shards }, { signal: env.signal });
     const indexes: Record<string, BlobRef> = {};
     for (const j of e.jobs) {
       const index: Record<string, { train: BlobRef; test: BlobRef; samples: number }> = {};

@@ -74,9 +74,9 @@ describe('stopping during a long training', () => {
     // A small task's cost on a free thread, taken while the job's thread is busy on another
     // backend of the same size: the last part of the bound.
     const probe = mlCompute({ threads: 1, backend: 'wasm' });
-    await probe.initParams(model, 1);
+    await probe.initParams({ model, seed: 1 });
     let t = performance.now();
-    await probe.initParams(model, 2);
+    await probe.initParams({ model, seed: 2 });
     const smallTaskMs = performance.now() - t;
     await probe.stop();
 
@@ -84,7 +84,7 @@ describe('stopping during a long training', () => {
     t = performance.now();
     expect(alice.withdraw(rootId, 'withdraw-train', 'the owner revoked consent')).toBe(true);
     // Without the abort this would wait for 1,000 epochs; give up well before the test's timeout.
-    await Promise.race([aliceCompute!.initParams(model, 3), new Promise((r) => setTimeout(r, 50 * batchMs))]);
+    await Promise.race([aliceCompute!.initParams({ model, seed: 3 }), new Promise((r) => setTimeout(r, 50 * batchMs))]);
     const freedMs = performance.now() - t;
     expect(freedMs, `freed after ${freedMs.toFixed(0)} ms; a batch takes ${batchMs.toFixed(1)} ms, a small task ${smallTaskMs.toFixed(1)} ms`).toBeLessThan(2 * batchMs + smallTaskMs + 20);
     const seen = training.notes.length;

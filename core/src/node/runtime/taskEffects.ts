@@ -42,7 +42,7 @@ export async function runTrain(env: EffectEnv, e: TrainEffect): Promise<Input> {
       const samplesPerSec = seconds > 0 ? ((p.epoch * p.batches + p.batch) * e.train.batchSize) / seconds : 0;
       env.events.emit('train:progress', { rootId, job: e.job, round: e.round, epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches, samplesPerSec });
     };
-    const r = await env.compute.train(dataKey(env, e.job), e.model, e.train, global, seed, { onProgress, signal: env.signal });
+    const r = await env.compute.train({ key: dataKey(env, e.job), model: e.model, train: e.train, global, seed }, { onProgress, signal: env.signal });
     // Diverged parameters would poison the aggregate: a failure the host is told of (§6.13).
     if (!Number.isFinite(r.loss)) throw new Error(`training diverged: the loss is ${r.loss} (try a smaller learning rate)`);
     const ref = await env.blobs.store.put(r.params);
@@ -59,7 +59,7 @@ export async function runEvaluate(env: EffectEnv, e: EvaluateEffect): Promise<In
   const started = performance.now();
   try {
     const params = await env.blobs.store.get(e.params.hash);
-    const r = await env.compute.evaluate(dataKey(env, e.job), e.model, params, { signal: env.signal });
+    const r = await env.compute.evaluate({ key: dataKey(env, e.job), model: e.model, params }, { signal: env.signal });
     done(env, e.job, 'evaluate', e.round, started);
     return { type: 'evaluated', job: e.job, round: e.round, loss: finite(r.loss, 1e9), accuracy: finite(r.accuracy, 0), samples: r.samples };
   } catch (err) {
@@ -85,7 +85,7 @@ export async function runAggregate(env: EffectEnv, e: AggregateEffect): Promise<
     const base = await env.blobs.store.get(e.base.hash);
     const inputs: AggregateInput[] = [];
     for (const x of entries) inputs.push({ memberId: x.client, params: await env.blobs.store.get(x.ref.hash), weight: x.samples });
-    const params = await env.compute.aggregate(`${env.tree.rootId}/${e.job}`, e.model, e.aggregator, base, inputs, { signal: env.signal });
+    const params = await env.compute.aggregate({ stateKey: `${env.tree.rootId}/${e.job}`, model: e.model, aggregator: e.aggregator, base, inputs }, { signal: env.signal });
     const ref = await env.blobs.store.put(params);
     done(env, e.job, 'aggregate', e.round, started);
     return { type: 'aggregated', job: e.job, round: e.round, attempt: e.attempt, ref };
@@ -98,7 +98,7 @@ export async function runAggregate(env: EffectEnv, e: AggregateEffect): Promise<
 export async function runInitParams(env: EffectEnv, e: InitParamsEffect): Promise<Input> {
   const started = performance.now();
   try {
-    const ref = await env.blobs.store.put(await env.compute.initParams(e.model, e.seed, { signal: env.signal }));
+    const ref = await env.blobs.store.put(await env.compute.initParams({ model: e.model, seed: e.seed }, { signal: env.signal }));
     done(env, e.job, 'initParams', 0, started);
     return { type: 'initialized', job: e.job, ref };
   } catch (err) {
