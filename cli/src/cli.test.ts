@@ -30,6 +30,7 @@ describe('canopy CLI', () => {
     ['a --listen that is not a multiaddr', ['node', '--listen', 'garbage', '--data-dir', '/nonexistent-canopy'], /^canopy: --listen garbage: not a multiaddr .*expected e\.g\. \/ip4\/127\.0\.0\.1\/tcp\/4001\n$/],
     ['a --bootstrap that is not a multiaddr', ['node', '--bootstrap', '/ip4/1.2.3', '--data-dir', '/nonexistent-canopy'], /^canopy: --bootstrap \/ip4\/1\.2\.3: not a multiaddr/],
     ['DP flags without a noise setting', ['fedavg', '--dp-clip', '1'], /^canopy: differential privacy needs --dp-clip and exactly one of --dp-noise and --dp-epsilon\n$/],
+    ['a server hyper-parameter the aggregator does not take', ['fedavg', '--server-lr', '0.5'], /^canopy: --server-lr applies to --aggregator fedavgm, fedadam, fedyogi, fedadagrad, not fedavg\n$/],
     ['DP with a robust aggregator', ['fedavg', '--dp-clip', '1', '--dp-noise', '1', '--aggregator', 'median'], /use --aggregator fedavg, not median/],
     ['a secure-aggregation bench of 2 clients', ['bench', 'secagg', '--clients', '2'], /--clients takes integers of at least 3/],
     ['a data dir that is a file', ['node', '--data-dir', '/dev/null', '--listen', '/ip4/127.0.0.1/tcp/0', '--status-every', '0'], /^canopy: cannot start the node: .*ENOTDIR.*\n$/],

@@ -12,6 +12,7 @@ import { benchBlobCommand } from './commands/benchBlob.js';
 import { benchPoolCommand, benchSimulateCommand } from './commands/benchSimulate.js';
 import { artifactCommand } from './commands/artifact.js';
 import { simWorkerCommand } from './commands/simWorker.js';
+import { validateCommand } from './commands/validate.js';
 
 /** Builds the `canopy` program with every subcommand. */
 export function createProgram(): Command {
@@ -28,7 +29,8 @@ export function createProgram(): Command {
     .addCommand(networkCommand())
     .addCommand(jobCommand())
     .addCommand(artifactCommand())
-    .addCommand(localCommand());
+    .addCommand(localCommand())
+    .addCommand(validateCommand());
 }
 
 /** Runs the CLI; user errors print one clear line (no stack trace) and exit non-zero. */

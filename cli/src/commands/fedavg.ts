@@ -30,6 +30,12 @@ interface FedAvgFlags {
   momentum: number;
   mu: number;
   aggregator: (typeof AGGREGATORS)[number];
+  serverLr?: number;
+  serverMomentum?: number;
+  beta1?: number;
+  beta2?: number;
+  tau?: number;
+  trim?: number;
   seed: number;
   backend: (typeof BACKENDS)[number];
   targetAccuracy?: number;
@@ -66,6 +72,12 @@ export function fedavgCommand(): Command {
     .option('--momentum <m>', 'SGD momentum', numberArg(0, 1, { inclusiveMin: true }), 0)
     .option('--mu <mu>', "FedProx proximal term (0 = plain FedAvg)", numberArg(0, 1e6, { inclusiveMin: true }), 0)
     .addOption(new Option('--aggregator <kind>', 'server aggregator').choices(AGGREGATORS).default('fedavg'))
+    .option('--server-lr <rate>', 'server learning rate of fedavgm, fedadam, fedyogi, fedadagrad (defaults: 1 for fedavgm, 0.01 for the adaptive ones)', numberArg(0, 1e6))
+    .option('--server-momentum <m>', 'server momentum of fedavgm (default 0.9)', numberArg(0, 1, { inclusiveMin: true }))
+    .option('--beta1 <b>', 'first-moment decay of fedadam, fedyogi (default 0.9)', numberArg(0, 1, { inclusiveMin: true }))
+    .option('--beta2 <b>', 'second-moment decay of fedadam, fedyogi (default 0.99)', numberArg(0, 1, { inclusiveMin: true }))
+    .option('--tau <t>', 'adaptivity of fedadam, fedyogi, fedadagrad (default 0.001)', numberArg(0, 1e6))
+    .option('--trim <beta>', 'fraction trimmed at each end by trimmed-mean (default 0.1)', numberArg(0, 0.5, { inclusiveMin: true }))
     .option('--seed <s>', 'seed of every random choice', intArg(-(2 ** 31), 2 ** 31 - 1), 1)
     .addOption(new Option('--backend <name>', 'training backend').choices(BACKENDS).default('auto'))
     .option('--target-accuracy <acc>', 'stop once test accuracy reaches this (0-1)', numberArg(0, 1))
@@ -78,6 +90,37 @@ export function fedavgCommand(): Command {
       await runFedAvgCommand(flags);
     });
 }
+
+/** The aggregator with the server hyper-parameters given; one the aggregator does not take is an error naming both. */
+export function aggregatorFromFlags(flags: Pick<FedAvgFlags, 'aggregator' | 'serverLr' | 'serverMomentum' | 'beta1' | 'beta2' | 'tau' | 'trim'>): AggregatorSpec {
+  const given: [flag: string, key: string, value: number | undefined][] = [
+    ['--server-lr', 'serverLr', flags.serverLr],
+    ['--server-momentum', 'momentum', flags.serverMomentum],
+    ['--beta1', 'beta1', flags.beta1],
+    ['--beta2', 'beta2', flags.beta2],
+    ['--tau', 'tau', flags.tau],
+    ['--trim', 'beta', flags.trim],
+  ];
+  const spec: Record<string, unknown> = { kind: flags.aggregator };
+  for (const [flag, key, value] of given) {
+    if (value === undefined) continue;
+    const takers = AGGREGATOR_KEYS.filter(([, keys]) => keys.includes(key)).map(([k]) => k);
+    if (!takers.includes(flags.aggregator)) throw new BadInputError(`${flag} applies to --aggregator ${takers.join(', ')}, not ${flags.aggregator}`);
+    spec[key] = value;
+  }
+  const parsed = AggregatorSchema.safeParse(spec);
+  if (!parsed.success) throw new BadInputError(`--aggregator ${flags.aggregator}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data as AggregatorSpec;
+}
+
+/** Which server hyper-parameters each aggregator takes (the manifest's AggregatorSpec fields). */
+const AGGREGATOR_KEYS: readonly (readonly [string, readonly string[]])[] = [
+  ['fedavgm', ['serverLr', 'momentum']],
+  ['fedadam', ['serverLr', 'beta1', 'beta2', 'tau']],
+  ['fedyogi', ['serverLr', 'beta1', 'beta2', 'tau']],
+  ['fedadagrad', ['serverLr', 'tau']],
+  ['trimmed-mean', ['beta']],
+];
 
 /** The DP settings the flags ask for: σ given or calibrated to the ε, and the sampling rate the accountant uses. */
 function dpFromFlags(flags: FedAvgFlags): { clip: number; noiseMultiplier: number; q: number } | undefined {
@@ -111,7 +154,7 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
       mu: flags.mu,
       seed: flags.seed,
     },
-    aggregator: AggregatorSchema.parse({ kind: flags.aggregator }) as AggregatorSpec,
+    aggregator: aggregatorFromFlags(flags),
     clientFraction: flags.fraction,
     seed: flags.seed,
     backend: flags.backend,

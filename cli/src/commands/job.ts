@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -7,6 +7,7 @@ import { loadOrCreateIdentity } from '@canopy/core/net';
 import { PeerMap, isTerminal, signSubmission, submitJob, multiaddr } from '@canopy/core/runtime';
 import { CanopyError, ErrorCode } from '@canopy/core/util';
 import { intArg } from '../args.js';
+import { collectOverride, readDocumentText, type Override } from '../overrides.js';
 import { fetchFinalModel, finalModelProviders } from './localSummary.js';
 import { createOutput, warn } from '../output.js';
 import { startClientPeer, peersFrom } from './clientPeer.js';
@@ -24,8 +25,10 @@ export function jobCommand(): Command {
     .argument('<manifest>', 'job manifest (YAML)')
     .option('--peer <multiaddr...>', 'the root host (default: its peers: entry in the manifest)')
     .option('--key-dir <dir>', 'where the submitter identity is kept', DEFAULT_KEY_DIR)
+    .option('--set <path=value>', 'override a field of the file before it is validated, e.g. --set stop.rounds=20 (repeatable; the value is YAML)', collectOverride)
     .option('--json', 'print {rootId, name, submitter}', false)
-    .action(async (file: string, flags: { peer?: string[]; keyDir: string; json: boolean }) => {
+    .addHelpText('after', '\nExamples:\n  canopy job submit examples/jobs/mnist-2level.yaml --peer /ip4/203.0.113.7/tcp/4001/p2p/12D3Koo…\n  canopy job submit job.yaml --set stop.rounds=50 --json')
+    .action(async (file: string, flags: { peer?: string[]; keyDir: string; set?: Override[]; json: boolean }) => {
       const out = createOutput({ json: flags.json });
       const r = await submitManifestFile(file, flags);
       r.warnings.forEach(warn);
@@ -81,10 +84,8 @@ export function jobCommand(): Command {
 }
 
 /** Signs and submits a manifest file; the root host comes from --peer or the manifest's peers entry. */
-export async function submitManifestFile(file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean }): Promise<Submitted> {
-  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new CanopyError(ErrorCode.BadInput, `cannot read ${file}: ${err.code ?? err.message}`);
-  });
+export async function submitManifestFile(file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean; set?: readonly Override[] }): Promise<Submitted> {
+  const text = await readDocumentText(file, flags.set, 'manifest');
   return submitManifest(parseManifest(text, file), file, flags);
 }
 

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { parseManifest, reachedStopCondition } from '@canopy/core/protocol';
 import { isArtifactDocument, parseYamlDocument } from '@canopy/core/artifacts';
 import { runArtifactLocal } from './artifactLocal.js';
-import { CanopyError, ErrorCode, JobFailedError } from '@canopy/core/util';
+import { JobFailedError } from '@canopy/core/util';
 import { intArg } from '../args.js';
+import { collectOverride, readDocumentText, type Override } from '../overrides.js';
 import { createOutput } from '../output.js';
 import { followJob } from './jobProgress.js';
 import { evaluateFinalModel, fetchFinalModel, finalModelProviders, summarizeRun } from './localSummary.js';
@@ -17,6 +17,7 @@ interface LocalFlags {
   compute: 'ml' | 'synthetic';
   timeout: number;
   json: boolean;
+  set?: Override[];
 }
 
 /** `canopy local`: a whole cluster on this machine, one OS process per node. */
@@ -37,6 +38,8 @@ export function localCommand(): Command {
     .addOption(new Option('--compute <kind>', 'ml: real training; synthetic: stand-in arithmetic').choices(['ml', 'synthetic'] as const).default('ml'))
     .option('--timeout <s>', 'give up after this many seconds', intArg(10, 7 * 86_400), 1800)
     .option('--json', 'print per-node stats lines and a final summary line as JSON', false)
+    .option('--set <path=value>', 'override a field of the file before it is validated, e.g. --set stop.rounds=20 (repeatable; the value is YAML)', collectOverride)
+    .addHelpText('after', '\nExamples:\n  canopy local examples/jobs/mnist-2level.yaml\n  canopy local examples/jobs/single-cluster.yaml --set stop.rounds=10 --set train.epochs=2 --keep\n  canopy local examples/artifacts/csv-stats.yaml --json')
     .action(async (file: string, flags: LocalFlags) => {
       await runLocal(file, flags);
     });
@@ -44,9 +47,7 @@ export function localCommand(): Command {
 
 async function runLocal(file: string, flags: LocalFlags): Promise<void> {
   const out = createOutput({ json: flags.json });
-  const text = await readFile(file, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new CanopyError(ErrorCode.BadInput, `cannot read ${file}: ${err.code ?? err.message}`);
-  });
+  const text = await readDocumentText(file, flags.set, 'manifest');
   // An Artifact runs the same way; its result is what it prints (artifactLocal.ts).
   const doc = parseYamlDocument(text, file);
   if (isArtifactDocument(doc)) {

@@ -1,10 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { parseQueueUrl, parseScenario, simulate, type QueueStatus, type RoundRecord, type SimulationResult, type Transport } from '@canopy/simulator';
 import { BadInputError, JobFailedError } from '@canopy/core/util';
 import { describeResult } from '@canopy/core/artifacts';
 import { intArg } from '../args.js';
+import { collectOverride, readDocumentText, type Override } from '../overrides.js';
 import { createOutput, warn, type Progress } from '../output.js';
 
 interface SimulateFlags {
@@ -16,6 +16,7 @@ interface SimulateFlags {
   transport?: Transport;
   overwrite: boolean;
   json: boolean;
+  set?: Override[];
 }
 
 /** `canopy simulate`: runs a scenario's job in virtual time, many virtual nodes in one process. */
@@ -39,6 +40,11 @@ export function simulateCommand(): Command {
     .option('--queue <redis-url>', 'real training: run the compute tasks on `canopy sim-worker` processes through a BullMQ queue in this Redis (redis://HOST:PORT; overrides training.queue)')
     .addOption(new Option('--transport <kind>', "override the scenario's transport: modelled (virtual time) or libp2p (real nodes in this process; fidelity mode)").choices(['modelled', 'libp2p'] as const))
     .option('--overwrite', 'replace an earlier run in --out', false)
+    .option('--set <path=value>', 'override a field of the scenario before it is validated, e.g. --set training.mode=real (repeatable; the value is YAML)', collectOverride)
+    .addHelpText(
+      'after',
+      '\nExamples:\n  canopy simulate examples/scenarios/small-synthetic.yaml\n  canopy simulate examples/scenarios/default.yaml --repetitions 3 --out runs/default\n  canopy simulate examples/scenarios/fashion-dirichlet.yaml --set job.stop.rounds=10 --threads 2 --json\n  canopy simulate examples/scenarios/small-synthetic.yaml --transport libp2p',
+    )
     .option('--json', "print one JSON line per round; the last line is {rounds, accuracy, loss, virtualSeconds, wallSeconds, peakRssMb, bytesSent, messages}, plus `result` for an artifact scenario", false)
     .action(async (file: string, flags: SimulateFlags) => {
       await runSimulateCommand(file, flags);
@@ -47,12 +53,7 @@ export function simulateCommand(): Command {
 
 async function runSimulateCommand(file: string, flags: SimulateFlags): Promise<void> {
   const out = createOutput({ json: flags.json });
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (e) {
-    throw new BadInputError(`cannot read the scenario ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
-  }
+  const text = await readDocumentText(file, flags.set, 'scenario');
   const parsed = parseScenario(text, file);
   if (flags.threads !== undefined && parsed.training.mode !== 'real') {
     throw new BadInputError(
