@@ -15,7 +15,8 @@ export {
   type Stage,
   type RunMetaInput,
 } from './roundRecord.js';
-export { RunExporter, RUN_FILES, rebuildReport, type RunExporterOptions } from './runExporter.js';
+export { RunExporter, RUN_FILES, rebuildReport, roundScalars, type RunExporterOptions } from './runExporter.js';
+export { TensorBoardWriter, encodeEvent, tfRecord, crc32c, maskedCrc32c, type ScalarEvent } from './tensorboard.js';
 export { summarizeRun, summarizeRepetition, statOf, byRepetition, type RunSummary, type RepetitionSummary, type Stat } from './summary.js';
 export { renderReport } from './reportHtml.js';
 export { artifactResultSection } from './reportArtifact.js';

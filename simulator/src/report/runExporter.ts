@@ -5,6 +5,7 @@ import { csvLine, roundCsvFields, roundCsvHeader } from './roundCsv.js';
 import { RepetitionEnd, RoundRecord, RunMeta, type RunMetaInput } from './roundRecord.js';
 import { renderReport } from './reportHtml.js';
 import { summarizeRun, type RunSummary } from './summary.js';
+import { TensorBoardWriter } from './tensorboard.js';
 
 /** The files of a run folder. */
 export const RUN_FILES = {
@@ -19,6 +20,8 @@ export const RUN_FILES = {
   /** Written instead of a summary when the run ends in an error: what it was and how far the run got. */
   failed: 'failed.json',
   report: 'report.html',
+  /** TensorBoard event files, one folder per repetition (`tensorboard --logdir <run folder>/tensorboard`). */
+  tensorboard: 'tensorboard',
 } as const;
 
 /** Options of {@link RunExporter.open}. */
@@ -39,6 +42,7 @@ export class RunExporter {
   private readonly records: RoundRecord[] = [];
   private readonly ends: RepetitionEnd[] = [];
   private fds: { rounds: number; csv: number; repetitions: number } | undefined;
+  private readonly boards = new Map<number, TensorBoardWriter>();
 
   private constructor(
     /** The run folder. */
@@ -56,6 +60,8 @@ export class RunExporter {
     }
     const exporter = new RunExporter(dir, parsed);
     rmSync(join(dir, RUN_FILES.failed), { force: true });
+    // An earlier run's event files would be read as part of this one.
+    rmSync(join(dir, RUN_FILES.tensorboard), { recursive: true, force: true });
     writeFileSync(join(dir, RUN_FILES.meta), `${JSON.stringify(parsed, null, 2)}\n`);
     if (options.scenarioYaml !== undefined) writeFileSync(join(dir, RUN_FILES.scenario), options.scenarioYaml);
     exporter.fds = {
@@ -79,6 +85,7 @@ export class RunExporter {
     const csv = csvLine(roundCsvFields(r, this.meta.levels));
     writeSync(fds.rounds, `${JSON.stringify(r)}\n`);
     writeSync(fds.csv, csv);
+    this.boardOf(r.repetition).scalars({ step: r.round, wallTime: Date.now() / 1000, values: roundScalars(r) });
     this.records.push(r);
   }
 
@@ -123,15 +130,47 @@ export class RunExporter {
 
   /** Closes the streams without a report (the run is abandoned); safe to call twice. */
   close(): void {
+    for (const b of this.boards.values()) b.close();
+    this.boards.clear();
     if (!this.fds) return;
     for (const fd of Object.values(this.fds)) closeSync(fd);
     this.fds = undefined;
+  }
+
+  private boardOf(repetition: number): TensorBoardWriter {
+    let b = this.boards.get(repetition);
+    if (!b) {
+      b = TensorBoardWriter.open(join(this.dir, RUN_FILES.tensorboard, `repetition-${repetition}`));
+      this.boards.set(repetition, b);
+    }
+    return b;
   }
 
   private open(): NonNullable<RunExporter['fds']> {
     if (!this.fds) throw new Error(`the run exporter of ${this.dir} is closed`);
     return this.fds;
   }
+}
+
+/**
+ * A round's scalars in TensorBoard, by tag: the same values as its rounds.jsonl line
+ * (`accuracy`, `loss`, clients, cumulative virtual and wall seconds, and per level `bytes/level-k`
+ * and `messages/level-k`, per stage `stage/<name>`).
+ */
+export function roundScalars(r: RoundRecord): Record<string, number> {
+  const out: Record<string, number> = {
+    'clients/participants': r.participants,
+    'clients/stragglers': r.stragglers,
+    'clients/crashed': r.crashed,
+    'time/virtualSeconds': r.virtualSeconds,
+    'time/wallSeconds': r.wallSeconds,
+  };
+  if (r.accuracy !== null) out.accuracy = r.accuracy;
+  if (r.loss !== null) out.loss = r.loss;
+  for (const [level, v] of Object.entries(r.bytesByLevel)) out[`bytes/level-${level}`] = v;
+  for (const [level, v] of Object.entries(r.messagesByLevel)) out[`messages/level-${level}`] = v;
+  for (const [stage, v] of Object.entries(r.stageLatencies)) if (v !== undefined) out[`stage/${stage}`] = v;
+  return out;
 }
 
 function writeSummaryAndReport(dir: string, meta: RunMeta, records: readonly RoundRecord[], ends: readonly RepetitionEnd[], finishedAt: Date): RunSummary {
