@@ -1,13 +1,14 @@
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { parseScenario, runSimWorker, scenarioJobHash } from '@canopy/simulator';
+import { parseScenario, PREFETCH, runSimWorker, scenarioJobHash } from '@canopy/simulator';
 import { BadInputError, createLog } from '@canopy/core/util';
 import { intArg } from '../args.js';
 
 interface SimWorkerFlags {
   queue: string;
   threads: number;
+  prefetch: number;
   scenario?: string;
   cacheMb: number;
   backend: 'auto' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -25,7 +26,8 @@ export function simWorkerCommand(): Command {
         'the queue and this worker stops with an error. Ctrl-C finishes the running tasks and stops.',
     )
     .requiredOption('--queue <redis-url>', 'the Redis to take tasks from: redis://HOST:PORT')
-    .option('--threads <n>', 'compute threads, and tasks run at once', intArg(1, 256), 1)
+    .option('--threads <n>', 'compute threads, and tasks computed at once', intArg(1, 256), 1)
+    .option('--prefetch <n>', "tasks taken beyond the threads: fetched while they compute, so a thread never waits on Redis (0: take one only when a thread is free)", intArg(0, 16), PREFETCH)
     .option('--scenario <file>', "serve only this scenario's tasks (its name, model and data)")
     .option('--cache-mb <n>', 'megabytes of data shards kept loaded', intArg(1, 1_000_000), 1024)
     .addOption(new Option('--backend <name>', 'training backend').choices(['auto', 'tfjs-node', 'wasm', 'cpu'] as const).default('auto'))
@@ -49,6 +51,7 @@ export function simWorkerCommand(): Command {
         const done = await runSimWorker({
           url: flags.queue,
           threads: flags.threads,
+          prefetch: flags.prefetch,
           job,
           cacheBytes: flags.cacheMb * 1024 * 1024,
           backend: flags.backend,

@@ -63,7 +63,7 @@ export class QueuePool implements ComputeTarget {
   /** Blobs this run uploaded, with the in-flight tasks using each (data blobs are pinned until dropped). */
   private readonly uses = new Map<string, number>();
   private readonly pinned = new Map<string, number>();
-  private readonly answers: Array<{ kind: QueueTaskKind; answer: TaskAnswer }> = [];
+  private readonly answers: Array<{ kind: QueueTaskKind; answer: TaskAnswer; fetchMs: number }> = [];
   private readonly timer: NodeJS.Timeout;
   private seq = 0;
   private stalls = 0;
@@ -168,11 +168,11 @@ export class QueuePool implements ComputeTarget {
     try {
       const message: TaskMessage = { v: this.version, job: this.init.job, run: this.runId, kind: k, payload: body, ...(data ? { data } : {}) };
       const answer = await this.submit(message, typeof p.key === 'string' ? p.key : kind, opts.signal);
-      this.answers.push({ kind: k, answer });
-      const result = (await decodeBlobs(answer.result, (ref) => this.blobs.get(ref))) as MlTasks[K]['result'];
-      // A result blob is read once: the simulation keeps the bytes, Redis need not.
-      const fetched = blobHashes(answer.result).filter((h) => !this.uses.has(h) && !this.pinned.has(h));
-      if (fetched.length > 0) await this.redis.del(...fetched.map((h) => keys.blob(h)));
+      const t0 = performance.now();
+      // A result blob is read once: the simulation keeps the bytes, Redis need not (GETDEL),
+      // unless it is also one of this run's own inputs.
+      const result = (await decodeBlobs(answer.result, (ref) => ('$blob' in ref && !this.uses.has(ref.$blob) && !this.pinned.has(ref.$blob) ? this.blobs.take(ref) : this.blobs.get(ref)))) as MlTasks[K]['result'];
+      this.answers.push({ kind: k, answer, fetchMs: performance.now() - t0 });
       return result;
     } finally {
       const done: string[] = [];

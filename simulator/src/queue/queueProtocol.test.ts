@@ -71,11 +71,11 @@ function countArrays(v: unknown): number {
 
 describe('placementReport', () => {
   it('sums tasks, run time and waits per worker', () => {
-    const answer = (worker: string, waitedMs: number, ranMs: number) => ({ worker, host: 'h', waitedMs, ranMs, result: {} });
+    const answer = (worker: string, waitedMs: number, computeMs: number, handlingMs: number) => ({ worker, host: 'h', waitedMs, ranMs: computeMs + handlingMs, computeMs, handlingMs, result: {} });
     const r = placementReport('redis://q', [
-      { kind: 'train', answer: answer('b', 10, 500) },
-      { kind: 'train', answer: answer('a', 30, 1000) },
-      { kind: 'evaluate', answer: answer('a', -5, 250) },
+      { kind: 'train', answer: answer('b', 10, 490, 10), fetchMs: 2 },
+      { kind: 'train', answer: answer('a', 30, 995, 5), fetchMs: 4 },
+      { kind: 'evaluate', answer: answer('a', -5, 250, 0), fetchMs: 0 },
     ], 1);
     expect(r).toEqual({
       queue: 'redis://q',
@@ -83,9 +83,10 @@ describe('placementReport', () => {
       retriedAfterLoss: 1,
       waitedMsMean: 13.3,
       waitedMsMax: 30,
+      overheadMsMean: 7,
       workers: [
-        { worker: 'a', host: 'h', tasks: 2, byKind: { train: 1, evaluate: 1 }, runSeconds: 1.25, waitedMsMean: 15, waitedMsMax: 30 },
-        { worker: 'b', host: 'h', tasks: 1, byKind: { train: 1 }, runSeconds: 0.5, waitedMsMean: 10, waitedMsMax: 10 },
+        { worker: 'a', host: 'h', tasks: 2, byKind: { train: 1, evaluate: 1 }, runSeconds: 1.25, computeSeconds: 1.245, waitedMsMean: 15, waitedMsMax: 30 },
+        { worker: 'b', host: 'h', tasks: 1, byKind: { train: 1 }, runSeconds: 0.5, computeSeconds: 0.49, waitedMsMean: 10, waitedMsMax: 10 },
       ],
     });
   });

@@ -8,7 +8,7 @@ import { CanopyError, ErrorCode } from '@canopy/core/util';
 // as a content-addressed blob (see redisBlobs.ts) and the message names it.
 
 /** Bumped whenever a task message, result or blob key changes meaning. */
-export const QUEUE_PROTOCOL = 1;
+export const QUEUE_PROTOCOL = 2;
 
 /** The BullMQ queue every simulation and sim-worker of one Redis share. */
 export const QUEUE_NAME = 'canopy-sim';
@@ -18,6 +18,12 @@ export const KEY_PREFIX = 'canopy';
 
 /** A worker's lock on a task: renewed every half of it; a worker silent this long has lost the task. */
 export const LOCK_MS = 8_000;
+/**
+ * Tasks a worker takes beyond its threads: while a thread computes, the next task's message
+ * and blobs are already fetched, and the previous result is uploaded, so a thread never idles
+ * on Redis between tasks.
+ */
+export const PREFETCH = 1;
 /** How often live workers look for tasks whose worker lost its lock (BullMQ's stalled-job check). */
 export const STALLED_CHECK_MS = 4_000;
 /** Times a task may be lost by a dying worker and go back to the queue; the next loss fails it. */
@@ -62,9 +68,14 @@ export type TaskMessage = z.infer<typeof TaskMessage>;
 export const TaskAnswer = z.strictObject({
   worker: z.string(),
   host: z.string(),
-  /** Milliseconds from queued to started (the simulation's clock against the worker's). */
+  /** Milliseconds from queued to computing: in the queue, then for a free thread on the worker (the simulation's clock against the worker's). */
   waitedMs: z.number(),
+  /** Milliseconds the worker spent on the task: handlingMs + computeMs. */
   ranMs: z.number(),
+  /** Milliseconds a compute thread ran it. */
+  computeMs: z.number().min(0),
+  /** Milliseconds of the worker's own work for it: reading the message, fetching its blobs, storing its result. */
+  handlingMs: z.number().min(0),
   result: z.record(z.string(), z.unknown()),
 });
 export type TaskAnswer = z.infer<typeof TaskAnswer>;

@@ -20,8 +20,10 @@ export interface WorkerPlacement {
   readonly host: string;
   readonly tasks: number;
   readonly byKind: Partial<Record<QueueTaskKind, number>>;
-  /** Seconds spent running tasks (sum over tasks). */
+  /** Seconds spent running tasks (sum over tasks): computing, and handling them. */
   readonly runSeconds: number;
+  /** Of which seconds its compute threads ran them. */
+  readonly computeSeconds: number;
   /** Milliseconds tasks waited in the queue before this worker started them. */
   readonly waitedMsMean: number;
   readonly waitedMsMax: number;
@@ -35,21 +37,29 @@ export interface QueueReport {
   readonly retriedAfterLoss: number;
   readonly waitedMsMean: number;
   readonly waitedMsMax: number;
+  /**
+   * Mean milliseconds per task the queue's own work took: the worker's (reading the message,
+   * fetching its blobs, storing its result) and the simulation's (fetching the result).
+   */
+  readonly overheadMsMean: number;
   readonly workers: readonly WorkerPlacement[];
 }
 
 /** Sums a run's answers per worker. */
-export function placementReport(queue: string, answers: ReadonlyArray<{ kind: QueueTaskKind; answer: TaskAnswer }>, retried: number): QueueReport {
-  const by = new Map<string, { host: string; tasks: number; byKind: Partial<Record<QueueTaskKind, number>>; ranMs: number; waited: number; waitedMax: number }>();
+export function placementReport(queue: string, answers: ReadonlyArray<{ kind: QueueTaskKind; answer: TaskAnswer; fetchMs: number }>, retried: number): QueueReport {
+  const by = new Map<string, { host: string; tasks: number; byKind: Partial<Record<QueueTaskKind, number>>; ranMs: number; computeMs: number; waited: number; waitedMax: number }>();
   let waited = 0;
   let waitedMax = 0;
-  for (const { kind, answer } of answers) {
+  let overhead = 0;
+  for (const { kind, answer, fetchMs } of answers) {
     let w = by.get(answer.worker);
-    if (!w) by.set(answer.worker, (w = { host: answer.host, tasks: 0, byKind: {}, ranMs: 0, waited: 0, waitedMax: 0 }));
+    if (!w) by.set(answer.worker, (w = { host: answer.host, tasks: 0, byKind: {}, ranMs: 0, computeMs: 0, waited: 0, waitedMax: 0 }));
     const wait = Math.max(0, answer.waitedMs);
     w.tasks++;
     w.byKind[kind] = (w.byKind[kind] ?? 0) + 1;
     w.ranMs += answer.ranMs;
+    w.computeMs += answer.computeMs;
+    overhead += answer.handlingMs + fetchMs;
     w.waited += wait;
     w.waitedMax = Math.max(w.waitedMax, wait);
     waited += wait;
@@ -62,8 +72,9 @@ export function placementReport(queue: string, answers: ReadonlyArray<{ kind: Qu
     retriedAfterLoss: retried,
     waitedMsMean: answers.length === 0 ? 0 : round1(waited / answers.length),
     waitedMsMax: round1(waitedMax),
+    overheadMsMean: answers.length === 0 ? 0 : round1(overhead / answers.length),
     workers: [...by.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([worker, w]) => ({ worker, host: w.host, tasks: w.tasks, byKind: w.byKind, runSeconds: Math.round(w.ranMs) / 1000, waitedMsMean: round1(w.waited / w.tasks), waitedMsMax: round1(w.waitedMax) })),
+      .map(([worker, w]) => ({ worker, host: w.host, tasks: w.tasks, byKind: w.byKind, runSeconds: Math.round(w.ranMs) / 1000, computeSeconds: Math.round(w.computeMs) / 1000, waitedMsMean: round1(w.waited / w.tasks), waitedMsMax: round1(w.waitedMax) })),
   };
 }

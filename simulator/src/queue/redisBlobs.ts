@@ -33,6 +33,7 @@ export class RedisBlobs {
   private readonly cache = new Map<string, Uint8Array>();
   private cached = 0;
   private readonly hashes = new WeakMap<Uint8Array, string>();
+  private readonly taking = new Map<string, Promise<Uint8Array>>();
   /** Blobs this process stored and has not deleted: stored again, they cost no transfer. */
   private readonly stored = new Set<string>();
 
@@ -71,10 +72,34 @@ export class RedisBlobs {
     }
     const buf = await this.redis.getBuffer(keys.blob(ref.$blob));
     if (buf === null) throw new BadInputError(`blob ${ref.$blob.slice(0, 12)} is not in Redis (expired, or deleted by a run that ended)`);
-    const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
-    if (bytes.byteLength !== ref.size || sha256(bytes) !== ref.$blob) throw new BadInputError(`blob ${ref.$blob.slice(0, 12)} in Redis does not match its hash; refusing it`);
+    const bytes = checked(ref, buf);
     this.remember(ref.$blob, bytes);
     return bytes;
+  }
+
+  /**
+   * Reads a blob once and deletes it from Redis in the same command (GETDEL): for a result
+   * only this process reads. Checked against its hash as {@link get} does; not cached.
+   */
+  take(ref: BlobRefJson): Promise<Uint8Array> {
+    if ('$inline' in ref) return this.get(ref);
+    const hash = ref.$blob;
+    // Two tasks may return the same bytes (members initialising alike): the one taken is
+    // cached, and one read in flight serves both.
+    const hit = this.cache.get(hash);
+    if (hit) return Promise.resolve(hit);
+    let p = this.taking.get(hash);
+    if (!p) {
+      p = (async () => {
+        const buf = await this.redis.getdelBuffer(keys.blob(hash));
+        if (buf === null) throw new BadInputError(`blob ${hash.slice(0, 12)} is not in Redis (expired, or deleted by a run that ended)`);
+        const bytes = checked(ref, buf);
+        this.remember(hash, bytes);
+        return bytes;
+      })().finally(() => this.taking.delete(hash));
+      this.taking.set(hash, p);
+    }
+    return p;
   }
 
   /** Deletes blobs by hash (a run's own, when it no longer needs them). */
@@ -110,6 +135,12 @@ export class RedisBlobs {
       this.cached -= b.byteLength;
     }
   }
+}
+
+function checked(ref: { $blob: string; size: number }, buf: Buffer): Uint8Array {
+  const bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+  if (bytes.byteLength !== ref.size || sha256(bytes) !== ref.$blob) throw new BadInputError(`blob ${ref.$blob.slice(0, 12)} in Redis does not match its hash; refusing it`);
+  return bytes;
 }
 
 function sha256(bytes: Uint8Array): string {

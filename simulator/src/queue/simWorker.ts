@@ -14,6 +14,7 @@ import {
   LOCK_MS,
   MAX_STALLS,
   parseQueueUrl,
+  PREFETCH,
   QUEUE_NAME,
   QueueUnavailableError,
   STALLED_CHECK_MS,
@@ -28,8 +29,10 @@ import {
 export interface SimWorkerInit {
   /** redis://HOST:PORT[/DB] */
   readonly url: string;
-  /** Compute threads, and tasks run at once (default 1). */
+  /** Compute threads, and tasks computed at once (default 1). */
   readonly threads?: number;
+  /** Tasks taken beyond the threads, fetched while the threads compute (default PREFETCH). */
+  readonly prefetch?: number;
   readonly backend?: BackendPreference;
   /** Serve only this job (see scenarioJobHash); null or absent: any job of this version. */
   readonly job?: string | null;
@@ -70,6 +73,7 @@ export async function runSimWorker(init: SimWorkerInit): Promise<SimWorkerSummar
   const where = parseQueueUrl(init.url);
   const version = init.version ?? computeVersion();
   const threads = init.threads ?? 1;
+  const prefetch = init.prefetch ?? PREFETCH;
   const id = `${hostname()}-${process.pid}-${randomUUID().slice(0, 4)}`;
   const retryStrategy = (n: number) => Math.min(100 * n, 1000);
   const redis = new Redis({ host: where.host, port: where.port, db: where.db, maxRetriesPerRequest: 1, retryStrategy, connectTimeout: 5000 });
@@ -131,8 +135,22 @@ export async function runSimWorker(init: SimWorkerInit): Promise<SimWorkerSummar
     void stop();
   };
 
+  // A task computes only on a free thread; the ones taken beyond (prefetch) wait here with
+  // their blobs fetched, so the thread goes from one task to the next without a Redis round trip.
+  let free = threads;
+  const waiting: Array<() => void> = [];
+  const slot = async (): Promise<() => void> => {
+    if (free > 0) free--;
+    else await new Promise<void>((resolve) => waiting.push(resolve));
+    return () => {
+      const next = waiting.shift();
+      if (next) next();
+      else free++;
+    };
+  };
+
   const handle = async (job: Job, token?: string): Promise<TaskAnswer> => {
-    const started = Date.now();
+    const started = performance.now();
     const parsed = TaskMessage.safeParse(job.data);
     if (!parsed.success) throw new BadInputError(`task ${job.id} is malformed; a simulation of another Canopy version may have queued it`);
     const msg = parsed.data;
@@ -142,26 +160,38 @@ export async function runSimWorker(init: SimWorkerInit): Promise<SimWorkerSummar
       refuse(msg.v !== version ? `it is of compute version ${msg.v}, this worker runs ${version}` : `it belongs to job ${msg.job.slice(0, 12)}, this worker serves ${pinned!.slice(0, 12)} only`);
       throw new WaitingError();
     }
-    init.log?.debug({ task: job.id, kind: msg.kind, run: msg.run }, 'task started');
-    const shard = msg.data ? shardFor(msg.data) : undefined;
-    const counts = shard ? await shard.loaded : undefined;
+    const payload = msg.kind === 'loadData' ? undefined : ((await decodeBlobs(msg.payload, (ref) => blobs.get(ref))) as Record<string, unknown>);
+    const queued = performance.now();
+    const release = await slot();
+    const computing = performance.now();
     let result: unknown;
-    if (msg.kind === 'loadData') result = counts;
-    else {
-      const payload = (await decodeBlobs(msg.payload, (ref) => blobs.get(ref))) as Record<string, unknown>;
-      if (shard) payload.key = shard.key;
-      result = await pool.run(msg.kind, payload as never, shard ? { affinity: shard.key } : {});
+    try {
+      init.log?.debug({ task: job.id, kind: msg.kind, run: msg.run }, 'task started');
+      const shard = msg.data ? shardFor(msg.data) : undefined;
+      const counts = shard ? await shard.loaded : undefined;
+      if (msg.kind === 'loadData') result = counts;
+      else {
+        if (shard) payload!.key = shard.key;
+        result = await pool.run(msg.kind, payload as never, shard ? { affinity: shard.key } : {});
+      }
+    } finally {
+      release();
     }
+    const computed = performance.now();
     tasks++;
     const encoded = (await encodeBlobs(result, (b) => blobs.put(b))) as Record<string, unknown>;
-    return { worker: id, host: hostname(), waitedMs: (job.processedOn ?? started) - job.timestamp, ranMs: Date.now() - started, result: encoded };
+    const end = performance.now();
+    const computeMs = computed - computing;
+    const handlingMs = end - started - (computing - queued) - computeMs;
+    const waitedMs = (job.processedOn ?? Date.now()) - job.timestamp + (computing - queued);
+    return { worker: id, host: hostname(), waitedMs: round1(waitedMs), ranMs: round1(handlingMs + computeMs), computeMs: round1(computeMs), handlingMs: round1(handlingMs), result: encoded };
   };
 
   const connection = { host: where.host, port: where.port, db: where.db, maxRetriesPerRequest: null, retryStrategy };
   const worker = new Worker(QUEUE_NAME, handle, {
     connection,
     prefix: KEY_PREFIX,
-    concurrency: threads,
+    concurrency: threads + prefetch,
     lockDuration: LOCK_MS,
     stalledInterval: STALLED_CHECK_MS,
     maxStalledCount: MAX_STALLS,
@@ -216,6 +246,10 @@ export async function runSimWorker(init: SimWorkerInit): Promise<SimWorkerSummar
   await done;
   if (failure) throw failure;
   return { id, tasks };
+}
+
+function round1(x: number): number {
+  return Math.round(x * 10) / 10;
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

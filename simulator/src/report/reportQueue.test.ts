@@ -28,9 +28,10 @@ const QUEUE = {
   retriedAfterLoss: 1,
   waitedMsMean: 12.5,
   waitedMsMax: 40,
+  overheadMsMean: 3.25,
   workers: [
-    { worker: 'gpu-box-123-ab', host: 'gpu-box', tasks: 3, byKind: { train: 2, evaluate: 1 }, runSeconds: 4.5, waitedMsMean: 10, waitedMsMax: 40 },
-    { worker: 'laptop-9-cd', host: 'laptop', tasks: 2, byKind: { loadData: 2 }, runSeconds: 0.2, waitedMsMean: 16.3, waitedMsMax: 20 },
+    { worker: 'gpu-box-123-ab', host: 'gpu-box', tasks: 3, byKind: { train: 2, evaluate: 1 }, runSeconds: 4.5, computeSeconds: 4.25, waitedMsMean: 10, waitedMsMax: 40 },
+    { worker: 'laptop-9-cd', host: 'laptop', tasks: 2, byKind: { loadData: 2 }, runSeconds: 0.2, computeSeconds: 0.18, waitedMsMean: 16.3, waitedMsMax: 20 },
   ],
 };
 
@@ -57,6 +58,7 @@ describe('a run folder of a queued run', () => {
     expect(html).toContain('<h2>Compute queue</h2>');
     expect(html).toContain('through redis://10.0.0.5:6379; 1 went back to the queue');
     expect(html).toMatch(/<td class="text">gpu-box-123-ab<\/td><td class="text">gpu-box<\/td><td>3<\/td><td class="text">train 2, evaluate 1<\/td>/);
+    expect(html).toMatch(/The queue(&#39;|&#x27;|')s own work per task \(message, blobs in and out\) took 3\.3 ms on average\./);
   });
 
   it('has no queue section for a run that computed in its own process', () => {

@@ -92,6 +92,7 @@ const WorkerPlacementRecord = z.strictObject({
   tasks: count,
   byKind: z.record(z.string(), count),
   runSeconds: z.number().min(0),
+  computeSeconds: z.number().min(0),
   waitedMsMean: z.number().min(0),
   waitedMsMax: z.number().min(0),
 });
@@ -103,6 +104,7 @@ export const RepetitionQueueRecord = z.strictObject({
   retriedAfterLoss: count,
   waitedMsMean: z.number().min(0),
   waitedMsMax: z.number().min(0),
+  overheadMsMean: z.number().min(0),
   workers: z.array(WorkerPlacementRecord),
 });
 export type RepetitionQueueRecord = z.infer<typeof RepetitionQueueRecord>;
