@@ -8,7 +8,8 @@ import { redisAvailable, startRedis, stopProcess, type LocalRedis } from './redi
 
 // Acceptance of issue #20 with the real CLI: a real-training scenario on `canopy sim-worker`
 // processes through a local redis-server ends with the final hash of the in-process run,
-// also when a worker is killed mid-task; and Redis going away ends the run with an error.
+// also when a worker is killed mid-task; a task lost by more workers than the retries allow
+// ends the run with an error naming it; and Redis going away ends the run with an error.
 
 const CANOPY = fileURLToPath(new URL('../../cli/bin/canopy.js', import.meta.url));
 
@@ -101,6 +102,15 @@ describe.runIf(redisAvailable())('canopy simulate --queue with canopy sim-worker
     expect((await a.done).code).toBe(0);
   });
 
+  it.each([1, 4])('%i worker(s): the final hash is the in-process one', async (n) => {
+    const started = Array.from({ length: n }, () => startWorker());
+    const out = join(dir, `workers-${n}`);
+    const r = await canopy(['simulate', scenario, '--queue', redis.url, '--out', out]).done;
+    expect(r.code, r.stderr).toBe(0);
+    expect(finalHash(out)).toBe(inProcess);
+    await Promise.all(started.map((w) => stopProcess(w.child)));
+  });
+
   it('a worker killed mid-task: its task runs elsewhere and the run ends with the same hash', async () => {
     const victim = startWorker({ CANOPY_LOG: 'debug' });
     const other = startWorker();
@@ -115,6 +125,41 @@ describe.runIf(redisAvailable())('canopy simulate --queue with canopy sim-worker
     const end = JSON.parse(readFileSync(join(dir, 'killed', 'repetitions.jsonl'), 'utf8')) as { queue: { retriedAfterLoss: number } };
     expect(end.queue.retriedAfterLoss).toBeGreaterThanOrEqual(1);
     await stopProcess(other.child);
+  });
+
+  it('a task lost by three workers in turn ends the run with a clear error after two retries', async () => {
+    const own = await startRedis();
+    const out = join(dir, 'lost-thrice');
+    // One client: its single training task of a round is the one every worker is killed in.
+    const one = join(dir, 'one-client.yaml');
+    writeFileSync(
+      one,
+      SCENARIO.replace('epochs: 8', 'epochs: 5').replace('tree: { depth: 2, fanout: 2, clientsPerLeaf: 3, workersPerCluster: 3, levelTiming: [{ roundDeadlineSeconds: 240 }, { roundDeadlineSeconds: 120 }] }', 'tree: { depth: 1, fanout: 1, clientsPerLeaf: 1, workersPerCluster: 1 }'),
+    );
+    const run = canopy(['simulate', one, '--queue', own.url, '--out', out]);
+    try {
+      for (let i = 1; i <= 3; i++) {
+        const victim = canopy(['sim-worker', '--queue', own.url], { CANOPY_LOG: 'debug' });
+        workers.push(victim.child);
+        await until(`worker ${i} to start training`, () => /"kind":"train".*"msg":"task started"/.test(victim.stderr()), 120_000);
+        victim.child.kill('SIGKILL');
+        await victim.done;
+      }
+      // Live workers find lost tasks (BullMQ's stalled check): this one finds the third loss.
+      const last = canopy(['sim-worker', '--queue', own.url]);
+      workers.push(last.child);
+      const r = await run.done;
+      await stopProcess(last.child);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/canopy: the train task of \S+ failed on the queue: it was lost by 3 worker\(s\) that stopped answering \(at most 2 retries; see docs\/SIMULATOR\.md\)\n/);
+      const failed = JSON.parse(readFileSync(join(out, 'failed.json'), 'utf8')) as { error: string; roundsRecorded: number };
+      expect(failed.error).toMatch(/lost by 3 worker\(s\)/);
+      expect(failed.roundsRecorded).toBe(0);
+      expect(existsSync(join(out, 'summary.json'))).toBe(false);
+    } finally {
+      run.child.kill('SIGKILL');
+      await own.stop();
+    }
   });
 
   it('Redis going away ends the run with a clear error and a non-zero exit; failed.json says how far it got', async () => {
