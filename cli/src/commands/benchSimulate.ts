@@ -136,6 +136,8 @@ interface PoolBenchFlags {
   threads: number;
   queue?: string;
   workers: string;
+  passes: number;
+  prefetch?: number;
   rounds: number;
   epochs?: number;
   json: boolean;
@@ -159,6 +161,8 @@ export function benchPoolCommand(): Command {
     .option('--epochs <n>', "local epochs per fit job (default: the scenario's); longer jobs show the pool's scaling", intArg(1, 1000))
     .option('--queue <redis-url>', 'also measure the queue: sim-worker processes here through this Redis (redis://HOST:PORT), against threads at equal cores')
     .option('--workers <list>', 'with --queue: sim-worker process counts to measure', '1,2,4')
+    .option('--passes <n>', 'with --queue: times the series is measured, in-process and queue interleaved (medians in the summary)', intArg(1, 100), 1)
+    .option('--prefetch <n>', "with --queue: each sim-worker's --prefetch (default: its own)", intArg(0, 16))
     .option('--json', 'print one JSON line per thread count, then {ratio}', false)
     .action(async (flags: PoolBenchFlags) => {
       const out = createOutput({ json: flags.json });
@@ -172,7 +176,7 @@ export function benchPoolCommand(): Command {
       process.once('SIGINT', onSigint);
       try {
         if (flags.queue !== undefined) {
-          await runPoolQueueBench(scenario, { queue: flags.queue, workers: workerCounts(flags.workers), rounds: flags.rounds, signal: abort.signal }, out);
+          await runPoolQueueBench(scenario, { queue: flags.queue, workers: workerCounts(flags.workers), rounds: flags.rounds, passes: flags.passes, ...(flags.prefetch !== undefined ? { prefetch: flags.prefetch } : {}), signal: abort.signal }, out);
           return;
         }
         const results = [];

@@ -2,3 +2,4 @@
 export { measureScale, withRounds, median, type ScaleMeasurement } from './measureScale.js';
 export { measurePoolThroughput, type PoolThroughput, type PoolBenchOptions } from './measurePoolThroughput.js';
 export { measureSecAgg, type SecAggMeasurement, type SecAggBenchOptions } from './measureSecAgg.js';
+export { processCpuMs, RedisCpu } from './processCpu.js';

@@ -17,8 +17,14 @@ export interface PoolThroughput {
   readonly samples: number;
   readonly seconds: number;
   readonly samplesPerSecond: number;
-  /** On a queue: workers that ran tasks, and the mean wait of a task (all tasks, warm-up included). */
-  readonly queue?: { readonly workers: number; readonly waitedMsMean: number; readonly tasks: number };
+  /**
+   * CPU milliseconds per fit job over the timed rounds, every thread of this process and of the
+   * processes `cpuElsewhere` counts (the queue's Redis and workers): what a task costs in CPU,
+   * which a busy machine inflates far less than wall time.
+   */
+  readonly cpuMsPerTask: number;
+  /** On a queue: workers that ran tasks, the mean wait of a task and the queue's own work per task (all tasks, warm-up included). */
+  readonly queue?: { readonly workers: number; readonly waitedMsMean: number; readonly overheadMsMean: number; readonly tasks: number };
 }
 
 /** Options of {@link measurePoolThroughput}. */
@@ -29,6 +35,8 @@ export interface PoolBenchOptions {
   readonly queue?: { readonly url: string; readonly workers: number; readonly waitMs?: number };
   /** Timed rounds after one warm-up round (default 2). */
   readonly rounds?: number;
+  /** CPU milliseconds used so far by the other processes taking part (sim-workers, Redis). */
+  readonly cpuElsewhere?: () => Promise<number>;
   readonly signal?: AbortSignal;
 }
 
@@ -61,15 +69,21 @@ export async function measurePoolThroughput(scenario: Scenario, options: PoolBen
     await round(0);
     const rounds = options.rounds ?? 2;
     let samples = 0;
+    const cpu = async () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000 + (options.cpuElsewhere ? await options.cpuElsewhere() : 0);
+    };
+    const cpu0 = await cpu();
     const t0 = performance.now();
     for (let r = 1; r <= rounds; r++) {
       if (options.signal?.aborted) throw new CanopyError(ErrorCode.Aborted, 'the pool benchmark was aborted');
       for (const outcome of await round(r)) samples += outcome.samples;
     }
     const seconds = (performance.now() - t0) / 1000;
+    const cpuMs = (await cpu()) - cpu0;
     const report = queue?.report();
     return {
-      ...(report ? { queue: { workers: report.workers.length, waitedMsMean: report.waitedMsMean, tasks: report.tasks } } : {}),
+      ...(report ? { queue: { workers: report.workers.length, waitedMsMean: report.waitedMsMean, overheadMsMean: report.overheadMsMean, tasks: report.tasks } } : {}),
       threads: trainer.threads,
       clients: clients.length,
       rounds,
@@ -77,6 +91,7 @@ export async function measurePoolThroughput(scenario: Scenario, options: PoolBen
       samples,
       seconds: Math.round(seconds * 1000) / 1000,
       samplesPerSecond: Math.round(samples / seconds),
+      cpuMsPerTask: Math.round((cpuMs / (rounds * clients.length)) * 10) / 10,
     };
   } finally {
     await trainer.close();
