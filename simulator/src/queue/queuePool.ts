@@ -5,7 +5,7 @@ import type { ComputeTarget, RunOptions } from '@canopy/core/compute';
 import type { MlTasks } from '@canopy/core/compute/thread';
 import { AbortedError, BadInputError, canonicalJson, sha256Text, UnsupportedError } from '@canopy/core/util';
 import { blobHashes, decodeBlobs, encodeBlobs, RedisBlobs } from './redisBlobs.js';
-import { computeVersion, KEY_PREFIX, keys, parseQueueUrl, QUEUE_NAME, QueueTaskError, QueueUnavailableError, TaskAnswer, WorkerRecord, type QueueTaskKind, type TaskMessage } from './queueProtocol.js';
+import { computeVersion, KEY_PREFIX, keys, MAX_STALLS, parseQueueUrl, QUEUE_NAME, QueueTaskError, QueueUnavailableError, TaskAnswer, WorkerRecord, type QueueTaskKind, type TaskMessage } from './queueProtocol.js';
 import { placementReport, type QueueReport, type QueueStatus } from './queueReport.js';
 
 /** Options of {@link QueuePool}. */
@@ -269,7 +269,10 @@ export class QueuePool implements ComputeTarget {
     this.pending.delete(jobId);
     if (failedReason !== null) {
       const lost = /stalled more than allowable limit/.test(failedReason);
-      const why = lost ? `it was lost by ${p.stalls + 1} worker(s) that stopped answering (at most ${p.stalls} retries; see docs/SIMULATOR.md)` : failedReason;
+      // Every loss emits a stalled event; the last one was not retried: the next worker to
+      // take the task failed it.
+      if (lost && p.stalls > 0) this.stalls--;
+      const why = lost ? `it was lost by ${Math.max(p.stalls, MAX_STALLS + 1)} worker(s) that stopped answering (at most ${MAX_STALLS} retries; see docs/SIMULATOR.md)` : failedReason;
       const err = new QueueTaskError(p.kind, `the ${p.kind} task of ${p.key} failed on the queue: ${why}`, lost);
       if (lost) this.onFatal?.(err);
       p.reject(err);
