@@ -26,3 +26,4 @@ export { EventQueue } from './driver/eventQueue.js';
 export { timingAdvice, timingWarnings, type TimingAdvice } from './timingAdvice.js';
 export * from './secagg/index.js';
 export * from './dp/index.js';
+export * from './privacy.js';

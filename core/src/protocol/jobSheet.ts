@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AggregatorSpec, ModelSpec, PartitionSpec, TrainSpec, DatasetSpec } from '../spec/ml.js';
 import { hashJson } from '../util/hash.js';
 import { ConsensusRule, MemberId, StopSpec, TimingSpec } from './manifest.js';
+import { PrivacySpec } from './privacy.js';
 import { jobOf, jobTopic, type JobTree } from './jobTree.js';
 
 // Job sheets (protocol step 2): what one member needs to play one role in one job. Every
@@ -43,6 +44,8 @@ export interface JobSheet {
   readonly timing: Required<TimingSpec>;
   readonly allowModelDownload: boolean;
   readonly maxWorkerFaults: number;
+  /** The manifest's `privacy`, in the sheets of leaf jobs only: the clusters that apply it (PROTOCOL.md §6.14). */
+  readonly privacy?: PrivacySpec;
 }
 
 /**
@@ -75,6 +78,7 @@ export const JobSheetSchema = z.strictObject({
   timing: TimingSpec.required(),
   allowModelDownload: z.boolean(),
   maxWorkerFaults: z.number().int().min(1),
+  privacy: PrivacySpec.optional(),
 });
 
 /** Derives one job sheet. Throws if the member does not play that role in that job. */
@@ -116,6 +120,7 @@ export function deriveJobSheet(tree: JobTree, job: string, role: Role, member: M
     timing: node.timing,
     allowModelDownload: m.allowModelDownload,
     maxWorkerFaults: m.maxWorkerFaults,
+    ...(m.privacy && node.leaf ? { privacy: m.privacy } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDocument } from 'yaml';
 import { AggregatorSpec, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
 import { ManifestError } from '../util/errors.js';
+import { PrivacySpec } from './privacy.js';
 import { ArtifactPlan } from '../spec/artifactPlan.js';
 import { MANIFEST_LIMITS, checkManifestText, checkManifestValue } from './manifestLimits.js';
 
@@ -129,6 +130,8 @@ export const Manifest = z.strictObject({
    */
   parameterFormat: z.enum(['cnpy', 'cnsy']).optional(),
   peers: z.record(MemberId, PeerSpec).optional(),
+  /** Differential privacy for every leaf cluster (docs/PRIVACY.md, PROTOCOL.md §6.14). */
+  privacy: PrivacySpec.optional(),
   /** Set when the job was compiled from an Artifact (docs/ARTIFACTS.md): the steps every member runs. */
   artifact: ArtifactPlan.optional(),
 });
@@ -175,7 +178,7 @@ export function validateManifest(value: unknown, source = 'manifest'): Manifest 
   if (!result.success) throw new ManifestError(source, formatZodIssues(result.error.issues, value));
   const manifest = result.data;
   const problems = checkTreeLimits(manifest.cluster);
-  if (problems.length === 0) problems.push(...checkMembership(manifest));
+  if (problems.length === 0) problems.push(...checkMembership(manifest), ...checkPrivacy(manifest));
   if (problems.length > 0) throw new ManifestError(source, problems);
   return manifest;
 }
@@ -246,6 +249,15 @@ function checkMembership(m: Manifest): string[] {
   };
   walk(m.cluster, 'cluster');
   return problems;
+}
+
+// DP-FedAvg's sensitivity argument holds for the plain average of clipped updates, so a DP job
+// aggregates with fedavg; `dp-fedavg` is what workers build from `privacy.dp`, not a choice.
+function checkPrivacy(m: Manifest): string[] {
+  if (m.aggregator.kind === 'dp-fedavg') return ['aggregator.kind: dp-fedavg is set through privacy.dp, not chosen directly; use kind fedavg and a privacy.dp section'];
+  if (m.privacy && m.aggregator.kind !== 'fedavg') return [`aggregator.kind: a job with privacy.dp aggregates with fedavg (the average of clipped updates the noise is calibrated to); found ${m.aggregator.kind}`];
+  if (m.privacy && m.artifact) return ['privacy: differential privacy applies to training jobs; an artifact job has its own privacy guards (docs/ARTIFACTS.md)'];
+  return [];
 }
 
 function firstDuplicate(items: readonly string[]): string | undefined {

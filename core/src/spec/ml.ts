@@ -67,6 +67,19 @@ export const AggregatorSpec = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('trimmed-mean'), beta: z.number().min(0).lt(0.5).default(0.1) }),
   /** Krum with `f` tolerated Byzantine inputs; `m` > 1 gives Multi-Krum (average of the m best). */
   z.strictObject({ kind: z.literal('krum'), f: z.number().int().min(0).default(1), m: z.number().int().min(1).default(1) }),
+  /**
+   * Client-level DP-FedAvg (McMahan et al. 2018) as a worker runs it for one round of a job
+   * whose manifest sets `privacy.dp` (PROTOCOL.md §6.14): each update clipped to L2 norm
+   * `clip`, Gaussian noise of standard deviation `noiseMultiplier`·`clip` on the sum, drawn
+   * from the ChaCha20 keystream under `noiseSeed` (32 bytes, hex). A manifest never names this
+   * kind itself: workers build it from `privacy.dp` and the round's secret noise seed.
+   */
+  z.strictObject({
+    kind: z.literal('dp-fedavg'),
+    clip: z.number().positive().max(1e6),
+    noiseMultiplier: z.number().min(0).max(1e4),
+    noiseSeed: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
 ]);
 export type AggregatorSpec = z.infer<typeof AggregatorSpec>;
 export type AggregatorKind = AggregatorSpec['kind'];

@@ -13,6 +13,7 @@ const STOP_LABELS: Record<RepetitionStopReason, { text: string; tone: 'good' | '
   rounds: { text: 'round limit', tone: '' },
   targetAccuracy: { text: 'target accuracy', tone: 'good' },
   targetLoss: { text: 'target loss', tone: 'good' },
+  privacyBudget: { text: 'privacy budget', tone: 'good' },
   maxVirtualSeconds: { text: 'time limit', tone: 'warn' },
   stalled: { text: 'stalled', tone: 'bad' },
   aborted: { text: 'aborted', tone: 'warn' },

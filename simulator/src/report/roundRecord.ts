@@ -53,11 +53,13 @@ export const RoundRecord = z.strictObject({
   stageLatencies: StageLatencies,
   /** Notable things that happened in the round, in words (a host restarted, consensus failed in J#3, ...). */
   events: z.array(z.string()).optional(),
+  /** A job with privacy.dp: the largest ε (for the manifest's δ) any leaf cluster's clients have spent so far (PROTOCOL.md §6.14). */
+  epsilon: z.number().min(0).optional(),
 });
 export type RoundRecord = z.infer<typeof RoundRecord>;
 
 /** Why a repetition ended. `incomplete`: the run stopped before saying (it was killed, say). */
-export const RepetitionStopReason = z.enum(['rounds', 'targetAccuracy', 'targetLoss', 'maxVirtualSeconds', 'stalled', 'aborted', 'error', 'incomplete']);
+export const RepetitionStopReason = z.enum(['rounds', 'targetAccuracy', 'targetLoss', 'privacyBudget', 'maxVirtualSeconds', 'stalled', 'aborted', 'error', 'incomplete']);
 export type RepetitionStopReason = z.infer<typeof RepetitionStopReason>;
 
 /** An artifact's result (core's `ArtifactResult`, docs/ARTIFACTS.md "Results"), as a run folder keeps it. */

@@ -186,6 +186,7 @@ export function classify(reason: string): { reason: RepetitionStopReason; detail
   if (reason.startsWith('targetAccuracy')) return { reason: 'targetAccuracy', detail: reason };
   if (reason.startsWith('targetLoss')) return { reason: 'targetLoss', detail: reason };
   if (reason.startsWith('rounds')) return { reason: 'rounds', detail: reason };
+  if (reason.startsWith('privacy budget')) return { reason: 'privacyBudget', detail: reason };
   return { reason: 'error', detail: reason };
 }
 

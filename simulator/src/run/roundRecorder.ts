@@ -40,6 +40,8 @@ export class RoundRecorder implements ShellObserver {
   private readonly crashes = new Map<string, number>();
   // A job's `round` metric can repeat for one round (a late vote re-decides it); count it once.
   private readonly closed = new Set<string>();
+  /** ε each DP leaf cluster has spent so far (§6.14), by job. */
+  private readonly epsilon = new Map<string, number>();
   /** The root round's stage times, in virtual milliseconds. */
   private readonly times = new RoundTimes(1000);
   private chain: Promise<void> = Promise.resolve();
@@ -94,6 +96,7 @@ export class RoundRecorder implements ShellObserver {
         if (this.closed.has(`${m.job}|${m.round}`)) break;
         this.closed.add(`${m.job}|${m.round}`);
         if (this.o.tree.jobs.get(m.job)?.leaf) this.c.participants += Number(m.values.clients ?? 0);
+        if (typeof m.values.epsilon === 'number') this.epsilon.set(m.job, m.values.epsilon);
         if (m.job === this.o.tree.root) this.closeRound(m);
         break;
       case 'workerFault':
@@ -139,6 +142,7 @@ export class RoundRecorder implements ShellObserver {
       messagesByLevel: c.messagesByLevel,
       stageLatencies: this.times.latencies(m.round, now),
       ...(events.length > 0 ? { events } : {}),
+      ...(this.epsilon.size > 0 ? { epsilon: Math.max(...this.epsilon.values()) } : {}),
     };
     const hash = String(m.values.aggregate ?? '');
     const evaluation = this.o.observe({ hash, size: 0 });

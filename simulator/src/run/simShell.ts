@@ -3,6 +3,7 @@ import {
   createMachines,
   restoreHostMachine,
   stepMachine,
+  seededSecretBytes,
   validateMessage,
   wantsMessage,
   MAX_MESSAGE_BYTES,
@@ -155,7 +156,7 @@ export class SimShell implements EffectShell {
   /** Steps one machine and carries out its effects. */
   step(peer: Peer, slot: Slot, input: Input): void {
     slot.rng ??= Rng.fromSeed(machineSeed(this.o.seed, peer.id, slot.machine.key));
-    const { state, effects } = stepMachine(slot.machine.state, input, { now: this.o.loop.now, rng: slot.rng });
+    const { state, effects } = stepMachine(slot.machine.state, input, { now: this.o.loop.now, rng: slot.rng, secretBytes: seededSecretBytes(slot.rng) });
     slot.machine.state = state;
     for (const e of effects) this.perform(peer, slot, e);
   }

@@ -3,6 +3,7 @@ import type { AggregationInput } from '../types.js';
 import type { AggregatorSpec } from '../../spec/ml.js';
 import type { Aggregator, AggregationResult, AggregatorContext } from './aggregator.js';
 import { compareMemberIds } from './inputOrder.js';
+import { DpAggregator } from './dpAggregator.js';
 import { RobustAggregator } from './robustAggregator.js';
 import { StreamingAggregator } from './streamingAggregator.js';
 import { JsVectorBackend, type VectorBackend } from './vectorBackend.js';
@@ -27,6 +28,8 @@ export function createAggregator(spec: AggregatorSpec, ctx: AggregatorContext): 
     case 'fedyogi':
     case 'fedadagrad':
       return new StreamingAggregator(spec, ctx, createVectorBackend(ctx.global.length, ctx.backend ?? 'auto'));
+    case 'dp-fedavg':
+      return new DpAggregator(spec, ctx);
     default:
       throw new UnsupportedError(`unknown aggregator '${(spec as { kind: string }).kind}'`);
   }

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createMachines, restoreHostMachine, stepMachine, viewOf, wantsMessage, type Machine } from '../../protocol/machines/index.js';
@@ -336,7 +336,7 @@ export class JobRunner {
     if (this.withdrawn.has(m.key)) return;
     let effects: Effect[];
     try {
-      const r = stepMachine(m.state, input, { now: Date.now(), rng: this.rngs.get(m.key)! });
+      const r = stepMachine(m.state, input, { now: Date.now(), rng: this.rngs.get(m.key)!, secretBytes: randomBytesOf });
       m.state = r.state;
       effects = r.effects;
     } catch (err) {
@@ -681,4 +681,10 @@ function collectRefs(value: unknown, into: Set<string>, depth: number): void {
 function blobsNamed(payload: unknown): BlobRef[] {
   if (typeof payload !== 'object' || payload === null) return [];
   return Object.values(payload).filter((v): v is BlobRef => typeof v === 'object' && v !== null && typeof (v as BlobRef).hash === 'string' && typeof (v as BlobRef).size === 'number');
+}
+
+// A machine's keys and secrets (the DP noise key, PROTOCOL.md §6.14) come from the OS's
+// cryptographic source, never from its seeded rng.
+function randomBytesOf(n: number): Uint8Array {
+  return new Uint8Array(randomBytes(n));
 }

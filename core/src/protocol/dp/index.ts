@@ -4,3 +4,4 @@
 
 export * from './rdp.js';
 export { logGamma, logErfc } from './special.js';
+export * from './noiseKey.js';

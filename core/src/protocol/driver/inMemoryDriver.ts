@@ -1,5 +1,5 @@
 import { Rng, hash32 } from '../../util/rng.js';
-import type { Ctx } from '../ctx.js';
+import { seededSecretBytes, type Ctx } from '../ctx.js';
 import type { Effect, EffectHandlers } from '../effects.js';
 import type { Input } from '../inputs.js';
 import { allMembers, buildJobTree, jobOf, type JobTree } from '../jobTree.js';
@@ -70,6 +70,8 @@ export interface DriverResult {
   readonly aggregations: readonly { job: string; round: number; base: string; inputBases: readonly (string | null)[] }[];
   /** Hashes of the aggregates lying workers produced. */
   readonly lies: ReadonlySet<string>;
+  /** The noise seed each worker of a DP cluster aggregated with (§6.14), in order. */
+  readonly noiseSeeds: readonly { job: string; round: number; worker: string; seed: string }[];
 }
 
 type DriverEvent =
@@ -112,6 +114,7 @@ export function runInMemory(options: DriverOptions): DriverResult {
   const violations: string[] = [];
   const verdicts = new Map<string, number>();
   const aggregations: { job: string; round: number; base: string; inputBases: (string | null)[] }[] = [];
+  const noiseSeeds: { job: string; round: number; worker: string; seed: string }[] = [];
   const trees = new Map([[tree.rootId, tree]]);
   const maxTime = options.maxTimeMs ?? 6 * 3600 * 1000;
   let now = 0;
@@ -133,7 +136,7 @@ export function runInMemory(options: DriverOptions): DriverResult {
   const ctxFor = (peer: Peer, key: string): Ctx => {
     let r = peer.rngs.get(key);
     if (!r) peer.rngs.set(key, (r = Rng.fromSeed(hash32(`${options.seed}:${peer.id}:${key}`))));
-    return { now, rng: r };
+    return { now, rng: r, secretBytes: seededSecretBytes(r) };
   };
   const delay = () => net.minDelayMs + netRng.float() * (net.maxDelayMs - net.minDelayMs);
   const taskTime = (lo: number, hi: number) => lo + taskRng.float() * (hi - lo);
@@ -189,6 +192,10 @@ export function runInMemory(options: DriverOptions): DriverResult {
       let lineage = e.base.hash;
       for (let b = blobs.get(lineage) as FakeParams; b.aggJob === e.job && b.trainedFrom; b = blobs.get(lineage) as FakeParams) lineage = b.trainedFrom;
       let agg = fakeAggregate(inputs, e.job, lineage);
+      if (e.aggregator.kind === 'dp-fedavg') {
+        agg = { ...agg, noise: e.aggregator.noiseSeed };
+        noiseSeeds.push({ job: e.job, round: e.round, worker: peer.id, seed: e.aggregator.noiseSeed });
+      }
       if (liars.has(peer.id)) agg = fakeLie(agg);
       const ref = store(agg);
       if (liars.has(peer.id)) lies.add(ref.hash);
@@ -338,5 +345,5 @@ export function runInMemory(options: DriverOptions): DriverResult {
   for (const a of aggregations) {
     if (a.inputBases.some((b) => b !== a.base)) violations.push(`${a.job} round ${a.round} aggregated inputs trained from another model`);
   }
-  return { tree, endedAt: lastActive, rootFinal, stopReason, finals, traces, killed, metrics, violations, verdicts, aggregations, lies };
+  return { tree, endedAt: lastActive, rootFinal, stopReason, finals, traces, killed, metrics, violations, verdicts, aggregations, lies, noiseSeeds };
 }

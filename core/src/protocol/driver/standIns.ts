@@ -16,6 +16,8 @@ export interface FakeParams {
   readonly by: string;
   /** For an aggregate: the job that made it (a sub-job's local rounds chain through these). */
   readonly aggJob?: string;
+  /** For a DP cluster's aggregate: the noise seed it was made with (§6.14), so workers agree only on the same seed. */
+  readonly noise?: string;
 }
 
 /** Initial parameters (step 5). */

@@ -5,6 +5,7 @@ import { isSampled } from '../sampling.js';
 import type { DatasetOfferMessage, StateMessage } from '../messages/index.js';
 import { FINISHED_LINGER_BEATS, OFFLINE_AFTER_BEATS, manifestBlob, markOffline, publishState, publishUp, republishIfQuiet, type HostState } from './hostState.js';
 import { advanceSetup, askInitialParameters, heartbeatUpward, onAckOrHeartbeat, onInitParams, sheetHashOf } from './hostSetup.js';
+import { drawDpKeys } from './hostDp.js';
 import { allSampledIn, closeTraining, finishJob, onAggregate, onDeadline, onSubmit, persist, startRound } from './hostRound.js';
 
 // The host machine: one per job, primary (the root) or secondary. It keeps the job's state,
@@ -62,6 +63,7 @@ function durableFirst(effects: Effect[]): Effect[] {
 
 /** Step 1 (or a restore): set the job-sheet flag, serve the manifest, arm timers, publish. */
 function onStart(s: HostState, ctx: Ctx, effects: Effect[]): void {
+  drawDpKeys(s, ctx);
   const blob = manifestBlob(s.tree);
   effects.push({ type: 'storeBlob', ref: blob.ref, value: blob.value });
   s.jobsheetFlag = true;

@@ -62,6 +62,16 @@ export const HostCheckpoint = z.strictObject({
       pending: z.object({ round: z.number() }).and(SubmitPayload).nullable(),
     })
     .nullable(),
+  /** A DP cluster's keys and account (§6.14); absent for other clusters. */
+  dp: z
+    .strictObject({
+      hostSecret: z.string().regex(/^[0-9a-f]{64}$/),
+      hostPublic: z.string().regex(/^[0-9a-f]{64}$/),
+      noiseKey: z.string().regex(/^[0-9a-f]{64}$/),
+      rates: z.array(z.number().gt(0).max(1)).max(1_000_000),
+      rate: z.number().gt(0).max(1),
+    })
+    .optional(),
   done: z.boolean(),
 });
 export type HostCheckpoint = z.infer<typeof HostCheckpoint>;
@@ -112,6 +122,7 @@ export function checkpointHost(s: HostState): HostCheckpoint {
     finishedBeats: s.finishedBeats,
     deadlineTimer: s.deadlineTimer,
     upstream: up ? { lastSeq: up.lastSeq, round: up.round, stage: up.stage, datasetFlag: up.datasetFlag, global: up.global, acked: up.acked, pending: up.pending } : null,
+    ...(s.dp?.noiseKey ? { dp: { hostSecret: s.dp.hostSecret, hostPublic: s.dp.hostPublic, noiseKey: s.dp.noiseKey, rates: [...s.dp.rates], rate: s.dp.rate } } : {}),
     done: s.done,
   };
 }
@@ -182,5 +193,6 @@ export function restoreHostState(tree: JobTree, raw: unknown, now: number): Host
   // A restarted host gives everyone a fresh grace period before marking them offline.
   for (const g of [s.clients, s.workers]) for (const r of g.records.values()) r.lastSeen = now;
   if (s.upstream && c.upstream) Object.assign(s.upstream, c.upstream);
+  if (s.dp && c.dp) Object.assign(s.dp, c.dp);
   return s;
 }

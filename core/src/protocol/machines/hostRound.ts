@@ -17,6 +17,7 @@ import {
   weightedEval,
   type HostState,
 } from './hostState.js';
+import { budgetStop, epsilonAfter } from './hostDp.js';
 import { checkpointHost } from './hostCheckpoint.js';
 import { MAX_STOP_REASON, clip, withFailures } from './hostFailures.js';
 
@@ -50,6 +51,16 @@ export function startRound(s: HostState, ctx: Ctx, effects: Effect[]): void {
   s.inputCount = 0;
   s.inputSamples = 0;
   drawRoundSample(s, ctx);
+  // §6.14: a DP cluster runs no round that would take its clients past the budget.
+  const overBudget = budgetStop(s);
+  if (overBudget) {
+    s.round--;
+    if (s.upstream) {
+      s.localRound--;
+      failRound(s, overBudget, ctx, effects);
+    } else finishJob(s, s.global, overBudget, ctx, effects);
+    return;
+  }
   armDeadline(s, ctx, effects);
   publishState(s, ctx, effects);
   persist(s, effects);
@@ -62,6 +73,7 @@ function drawRoundSample(s: HostState, ctx: Ctx): void {
     // (the root's round, a secondary job's local round); a retry moves the turn on.
     const position = (s.upstream ? s.localRound : s.round) - 1 + s.attempt;
     const pick = sequentialPick(s.node.order, new Set(pool), position);
+    if (s.dp) s.dp.rate = 1; // a turn, not a random sample: no amplification by sampling
     s.sample = { seed: 0, threshold: 0, ...(pick === undefined ? {} : { only: pick }) };
     s.sampled = new Set(pick === undefined ? [] : [pick]);
     for (const c of s.submissions.keys()) s.sampled.add(c);
@@ -69,6 +81,7 @@ function drawRoundSample(s: HostState, ctx: Ctx): void {
   }
   const k = sampleSize(pool.length, s.node.timing.sampleFraction);
   const { rule, sampled } = drawSample(pool, k, ctx.rng.int(0x7fffffff));
+  if (s.dp) s.dp.rate = pool.length === 0 ? 1 : Math.min(1, k / pool.length);
   s.sample = rule;
   // Submissions already accepted this round stay valid: they trained from the same global.
   for (const c of s.submissions.keys()) sampled.add(c);
@@ -110,6 +123,8 @@ export function closeTraining(s: HostState, ctx: Ctx, effects: Effect[]): void {
   s.inputs = jsonBlobRef(entries);
   effects.push({ type: 'storeBlob', ref: s.inputs, value: entries });
   s.inputCount = entries.length;
+  // §6.14: the round's noisy aggregate will exist from here on, so it is spent now.
+  if (s.dp) s.dp.rates.push(s.dp.rate);
   s.inputSamples = subs.reduce((n, x) => n + x.samples, 0);
   s.metrics = weightedEval(subs.map((x) => x.eval));
   if (s.localRound <= 1) s.firstEval = s.metrics;
@@ -188,6 +203,7 @@ export function decide(s: HostState, closed: boolean, ctx: Ctx, effects: Effect[
       evalSamples: s.metrics?.samples ?? 0,
       aggregate: picked.hash,
       votes: outcome.votes,
+      ...(s.dp ? { epsilon: epsilonAfter(s, s.dp.rates), delta: s.sheet.privacy!.dp.delta } : {}),
     },
   });
   roundDone(s, picked, ctx, effects);

@@ -1,3 +1,4 @@
+import { noteWorkerNoiseKey } from './hostDp.js';
 import type { Ctx } from '../ctx.js';
 import { derivedSheetHash } from '../jobSheet.js';
 import type { Effect } from '../effects.js';
@@ -47,6 +48,7 @@ export function onAckOrHeartbeat(s: HostState, msg: AckMessage | HeartbeatMessag
   if (msg.type === 'heartbeat') {
     rec.status = msg.payload.status;
     if (role === 'client') noteClaimedSubmission(s, msg);
+    else noteWorkerNoiseKey(s, rec.id, msg.payload.noiseKey);
     noteFailure(s, msg, rec.id, role);
     if (endsBehind(s, msg, rec.id, role)) {
       // §6.8: this root host restored an older state than it had published (its newer

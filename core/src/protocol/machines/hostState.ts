@@ -2,6 +2,7 @@ import type { MemberFailure } from '../messages/index.js';
 import { canonicalJson, sha256Text, utf8Length } from '../../util/hash.js';
 import type { Effect } from '../effects.js';
 import type { Ctx } from '../ctx.js';
+import { sealNoiseKey } from '../dp/noiseKey.js';
 import { deriveJobSheet, derivedSheetHash, type JobSheet } from '../jobSheet.js';
 import { compareIds, jobOf, type JobNode, type JobTree } from '../jobTree.js';
 import { MAX_MISSING, MESSAGE_VERSION, type BlobRef, type EvalMetrics, type Message, type SampleRule, type StatePayload, type SubmitPayload } from '../messages/index.js';
@@ -128,7 +129,23 @@ export interface HostState {
   publishedAt: number;
   publishedPayload: string;
   upstream: UpstreamState | null;
+  /** A leaf cluster with `privacy.dp` (§6.14): its keys and its account; null otherwise. */
+  dp: HostDp | null;
   done: boolean;
+}
+
+/** What a DP cluster's host keeps (§6.14). */
+export interface HostDp {
+  /** The host's X25519 key pair and the job's noise key, hex; '' until drawn at start. */
+  hostSecret: string;
+  hostPublic: string;
+  noiseKey: string;
+  /** Workers' X25519 public keys from their heartbeats, and the noise key sealed to each (not checkpointed). */
+  workerKeys: Map<string, { publicKey: string; sealed: string | null }>;
+  /** The sampling rate of every round that closed its training stage, in order: what the accountant composes. */
+  rates: number[];
+  /** The sampling rate of the round in progress (sampled / eligible at the draw). */
+  rate: number;
 }
 
 // A tree's manifest never changes, and every host of the tree serves it on start: hash the
@@ -214,6 +231,7 @@ export function createHostState(tree: JobTree, job: string, now: number): HostSt
     upstream: up
       ? { job: up.job, topic: up.topic, host: up.host, asClient: up.asClient, lastSeq: -1, round: 0, stage: 0, datasetFlag: false, global: null, acked: 0, pending: null }
       : null,
+    dp: node.leaf && sheet.privacy ? { hostSecret: '', hostPublic: '', noiseKey: '', workerKeys: new Map(), rates: [], rate: 1 } : null,
     done: false,
   };
 }
@@ -293,7 +311,24 @@ export function statePayload(s: HostState): StatePayload {
     metrics: s.metrics,
     stopReason: s.stopReason,
     downloadable: s.processStage === 3 && s.sheet.allowModelDownload,
+    ...(s.dp?.noiseKey ? { noise: noisePayload(s.dp, s.job) } : {}),
   };
+}
+
+// §6.14: the noise key sealed to every worker whose key arrived (sealed once per key).
+function noisePayload(dp: HostDp, job: string): NonNullable<StatePayload['noise']> {
+  const sealed: Record<string, string> = {};
+  for (const [worker, k] of [...dp.workerKeys].sort((a, b) => compareIds(a[0], b[0]))) {
+    if (k.sealed === null) {
+      try {
+        k.sealed = sealNoiseKey(dp.hostSecret, k.publicKey, job, worker, dp.noiseKey);
+      } catch {
+        continue; // a key of low order: this worker gets no noise key and cannot aggregate
+      }
+    }
+    sealed[worker] = k.sealed;
+  }
+  return { hostKey: dp.hostPublic, sealed };
 }
 
 /** Publishes the host's full snapshot with a fresh sequence number. */

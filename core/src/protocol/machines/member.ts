@@ -110,13 +110,16 @@ export function publishAck(m: MemberBase, role: 'client' | 'worker', stage: 1 | 
 }
 
 /** A heartbeat: alive, with status and ACK level (which recovers a lost ACK). */
-export function publishHeartbeat(m: MemberBase, role: 'client' | 'worker', ctx: Ctx, effects: Effect[]): void {
+export function publishHeartbeat(m: MemberBase, role: 'client' | 'worker', ctx: Ctx, effects: Effect[], noiseKey?: string): void {
   publishAsMember(
     m,
     role,
     ctx,
     effects,
-    { type: 'heartbeat', payload: { status: m.status, acked: m.acked, sheetHash: m.sheetHash, refused: m.refused, samples: m.samples, ...(m.failure ? { failure: m.failure } : {}) } },
+    {
+      type: 'heartbeat',
+      payload: { status: m.status, acked: m.acked, sheetHash: m.sheetHash, refused: m.refused, samples: m.samples, ...(m.failure ? { failure: m.failure } : {}), ...(noiseKey ? { noiseKey } : {}) },
+    },
     m.hostRound,
   );
 }

@@ -4,6 +4,8 @@ import type { Input } from '../inputs.js';
 import type { JobSheet } from '../jobSheet.js';
 import type { AggregatePayload, BlobRef, Message } from '../messages/index.js';
 import type { StepResult } from './host.js';
+import type { AggregatorSpec } from '../../spec/ml.js';
+import { noiseKeyPair, openNoiseKey, roundNoiseSeed } from '../dp/noiseKey.js';
 import {
   acceptHostState,
   noteWrongSheet,
@@ -30,12 +32,17 @@ export interface WorkerState extends MemberBase {
   work: { round: number; attempt: number; inputs: string; result: BlobRef | null } | null;
   /** Initial parameters asked for (step 5): pending, or made. */
   init: { ref: BlobRef | null } | null;
+  /**
+   * A worker of a DP cluster (§6.14): its X25519 key pair (drawn at start, hex) and the job's
+   * noise key once opened from the host's snapshot; null in other clusters.
+   */
+  dp: { secretKey: string; publicKey: string; noiseKey: string | null; openedFrom: string } | null;
 }
 
 /** A worker in its initial state. */
 export function createWorkerState(sheet: JobSheet, sheetHash?: string): WorkerState {
   if (sheet.role !== 'worker') throw new Error(`createWorkerState needs a worker sheet, got ${sheet.role}`);
-  return { ...createMemberBase(sheet, sheetHash), role: 'worker', work: null, init: null };
+  return { ...createMemberBase(sheet, sheetHash), role: 'worker', work: null, init: null, dp: null };
 }
 
 /** Steps a worker. Takes ownership of `s`. */
@@ -44,8 +51,9 @@ export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): StepResult<W
   if (s.done && !(input.type === 'message' && input.message.type === 'state')) return { state: s, effects };
   switch (input.type) {
     case 'start':
+      if (s.sheet.privacy && !s.dp) s.dp = { ...noiseKeyPair(ctx.secretBytes(32)), noiseKey: null, openedFrom: '' };
       armHeartbeat(s, ctx, effects);
-      publishHeartbeat(s, 'worker', ctx, effects);
+      publishHeartbeat(s, 'worker', ctx, effects, s.dp?.publicKey);
       break;
     case 'timer':
       if (input.id === 'hb') onHeartbeatTimer(s, ctx, effects);
@@ -99,7 +107,26 @@ function onMessage(s: WorkerState, msg: Message, ctx: Ctx, effects: Effect[]): v
     s.init = { ref: null };
     effects.push({ type: 'initParams', job: s.job, model: s.sheet.model, seed: s.sheet.train.seed });
   }
+  openNoise(s);
   maybeAggregate(s, ctx, effects);
+}
+
+// §6.14: open the noise key the host sealed to this worker (again only if it changed).
+function openNoise(s: WorkerState): void {
+  const dp = s.dp;
+  const noise = s.host?.noise;
+  const sealed = noise?.sealed[s.member];
+  if (!dp || !noise || sealed === undefined || dp.openedFrom === `${noise.hostKey}:${sealed}`) return;
+  dp.openedFrom = `${noise.hostKey}:${sealed}`;
+  dp.noiseKey = openNoiseKey(dp.secretKey, noise.hostKey, s.job, s.member, sealed);
+}
+
+/** The aggregator of this round: the manifest's, or, in a DP cluster, DP-FedAvg with the round's noise seed (null until the noise key is here). */
+function roundAggregator(s: WorkerState, inputsHash: string): AggregatorSpec | null {
+  const dp = s.sheet.privacy?.dp;
+  if (!dp) return s.sheet.aggregator;
+  if (!s.dp?.noiseKey) return null;
+  return { kind: 'dp-fedavg', clip: dp.clip, noiseMultiplier: dp.noiseMultiplier, noiseSeed: roundNoiseSeed(s.dp.noiseKey, s.job, s.hostRound, inputsHash) };
 }
 
 /** Step 7: aggregate the round's inputs onto its global parameters (status 3). */
@@ -115,6 +142,10 @@ function maybeAggregate(s: WorkerState, ctx: Ctx, effects: Effect[]): void {
     publishAggregate(s, ctx, effects);
     return;
   }
+  // §6.14: without the noise key a DP worker cannot add the cluster's noise; it waits for
+  // the snapshot that seals the key to it (its heartbeat carries its public key).
+  const aggregator = roundAggregator(s, p.inputs.hash);
+  if (!aggregator) return;
   s.work = { round: s.hostRound, attempt: p.attempt, inputs: p.inputs.hash, result: null };
   setStatus(s, 3);
   effects.push({
@@ -124,7 +155,7 @@ function maybeAggregate(s: WorkerState, ctx: Ctx, effects: Effect[]): void {
     attempt: p.attempt,
     inputs: p.inputs,
     base: p.global,
-    aggregator: s.sheet.aggregator,
+    aggregator,
     model: s.sheet.model,
   });
 }
@@ -142,7 +173,7 @@ function publishInit(s: WorkerState, ctx: Ctx, effects: Effect[]): void {
 /** Every heartbeat: alive, plus resend what the host may have lost. */
 function onHeartbeatTimer(s: WorkerState, ctx: Ctx, effects: Effect[]): void {
   armHeartbeat(s, ctx, effects);
-  publishHeartbeat(s, 'worker', ctx, effects);
+  publishHeartbeat(s, 'worker', ctx, effects, s.dp?.publicKey);
   const p = s.host;
   if (!p) return;
   if (p.processStage === 0 && p.initFrom?.member === s.member && s.init?.ref) publishInit(s, ctx, effects);

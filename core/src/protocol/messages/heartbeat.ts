@@ -33,6 +33,8 @@ export const HeartbeatPayload = z.strictObject({
   samples: z.number().int().min(0),
   /** Set while the member's last attempt at some work failed (§6.13); absent otherwise. */
   failure: MemberFailure.optional(),
+  /** A worker of a cluster with `privacy.dp`: its X25519 public key for the noise key (§6.14), hex. */
+  noiseKey: z.string().regex(/^[0-9a-f]{64}$/).optional(),
 });
 export type HeartbeatPayload = z.infer<typeof HeartbeatPayload>;
 

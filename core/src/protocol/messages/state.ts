@@ -67,6 +67,16 @@ export const StatePayload = z.strictObject({
   stopReason: z.string().max(500).nullable(),
   /** Stage 3: whether the final model may be downloaded from the root host. */
   downloadable: z.boolean(),
+  /**
+   * A cluster with `privacy.dp` (§6.14): the host's X25519 public key and the job's noise key
+   * sealed to each worker whose key it holds (ChaCha20-Poly1305, 48 bytes), by worker id, hex.
+   */
+  noise: z
+    .strictObject({
+      hostKey: z.string().regex(/^[0-9a-f]{64}$/),
+      sealed: z.record(MemberId, z.string().regex(/^[0-9a-f]{96}$/)).refine((r) => Object.keys(r).length <= 64, 'at most 64 workers'),
+    })
+    .optional(),
 });
 export type StatePayload = z.infer<typeof StatePayload>;
 

@@ -1,5 +1,5 @@
 import { Rng } from '../../util/rng.js';
-import type { Ctx } from '../ctx.js';
+import { seededSecretBytes, type Ctx } from '../ctx.js';
 import type { Effect } from '../effects.js';
 import { deriveJobSheet, jobSheetHash, type Role } from '../jobSheet.js';
 import { buildJobTree, jobOf, jobTopic, type JobTree } from '../jobTree.js';
@@ -16,7 +16,8 @@ export function tree(shape: Shape, opts: Parameters<typeof treeManifest>[1] = {}
 
 /** A step context at a time, with a seeded rng. */
 export function ctxAt(now: number, seed = 1): Ctx {
-  return { now, rng: Rng.fromSeed(seed) };
+  const rng = Rng.fromSeed(seed);
+  return { now, rng, secretBytes: seededSecretBytes(rng) };
 }
 
 /** A message from `member` (as `role`) in `job`, with envelope defaults. */

@@ -19,6 +19,9 @@ export function validateState(msg: StateMessage, { tree, node }: Checked, ctx: V
   if (p.missing.some((c) => !node.clientById.has(c))) return reject('missing names a non-client');
   // `wrongSheet` names only members of the job: REJECT (an incoherent snapshot).
   if (p.wrongSheet.some((m) => !node.clientById.has(m) && !node.workers.includes(m))) return reject('wrongSheet names a non-member');
+  // §6.14: only a leaf job with privacy.dp has a noise key, sealed to its own workers only: REJECT.
+  if (p.noise && !(node.leaf && tree.manifest.privacy)) return reject('noise key in a job without privacy.dp');
+  if (p.noise && Object.keys(p.noise.sealed).some((w) => !node.workers.includes(w))) return reject('noise key sealed to a non-worker');
   const view = ctx.view?.(msg.job);
   // A snapshot no newer than one we accepted: IGNORE (a duplicate or a late one; the newer one supersedes it).
   if (view && msg.seq <= view.hostSeq) return ignore('stale or duplicate state seq');

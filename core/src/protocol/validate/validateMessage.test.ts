@@ -65,6 +65,26 @@ const rows: { name: string; raw: () => Uint8Array | object; ctx: () => Validatio
   { name: 'a dataset request from a leaf client', raw: () => msg(T, 'J#0', 'client', 'c0', 'dataset-request', {}), ctx: () => ctx(msg(T, 'J#0', 'client', 'c0', 'dataset-request', {})), result: 'accept' },
 ];
 
+// §6.14: a tree whose leaf jobs have privacy.dp.
+const D = tree([2, 1], { workers: 2, extra: { privacy: { dp: { clip: 1, noiseMultiplier: 1, delta: 1e-5 } } } });
+const dTrees = new Map([[D.rootId, D]]);
+const dCtx = (m: Message): ValidationContext => ({ from: m.sender, topic: jobTopic(D.rootId, m.job), trees: dTrees });
+const KEY = 'ab'.repeat(32);
+const SEALED = 'cd'.repeat(48);
+const dHb = (role: 'client' | 'worker', member: string, noiseKey: string) => msg(D, 'J#0', role, member, 'heartbeat', { status: 1, acked: 1, sheetHash: 'a'.repeat(64), refused: false, samples: 0, noiseKey });
+const dState = (job: string, sealed: Record<string, string>) => stateMsg(D, job, { noise: { hostKey: KEY, sealed } }, { seq: 5 });
+const dpRows: typeof rows = [
+  { name: 'a DP worker’s heartbeat with its noise key', raw: () => dHb('worker', 'wr0-0', KEY), ctx: () => dCtx(dHb('worker', 'wr0-0', KEY)), result: 'accept' },
+  { name: 'a client’s heartbeat with a noise key', raw: () => dHb('client', 'c0', KEY), ctx: () => dCtx(dHb('client', 'c0', KEY)), result: 'reject', reason: /not a worker/ },
+  { name: 'a noise key that is not 32 bytes of hex', raw: () => dHb('worker', 'wr0-0', 'xy'.repeat(32)), ctx: () => dCtx(dHb('worker', 'wr0-0', KEY)), result: 'reject', reason: /malformed/ },
+  { name: 'a DP leaf state sealing the noise key to its workers', raw: () => dState('J#0', { 'wr0-0': SEALED, 'wr0-1': SEALED }), ctx: () => dCtx(dState('J#0', {})), result: 'accept' },
+  { name: 'a state sealing the noise key to a non-worker', raw: () => dState('J#0', { c0: SEALED }), ctx: () => dCtx(dState('J#0', {})), result: 'reject', reason: /non-worker/ },
+  { name: 'a sealed noise key of the wrong length', raw: () => dState('J#0', { 'wr0-0': SEALED.slice(2) }), ctx: () => dCtx(dState('J#0', {})), result: 'reject', reason: /malformed/ },
+  { name: 'a noise key in the state of an inner job', raw: () => dState('J', {}), ctx: () => dCtx(dState('J', {})), result: 'reject', reason: /without privacy/ },
+  { name: 'a noise key in a job without privacy', raw: () => ({ ...stateMsg(T, 'J#0', {}, { seq: 5 }), payload: { ...stateMsg(T, 'J#0', {}).payload, noise: { hostKey: KEY, sealed: {} } } }), ctx: () => ctx(stateMsg(T, 'J#0', {})), result: 'reject', reason: /without privacy/ },
+];
+rows.push(...dpRows);
+
 describe('validateMessage', () => {
   for (const row of rows) {
     it(`${row.result}: ${row.name}`, () => {
