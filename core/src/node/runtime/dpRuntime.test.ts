@@ -13,7 +13,7 @@ describe('a DP job over the memory transport', () => {
 
   it('runs the DP example to the end with synthetic compute: one final hash, no worker dissent, ε per leaf round', async () => {
     const text = await readFile(new URL('../../../../examples/jobs/mnist-2level-dp.yaml', import.meta.url), 'utf8');
-    const manifest = parseManifest(text.replace('heartbeatSeconds: 5', 'heartbeatSeconds: 1').replace('rounds: 5', 'rounds: 3'));
+    const manifest = parseManifest(text.replace('heartbeatSeconds: 5', 'heartbeatSeconds: 1').replace('rounds: 5', 'rounds: 2'));
     const cluster = await clusters.start(manifest, { node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log: createLog('node', 'warn') } });
     const finished = new Map<string, string | null>();
     const leafRounds: { job: string; round: number; epsilon: unknown }[] = [];
@@ -31,18 +31,20 @@ describe('a DP job over the memory transport', () => {
     const rootId = await cluster.submit();
     await rootNode.events.once('job:finished', (d) => d.rootId === rootId);
     expect(dissent).toEqual([]);
+    // A member that fell behind under load may finish a moment after the root host does.
+    const members = () => [...finished.keys()].filter((k) => /\/(client|worker):/.test(k)).length;
+    for (let waited = 0; members() < 15 && waited < 60_000; waited += 250) await new Promise((r) => setTimeout(r, 250));
     const memberFinals = [...finished.entries()].filter(([k]) => /\/(client|worker):/.test(k));
     expect(memberFinals.length).toBe(6 + 9);
     expect(new Set(memberFinals.map(([, h]) => h)).size, JSON.stringify([...finished])).toBe(1);
-    // Each leaf ran 3 rounds, ε rising with each (q = 1, σ = 0.002: huge, but finite and rising).
+    // Each leaf ran 2 rounds, ε rising (q = 1, σ = 0.002: huge, but finite and rising).
     for (const job of ['mnist-2level-dp#0', 'mnist-2level-dp#1']) {
       const eps = leafRounds.filter((r) => r.job === job).map((r) => r.epsilon as number);
-      expect(eps, job).toHaveLength(3);
+      expect(eps, job).toHaveLength(2);
       expect(eps[0]!, job).toBeGreaterThan(0);
       expect(eps[1]!, job).toBeGreaterThan(eps[0]!);
-      expect(eps[2]!, job).toBeGreaterThan(eps[1]!);
     }
     const host = rootNode.runner(rootId)!.rootHostState()!;
-    expect(host.stopReason).toMatch(/rounds: 3/);
-  }, 180_000);
+    expect(host.stopReason).toMatch(/rounds: 2/);
+  }, 300_000);
 });
