@@ -73,8 +73,10 @@ describe('canopy CLI', () => {
     expect(lines).toHaveLength(3);
     expect(lines[0]).toMatchObject({ round: 1 });
     const last = lines.at(-1)!;
-    expect(Object.keys(last).sort()).toEqual(['accuracy', 'loss', 'rounds', 'wallSeconds']);
+    expect(Object.keys(last).sort()).toEqual(['accuracy', 'cpuSeconds', 'loss', 'rounds', 'threads', 'wallSeconds']);
     expect(last.rounds).toBe(2);
+    expect(last.threads).toBe(1);
+    expect(last.cpuSeconds).toBeGreaterThan(0);
     expect(last.accuracy).toBeGreaterThan(0.5);
   });
 

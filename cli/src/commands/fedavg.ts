@@ -43,6 +43,7 @@ interface FedAvgFlags {
   dpNoise?: number;
   dpEpsilon?: number;
   dpDelta: number;
+  threads: number;
   json: boolean;
 }
 
@@ -85,7 +86,8 @@ export function fedavgCommand(): Command {
     .option('--dp-noise <sigma>', 'noise multiplier σ: Gaussian noise σC on the sum of clipped updates', numberArg(0, 1e6, { inclusiveMin: true }))
     .option('--dp-epsilon <eps>', 'the ε to spend over all rounds: the noise multiplier is calibrated to it (RDP accountant)', numberArg(0, 1e6))
     .option('--dp-delta <delta>', 'δ of the (ε, δ) guarantee', numberArg(0, 1), 1e-5)
-    .option('--json', 'print one JSON line per round; the last line is {rounds, accuracy, loss, wallSeconds}', false)
+    .option('--threads <n>', 'threads splitting each local batch on the fast training path; results are bit-identical for equal seeds and thread counts', intArg(1, 32), 1)
+    .option('--json', 'print one JSON line per round; the last line is {rounds, accuracy, loss, wallSeconds, cpuSeconds, threads}', false)
     .action(async (flags: FedAvgFlags) => {
       await runFedAvgCommand(flags);
     });
@@ -159,6 +161,7 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
     seed: flags.seed,
     backend: flags.backend,
     targetAccuracy: flags.targetAccuracy,
+    threads: flags.threads,
     ...(dp ? { dp: { clip: dp.clip, noiseMultiplier: dp.noiseMultiplier } } : {}),
   };
 
@@ -166,6 +169,7 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
   const abort = new AbortController();
   const onSigint = () => abort.abort();
   process.once('SIGINT', onSigint);
+  const cpuStart = process.cpuUsage();
   try {
     const result = await runFedAvgBaseline(options, {
       signal: abort.signal,
@@ -190,7 +194,10 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
       },
     });
     out.say(`final test accuracy ${(result.accuracy * 100).toFixed(2)}% after ${result.rounds} rounds, loss ${result.loss.toFixed(4)}, ${result.wallSeconds.toFixed(1)} s`);
-    out.record({ rounds: result.rounds, accuracy: result.accuracy, loss: result.loss, wallSeconds: round3(result.wallSeconds), ...(dp ? { epsilon: accountant.epsilon(flags.dpDelta), delta: flags.dpDelta, noiseMultiplier: dp.noiseMultiplier, clip: dp.clip, samplingRate: dp.q } : {}) });
+    // CPU time of every thread of this process (training lanes included), as PyTorch's script reports it
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuSeconds = round3((cpu.user + cpu.system) / 1e6);
+    out.record({ rounds: result.rounds, accuracy: result.accuracy, loss: result.loss, wallSeconds: round3(result.wallSeconds), cpuSeconds, threads: flags.threads, ...(dp ? { epsilon: accountant.epsilon(flags.dpDelta), delta: flags.dpDelta, noiseMultiplier: dp.noiseMultiplier, clip: dp.clip, samplingRate: dp.q } : {}) });
   } finally {
     progress?.stop();
     process.off('SIGINT', onSigint);

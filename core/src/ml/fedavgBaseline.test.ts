@@ -25,6 +25,18 @@ describe('runFedAvgBaseline', () => {
     expect(paramsHash(c.params)).not.toBe(paramsHash(a.params));
   });
 
+  it('splits local batches over threads: equal seeds and thread counts give equal bits, and the curve stays the same', async () => {
+    const small: BaselineOptions = { ...base, model: 'logreg', partition: { kind: 'iid' }, clientFraction: 1 };
+    const one = await runFedAvgBaseline(small);
+    const a = await runFedAvgBaseline({ ...small, threads: 2 });
+    const b = await runFedAvgBaseline({ ...small, threads: 2 });
+    expect(paramsHash(a.params)).toBe(paramsHash(b.params));
+    // two lanes sum each batch's gradient in another order: the same run up to rounding
+    expect(paramsHash(a.params)).not.toBe(paramsHash(one.params));
+    a.history.forEach((r, i) => expect(Math.abs(r.accuracy - one.history[i]!.accuracy)).toBeLessThan(0.005));
+    await expect(runFedAvgBaseline({ ...base, threads: 0 })).rejects.toThrow(/threads must be a whole number from 1 to 32, not 0/);
+  });
+
   it('learns: accuracy after a few rounds is far above chance', async () => {
     const r = await runFedAvgBaseline({ ...base, partition: { kind: 'iid' }, clientFraction: 1, rounds: 3 });
     expect(r.history).toHaveLength(3);

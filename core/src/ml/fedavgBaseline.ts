@@ -7,7 +7,8 @@ import { aggregate, type RejectedInput, type ServerState } from './aggregate/ind
 import { loadDataset } from './data/index.js';
 import { partition, subset } from './data/index.js';
 import { Rng } from '../util/rng.js';
-import { throwIfAborted, UnsupportedError } from '../util/errors.js';
+import { ParameterError, throwIfAborted, UnsupportedError } from '../util/errors.js';
+import { MAX_THREADS } from './fast/plan.js';
 import { addGaussianNoise, clipToNorm } from './clipAndNoise.js';
 
 /** Settings of an in-process FedAvg run. */
@@ -33,6 +34,12 @@ export interface BaselineOptions {
    * model. Needs the fedavg aggregator. The ε it spends is the accountant's business.
    */
   readonly dp?: { readonly clip: number; readonly noiseMultiplier: number };
+  /**
+   * Threads that split each local batch on the fast training path (default 1; see
+   * trainLocal). Equal seeds and equal thread counts give bit-identical runs; another thread
+   * count sums in another order, so its results differ by rounding.
+   */
+  readonly threads?: number;
 }
 
 /** One round of a baseline run. */
@@ -86,6 +93,8 @@ export interface BaselineHooks {
  */
 export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHooks = {}): Promise<BaselineResult> {
   const started = performance.now();
+  const threads = opts.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) throw new ParameterError(`threads must be a whole number from 1 to ${MAX_THREADS}, not ${threads}`);
   const backend = await initBackend(opts.backend ?? 'auto');
   const data = await loadDataset(opts.dataset, { seed: opts.seed });
   hooks.onData?.(data, backend);
@@ -121,6 +130,7 @@ export async function runFedAvgBaseline(opts: BaselineOptions, hooks: BaselineHo
         const result = await trainLocal(model, clientData[c]!, trainSpec, {
           globalParams: opts.train.mu > 0 ? global : undefined,
           signal: hooks.signal,
+          threads,
         });
         trainLoss += result.loss * result.samples;
         samples += result.samples;
