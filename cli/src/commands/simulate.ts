@@ -151,7 +151,7 @@ function queueInfo(q: QueueStatus): string {
   return `queue ${q.waiting} waiting, ${q.active} running · ${q.workers} worker(s)${refused}`;
 }
 
-const STOP_CONDITIONS: ReadonlySet<string> = new Set(['rounds', 'targetAccuracy', 'targetLoss']);
+const STOP_CONDITIONS: ReadonlySet<string> = new Set(['rounds', 'targetAccuracy', 'targetLoss', 'privacyBudget']);
 
 /** Most site names, and refusal lines per step, printed in words; summary.json keeps them all. */
 const MAX_LISTED = 5;

@@ -21,6 +21,7 @@ const expected: Record<string, { clients: number; depth: number; mode: 'real' | 
   'scale-10k.yaml': { clients: 10_000, depth: 3, mode: 'synthetic', params: 10_000 },
   'scale-50k.yaml': { clients: 50_000, depth: 3, mode: 'synthetic', params: 10_000 },
   'artifact-csv-stats.yaml': { clients: 20, depth: 2, mode: 'real' },
+  'dp-synthetic.yaml': { clients: 200, depth: 1, mode: 'synthetic', params: 1_000 },
 };
 
 describe('examples/scenarios', () => {
