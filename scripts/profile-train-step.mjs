@@ -5,6 +5,7 @@
 //   - tfjsStepMs, fastStepMs: one SGD step at batch 32 and at batch 1. A batch-1 step is
 //     nearly all fixed cost (tfjs: kernel dispatch, the gradient tape, tidy and tensor
 //     allocation; fast path: call overhead, im2col and packing of one sample);
+//   - tfjsStepCpuMs, fastStepCpuMs: the same steps' CPU time (ms, all threads of the process);
 //   - tfjsKernels: kernels tfjs runs per step;
 //   - gemm: each of the fast path's matrix products, its best time per call as GFLOP/s.
 // Run after `npm run build`: node scripts/profile-train-step.mjs [--reps 40] [--models mlp,2nn,cnn,mcmahan-cnn]
@@ -57,17 +58,27 @@ for (const kind of flags.models.split(',')) {
     line.tfjsKernels = profile.kernels.length;
     let t = Infinity;
     let f = Infinity;
+    let tc = Infinity;
+    let fc = Infinity;
+    const cpuMs = (c) => (c.user + c.system) / 1000;
     const r = kind === 'mcmahan-cnn' ? Math.ceil(reps / 4) : reps;
     for (let i = 0; i < r; i++) {
+      let c0 = process.cpuUsage();
       let t0 = performance.now();
       s.tfjs();
       t = Math.min(t, performance.now() - t0);
+      tc = Math.min(tc, cpuMs(process.cpuUsage(c0)));
+      c0 = process.cpuUsage();
       t0 = performance.now();
       s.fast();
       f = Math.min(f, performance.now() - t0);
+      fc = Math.min(fc, cpuMs(process.cpuUsage(c0)));
     }
     line[`tfjsStepMs_batch${n}`] = +t.toFixed(3);
     line[`fastStepMs_batch${n}`] = +f.toFixed(3);
+    // CPU time of the step (this process, all threads): what a loaded machine inflates least
+    line[`tfjsStepCpuMs_batch${n}`] = +tc.toFixed(1);
+    line[`fastStepCpuMs_batch${n}`] = +fc.toFixed(1);
     if (n === 32) {
       // each matrix product's best time per call, timed around the kernel
       const best = new Map();
