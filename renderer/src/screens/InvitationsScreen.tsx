@@ -3,7 +3,7 @@ import { useApp } from '../store/StoreContext';
 import { sortInvitations } from '../store/invitationsSlice';
 import { Card, EmptyState, Field, Pill, ScreenHeader } from '../components/ui';
 import type { Invitation } from '../api/types';
-import { describeDataset, describeModel } from '../text/describe';
+import { describeDataset, describeModel, describePrivacy } from '../text/describe';
 import { shortId } from '../text/format';
 
 /** Screen 2: job sheets offered to this node, to accept or decline. */
@@ -52,6 +52,8 @@ function InvitationCard({ inv }: { inv: Invitation }) {
         <Field label="Distributor" mono>
           {inv.dataset.distributor ? <span title={inv.dataset.distributor}>{shortId(inv.dataset.distributor, 10)}</span> : <span className="muted">none: data is loaded locally</span>}
         </Field>
+        <Field label="Differential privacy">{describePrivacy(inv.privacy).dp}</Field>
+        <Field label="Secure aggregation">{describePrivacy(inv.privacy).secureAggregation}</Field>
         <Field label="Job">{inv.rootId}</Field>
       </dl>
       {inv.status === 'pending' && (

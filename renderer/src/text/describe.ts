@@ -23,3 +23,24 @@ export function describeDataset(d: Invitation['dataset']): string {
   const shard = d.shard ? ` (${d.shard.index + 1} of ${d.shard.of})` : '';
   return `${partitions[d.partition.kind]}${shard} of ${src}`;
 }
+
+/**
+ * What the job does to keep a data owner's contribution private, in words: whether its
+ * cluster adds differential-privacy noise (with ε and δ explained) and that secure aggregation
+ * is not used, so the cluster's workers see each update.
+ */
+export function describePrivacy(p: Invitation['privacy']): { dp: string; secureAggregation: string } {
+  const secureAggregation = "Not used: the cluster's workers see each client's model update (never its data).";
+  if (!p) return { dp: 'Not used: the cluster passes on its combined update without added noise.', secureAggregation };
+  const d = p.dp;
+  const budget =
+    d.budget === undefined
+      ? 'No limit on ε is set: it grows with every round.'
+      : `The job stops before ε would pass ${d.budget}.`;
+  return {
+    dp:
+      `Yes. Each client's update is cut down to size ${d.clip}, and random noise (${d.noiseMultiplier}× that size) is added to the cluster's sum before it leaves the cluster, ` +
+      `so what others learn from the model about any one participant is bounded by ε (smaller is more private; under 1 is strong, 10 is weak) except with probability δ = ${d.delta}. ${budget}`,
+    secureAggregation,
+  };
+}

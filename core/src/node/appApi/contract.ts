@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatasetSpec, ModelSpec, PartitionSpec } from '../../spec/ml.js';
+import { PrivacySpec } from '../../protocol/privacy.js';
 import { Network, Reachability } from '../../net/network.js';
 import type { Subscriber } from './channels.js';
 
@@ -86,6 +87,8 @@ export const Invitation = z.strictObject({
   rounds: z.number().int().min(1),
   targetAccuracy: z.number().optional(),
   dataset: z.strictObject({ source: DatasetSpec, partition: PartitionSpec, distributor: Id.optional(), shard: z.strictObject({ index: Count, of: Count }).optional() }),
+  /** The job sheet's `privacy`: differential privacy on this cluster's aggregate (PROTOCOL.md §6.14); absent when the job has none. */
+  privacy: PrivacySpec.optional(),
   receivedAt: IsoTime,
   status: z.enum(['pending', 'accepted', 'declined']),
 });

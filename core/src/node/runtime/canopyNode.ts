@@ -12,6 +12,7 @@ import type { DatasetSpec, ModelSpec, PartitionSpec } from '../../spec/ml.js';
 import { deriveJobSheet } from '../../protocol/jobSheet.js';
 import { allMembers, rolesOf, type JobTree } from '../../protocol/jobTree.js';
 import type { BlobRef } from '../../protocol/messages/common.js';
+import type { PrivacySpec } from '../../protocol/privacy.js';
 import { createLog, type Log } from '../../util/log.js';
 import { ConsentLedger, type ConsentMode } from '../consent.js';
 import { NodeStore } from '../../storage/nodeStore.js';
@@ -115,6 +116,8 @@ export interface JobInvitation {
   readonly rounds: number;
   readonly targetAccuracy?: number;
   readonly dataset: { readonly source: DatasetSpec; readonly partition: PartitionSpec; readonly distributor?: string; readonly shard?: { readonly index: number; readonly of: number } };
+  /** The sheet's differential privacy, when its job has it (PROTOCOL.md §6.14). */
+  readonly privacy?: PrivacySpec;
 }
 
 /** What a node reports about itself. */
@@ -426,6 +429,7 @@ export class CanopyNode {
           rounds: sheet.stop.rounds,
           ...(sheet.stop.targetAccuracy === undefined ? {} : { targetAccuracy: sheet.stop.targetAccuracy }),
           dataset: { source: d.source, partition: d.partition, ...(d.distributor === undefined ? {} : { distributor: peers.peerOf(d.distributor) }), ...(d.shard ? { shard: d.shard } : {}) },
+          ...(sheet.privacy ? { privacy: sheet.privacy } : {}),
         }).catch(() => false),
       ];
     });
