@@ -1,4 +1,5 @@
-import type { AggregatorSpec, DatasetSpec, ModelKind, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
+import type { AggregatorSpec, BuiltinModelKind, DatasetSpec, ModelSpec, PartitionSpec, TrainSpec } from '../spec/ml.js';
+import { analyzeKeras } from '../spec/keras/topology.js';
 import type { DataSplit, EvalResult } from './types.js';
 import { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 import { createModel, getParams, setParams, initialParams } from './models.js';
@@ -14,7 +15,8 @@ import { addGaussianNoise, clipToNorm } from './clipAndNoise.js';
 /** Settings of an in-process FedAvg run. */
 export interface BaselineOptions {
   readonly dataset: DatasetSpec;
-  readonly model: ModelKind;
+  /** A built-in kind, or a Keras topology (the modelTopology of a model.json) sized to the data. */
+  readonly model: BuiltinModelKind | { readonly topology: Record<string, unknown> };
   readonly clients: number;
   readonly partition: PartitionSpec;
   readonly rounds: number;
@@ -204,7 +206,13 @@ export function privateAverage(global: Float32Array, params: readonly Float32Arr
   return { params: out, clippedFraction: params.length > 0 ? clipped / params.length : 0 };
 }
 
-/** The model spec of a given kind for a dataset's sample shape and classes. */
-export function modelSpecFor(kind: ModelKind, data: DataSplit): ModelSpec {
-  return { kind, inputShape: [...data.train.sampleShape], numClasses: data.train.numClasses };
+/**
+ * The model spec of a given kind (or Keras topology) for a dataset's sample shape and classes.
+ * Throws BadInputError naming the layer when a topology does not fit the data.
+ */
+export function modelSpecFor(model: BuiltinModelKind | { readonly topology: Record<string, unknown> }, data: DataSplit): ModelSpec {
+  const fit = { inputShape: [...data.train.sampleShape], numClasses: data.train.numClasses };
+  if (typeof model === 'string') return { kind: model, ...fit };
+  analyzeKeras(model.topology, fit);
+  return { kind: 'keras', ...fit, topology: model.topology };
 }

@@ -3,7 +3,7 @@
 // aggregators, datasets and partitioners, and the in-process FedAvg reference.
 export * from '../spec/ml.js';
 export * from './types.js';
-export { architecture, layerParams, paramLayout, paramCount, shapeSize, type ParamShape, type Activation, type LayerDef, type Architecture } from './layout.js';
+export { architecture, kerasGraph, layerParams, paramLayout, paramCount, shapeSize, type ParamShape, type Activation, type LayerDef, type Architecture } from './layout.js';
 export { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 export { Model, createModel, getParams, setParams, initialParams } from './models.js';
 export { encodeParams, decodeParams, paramsHash, type DecodedParams } from './params.js';

@@ -1,5 +1,6 @@
 import { UnsupportedError } from '../util/errors.js';
-import type { ModelSpec } from '../spec/ml.js';
+import type { BuiltinModelSpec, ModelSpec } from '../spec/ml.js';
+import { analyzeKeras, type KerasGraph } from '../spec/keras/topology.js';
 
 // The architecture of every model kind, and the flat parameter layout derived from it.
 // Pure (no tfjs) so that the protocol core, the simulator and manifest validation can size
@@ -40,14 +41,19 @@ export interface Architecture {
   readonly layers: readonly LayerDef[];
 }
 
-const defaultHidden: Partial<Record<ModelSpec['kind'], readonly number[]>> = {
+const defaultHidden: Partial<Record<BuiltinModelSpec['kind'], readonly number[]>> = {
   mlp: [128],
   '2nn': [200, 200],
 };
 
-/** The layers of the model a spec describes. Throws UnsupportedError for shapes a kind cannot take. */
+/**
+ * The layers of the model a spec describes. Throws UnsupportedError for shapes a kind cannot
+ * take. A `keras` model has no layers here (tfjs builds it from its topology, see
+ * {@link kerasGraph}); only its input size.
+ */
 export function architecture(spec: ModelSpec): Architecture {
   const inputSize = spec.inputShape.reduce((a, b) => a * b, 1);
+  if (spec.kind === 'keras') return { inputSize, layers: [] };
   if (spec.hidden !== undefined && defaultHidden[spec.kind] === undefined) {
     throw new UnsupportedError(`model '${spec.kind}' has no hidden layers to size; remove 'hidden' from its spec`);
   }
@@ -90,7 +96,7 @@ interface ConvBlock {
   readonly padding: 'same' | 'valid';
 }
 
-function convStack(spec: ModelSpec, blocks: readonly ConvBlock[], hidden: readonly number[]): Architecture {
+function convStack(spec: BuiltinModelSpec, blocks: readonly ConvBlock[], hidden: readonly number[]): Architecture {
   const imageShape = toImageShape(spec.inputShape);
   let [h, w, c] = imageShape;
   const layers: LayerDef[] = [];
@@ -149,7 +155,26 @@ export function layerParams(layer: LayerDef): ParamShape[] {
  * bias, row-major. Kernels are [in, out] for dense layers and [h, w, in, out] for conv layers.
  */
 export function paramLayout(spec: ModelSpec): ParamShape[] {
+  if (spec.kind === 'keras') return kerasGraph(spec).weights.map(({ name, shape }) => ({ name, shape }));
   return architecture(spec).layers.flatMap(layerParams);
+}
+
+// Analysing a topology walks every layer; parameter blobs are sized from it on every encode
+// and decode, so the result is kept per topology object.
+const graphs = new WeakMap<object, KerasGraph>();
+
+/**
+ * The checked graph of a `keras` model (its weights are the parameter layout: layer by layer
+ * in forward order, each layer's weights in Keras order). Throws BadInputError naming the
+ * layer when the topology is not allowed or does not fit the spec's input and classes.
+ */
+export function kerasGraph(spec: Extract<ModelSpec, { kind: 'keras' }>): KerasGraph {
+  let g = graphs.get(spec.topology);
+  if (g === undefined) {
+    g = analyzeKeras(spec.topology, spec);
+    graphs.set(spec.topology, g);
+  }
+  return g;
 }
 
 /** Number of float32 parameters of a model. */

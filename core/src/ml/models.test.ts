@@ -8,7 +8,7 @@ import { createModel, getParams, initialParams, setParams } from './models.js';
 import { convPool } from './models/convPool.js';
 import { dense, maxPool2x2 } from './models/layers.js';
 import { paramsHash } from './params.js';
-import { ModelKind, type ModelSpec } from '../spec/ml.js';
+import { BuiltinModelKind as ModelKind, type ModelSpec } from '../spec/ml.js';
 
 const kinds = ModelKind.options;
 const specs: ModelSpec[] = kinds.flatMap((kind) => [

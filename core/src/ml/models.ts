@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ParameterError } from '../util/errors.js';
-import { architecture, paramLayout, shapeSize, type Architecture, type ParamShape } from './layout.js';
+import { architecture, kerasGraph, paramLayout, shapeSize, type Architecture, type ParamShape } from './layout.js';
+import { buildKeras } from './keras/build.js';
 import { convPool } from './models/convPool.js';
 import { conv2d, dense, maxPool2x2 } from './models/layers.js';
 import { initialParams } from './models/init.js';
@@ -24,8 +25,12 @@ export class Model {
     readonly spec: ModelSpec,
     readonly architecture: Architecture,
     readonly layout: readonly ParamShape[],
-    /** Trainable variables in layout order. */
+    /** Every parameter's variable, in layout order. */
     readonly variables: readonly tf.Variable[],
+    /** The variables gradients train: all of them, but for a `keras` model's BatchNormalization moving statistics. */
+    readonly trainable: readonly tf.Variable[] = variables,
+    /** A `keras` model's tfjs network and its per-sample input shape. */
+    private readonly net?: { readonly model: tf.LayersModel; readonly inputShape: readonly number[] },
   ) {}
 
   /** Builds a model with Glorot-uniform weights drawn from `seed` (see {@link initialParams}). */
@@ -33,6 +38,13 @@ export class Model {
     const arch = architecture(spec);
     const layout = paramLayout(spec);
     const flat = initialParams(spec, seed);
+    if (spec.kind === 'keras') {
+      const graph = kerasGraph(spec);
+      const built = buildKeras(graph);
+      const model = new Model(spec, arch, layout, built.variables, built.trainable, { model: built.net, inputShape: graph.inputShape });
+      setParams(model, flat);
+      return model;
+    }
     const id = nextModelId++;
     let offset = 0;
     const variables = layout.map(({ name, shape }) => {
@@ -51,11 +63,13 @@ export class Model {
 
   /**
    * Logits [n, numClasses] for a batch of n samples, given as [n, ...inputShape] or flat
-   * [n, inputSize]. Differentiable w.r.t. the variables.
+   * [n, inputSize]. Differentiable w.r.t. the variables. `training` switches a `keras` model's
+   * Dropout on and makes its BatchNormalization use (and update) batch statistics.
    */
-  logits(x: tf.Tensor): tf.Tensor2D {
+  logits(x: tf.Tensor, training = false): tf.Tensor2D {
     if (this.disposed) throw new ParameterError('model was disposed');
     const n = x.shape[0]!;
+    if (this.net !== undefined) return this.net.model.apply(tf.reshape(x, [n, ...this.net.inputShape]), { training }) as tf.Tensor2D;
     const arch = this.architecture;
     let h: tf.Tensor = arch.imageShape ? tf.reshape(x, [n, ...arch.imageShape]) : tf.reshape(x, [n, arch.inputSize]);
     let v = 0;
@@ -97,7 +111,8 @@ export class Model {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const v of this.variables) v.dispose();
+    if (this.net !== undefined) this.net.model.dispose();
+    else for (const v of this.variables) v.dispose();
   }
 }
 

@@ -55,7 +55,7 @@ export async function trainLocal(model: Model, data: LabeledData, spec: TrainSpe
   const choice = chooseEngine(model, spec, opts.engine);
   if (choice.engine === 'fast') return { ...(await trainFast(model, data, spec, opts)), engine: 'fast' };
   const mu = spec.mu ?? 0;
-  const vars = model.variables;
+  const vars = model.trainable;
   const global = mu > 0 ? globalTensors(model, opts.globalParams) : undefined;
   const optimizer = createOptimizer(spec.optimizer);
   const pacing = batchPacing(data.count, spec.batchSize, opts);
@@ -75,7 +75,7 @@ export async function trainLocal(model: Model, data: LabeledData, spec: TrainSpe
           const [nextLoss, nextCorrect] = tf.tidy((): tf.Tensor[] => {
             let correct: tf.Scalar | undefined;
             const { value, grads } = tf.variableGrads(() => {
-              const r = softmaxCrossEntropy(model.logits(x), y);
+              const r = softmaxCrossEntropy(model.logits(x, true), y);
               correct = r.correct;
               return r.loss;
             }, vars as tf.Variable[]);
@@ -123,6 +123,10 @@ export function chooseEngine(model: Model, spec: TrainSpec, pref: TrainEngine = 
   const env = typeof process !== 'undefined' ? process.env?.CANOPY_TRAIN_ENGINE : undefined;
   const wanted = pref !== 'auto' ? pref : env === 'fast' || env === 'tfjs' ? env : 'auto';
   if (wanted === 'tfjs') return { engine: 'tfjs', reason: 'tfjs was asked for' };
+  if (model.spec.kind === 'keras') {
+    if (wanted === 'fast') throw new UnsupportedError('the fast training path cannot train this: a keras topology trains on tfjs');
+    return { engine: 'tfjs', reason: 'a keras topology trains on tfjs' };
+  }
   const backend = tf.getBackend();
   if (wanted === 'auto' && backend !== 'wasm' && backend !== 'cpu') return { engine: 'tfjs', reason: `tfjs backend '${backend}' is native or a GPU` };
   const reason = fastPathUnsupported(model.architecture, spec, model.spec.numClasses);
@@ -173,12 +177,15 @@ function globalTensors(model: Model, globalParams: Float32Array | undefined): tf
   if (globalParams.length !== model.size) {
     throw new ParameterError(`global parameters have ${globalParams.length} values but model '${model.spec.kind}' needs ${model.size}`);
   }
+  // Only the trained variables get a proximal term; their global values are picked out of the full vector.
+  const trained = new Set(model.trainable);
+  const out: tf.Tensor[] = [];
   let offset = 0;
-  return model.variables.map((v) => {
-    const t = tf.tensor(globalParams.slice(offset, offset + v.size), v.shape);
+  for (const v of model.variables) {
+    if (trained.has(v)) out.push(tf.tensor(globalParams.slice(offset, offset + v.size), v.shape));
     offset += v.size;
-    return t;
-  });
+  }
+  return out;
 }
 
 

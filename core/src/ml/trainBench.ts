@@ -1,7 +1,7 @@
 import { Rng } from '../util/rng.js';
 import { initBackend, type BackendPreference } from './backend.js';
 import { createModel } from './models.js';
-import type { ModelKind, ModelSpec, TrainSpec } from '../spec/ml.js';
+import type { BuiltinModelKind as ModelKind, ModelSpec, TrainSpec } from '../spec/ml.js';
 import { trainLocal, type TrainEngine } from './train.js';
 import type { LabeledData } from './types.js';
 

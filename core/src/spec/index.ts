@@ -7,3 +7,5 @@ export * from './artifactPlan.js';
 export * from './blobRef.js';
 export * from './topics.js';
 export * from './verdict.js';
+export * from './keras/topology.js';
+export { ACTIVATIONS, LAYER_CLASSES, type KerasWeight, type KerasLayerClass, type WeightInit } from './keras/layers.js';

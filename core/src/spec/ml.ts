@@ -1,23 +1,55 @@
 import { z } from 'zod';
+import { analyzeKeras } from './keras/topology.js';
 
 // Serialisable descriptions of everything a job sheet tells a member to run: the model,
 // the local training, the aggregator, the data and its partitioning. These schemas import
 // neither tfjs nor anything with I/O, so the pure protocol core can carry them.
 
-/** The models Canopy can build. Arbitrary code is never shipped: a job names one of these. */
-export const ModelKind = z.enum(['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn']);
+/** The built-in models. Arbitrary code is never shipped: a job names one of these or carries a `keras` topology (data, checked against an allow-list). */
+export const BuiltinModelKind = z.enum(['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn']);
+export type BuiltinModelKind = z.infer<typeof BuiltinModelKind>;
+/** Every model kind a spec may name. */
+export const ModelKind = z.enum([...BuiltinModelKind.options, 'keras']);
 export type ModelKind = z.infer<typeof ModelKind>;
 
+const InputShape = z.array(z.number().int().positive()).min(1).max(3);
+const NumClasses = z.number().int().min(2).max(100_000);
+
 /**
- * A model, fully described. `inputShape` is per sample (e.g. [28, 28, 1]);
+ * A built-in model, fully described. `inputShape` is per sample (e.g. [28, 28, 1]);
  * `hidden` overrides the hidden-layer widths of `mlp` and `2nn`.
  */
-export const ModelSpec = z.strictObject({
-  kind: ModelKind,
-  inputShape: z.array(z.number().int().positive()).min(1).max(3),
-  numClasses: z.number().int().min(2).max(100_000),
+export const BuiltinModelSpec = z.strictObject({
+  kind: BuiltinModelKind,
+  inputShape: InputShape,
+  numClasses: NumClasses,
   hidden: z.array(z.number().int().positive()).optional(),
 });
+export type BuiltinModelSpec = z.infer<typeof BuiltinModelSpec>;
+
+/**
+ * A model brought as data: a Keras / tfjs Layers topology (the `modelTopology` of a
+ * model.json, Sequential or functional) on the allow-list of docs/PROTOCOL.md §13.4. It must
+ * take samples of `inputShape`'s size and give `numClasses` scores.
+ */
+export const KerasModelSpec = z
+  .strictObject({
+    kind: z.literal('keras'),
+    inputShape: InputShape,
+    numClasses: NumClasses,
+    topology: z.record(z.string(), z.unknown()),
+  })
+  .superRefine((spec, ctx) => {
+    try {
+      analyzeKeras(spec.topology, spec);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', path: ['topology'], message: err instanceof Error ? err.message : String(err) });
+    }
+  });
+export type KerasModelSpec = z.infer<typeof KerasModelSpec>;
+
+/** A model: a built-in kind, or a Keras topology. */
+export const ModelSpec = z.discriminatedUnion('kind', [BuiltinModelSpec, KerasModelSpec]);
 export type ModelSpec = z.infer<typeof ModelSpec>;
 
 /** Local optimiser. */

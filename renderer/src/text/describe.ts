@@ -8,6 +8,7 @@ const modelNames: Record<Invitation['model']['kind'], string> = {
   '2nn': 'Two-layer network (2NN)',
   cnn: 'Convolutional network',
   'mcmahan-cnn': 'McMahan CNN',
+  keras: 'Keras model',
 };
 
 /** "Multilayer perceptron · 784 → 10 classes". */

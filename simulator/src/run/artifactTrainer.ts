@@ -8,7 +8,7 @@ import { Rng } from '@canopy/core/util';
 import type { LieKind } from '../scenario/faults.js';
 import { clientTable, leafClients, splitRows, type SourceRows, type TableSplit } from '../scenario/scenarioTable.js';
 import type { BlobStore } from './blobStore.js';
-import { REFERENCE_SAMPLES_PER_SECOND } from './realTrainer.js';
+import { referenceSamplesPerSecond } from './realTrainer.js';
 import type { DataCounts, TrainOutcome, Trainer } from './trainer.js';
 
 /**
@@ -61,7 +61,7 @@ export class ArtifactTrainer implements Trainer {
     this.shares = splitRows(o.rows, o.split, clients, o.splitSeed);
     // Timing: analytics is nominal; training charges a client's mean share at the model's reference rate.
     const meanRows = o.rows.rows.length / Math.max(1, clients.length);
-    this.secondsPerSample = trains.length === 0 ? ANSWER_SECONDS : ANSWER_SECONDS + meanRows / Math.min(...trains.map((t) => REFERENCE_SAMPLES_PER_SECOND[t.model.kind]));
+    this.secondsPerSample = trains.length === 0 ? ANSWER_SECONDS : ANSWER_SECONDS + meanRows / Math.min(...trains.map((t) => referenceSamplesPerSecond(t.model)));
     this.params = Math.max(1000, ...trains.map((t) => paramCount(t.model)));
     // Honest workers of one round compute the same bytes; a server optimiser's state would not be shared.
     this.cacheable = !trains.some((t) => STATEFUL.has(t.aggregator.kind));

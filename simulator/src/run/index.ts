@@ -11,6 +11,6 @@ export { createPeers, type Peer, type Slot } from './peers.js';
 export { RoundRecorder, type RecorderOptions } from './roundRecorder.js';
 export { AggregateRunner, type Trainer, type TrainOutcome, type DataCounts, type VectorCodec, type Maybe } from './trainer.js';
 export { SyntheticTrainer, type SyntheticTrainerOptions } from './syntheticTrainer.js';
-export { RealTrainer, REFERENCE_SAMPLES_PER_SECOND } from './realTrainer.js';
+export { RealTrainer, REFERENCE_SAMPLES_PER_SECOND, referenceSamplesPerSecond } from './realTrainer.js';
 export { AGGREGATE_SECONDS_PER_VALUE, FETCH_TIMEOUT_MS } from './computeEffects.js';
 export { ArtifactTrainer, ANSWER_SECONDS, type ArtifactTrainerOptions } from './artifactTrainer.js';

@@ -9,7 +9,8 @@ import {
   subset,
   type DataSplit,
   type DatasetSpec,
-  type ModelKind,
+  type BuiltinModelKind,
+  kerasGraph,
   type ModelSpec,
   type PartitionSpec,
 } from '@canopy/core/ml';
@@ -25,13 +26,23 @@ import { AggregateRunner, type DataCounts, type Maybe, type TrainOutcome, type T
  * one CPU thread, batch 32). Virtual time is charged from these, never from the wall clock,
  * so a real-mode run is as reproducible as a synthetic one.
  */
-export const REFERENCE_SAMPLES_PER_SECOND: Readonly<Record<ModelKind, number>> = {
+export const REFERENCE_SAMPLES_PER_SECOND: Readonly<Record<BuiltinModelKind, number>> = {
   logreg: 30_000,
   mlp: 14_000,
   '2nn': 6_700,
   cnn: 6_000,
   'mcmahan-cnn': 530,
 };
+
+/**
+ * Reference training speed of a model: the table above for a built-in, and for a `keras` model
+ * an estimate from its multiply-accumulates per sample at the McMahan CNN's rate (about 12.3 M
+ * MACs at 530 samples/s), capped at logistic regression's rate.
+ */
+export function referenceSamplesPerSecond(model: ModelSpec): number {
+  if (model.kind !== 'keras') return REFERENCE_SAMPLES_PER_SECOND[model.kind];
+  return Math.min(REFERENCE_SAMPLES_PER_SECOND.logreg, 6.5e9 / Math.max(1, kerasGraph(model).macs));
+}
 
 const OBSERVER_KEY = '__observer__';
 
@@ -66,7 +77,7 @@ export class RealTrainer implements Trainer {
     compute?: number | ComputeTarget,
   ) {
     this.params = paramCount(model);
-    this.secondsPerSample = 1 / REFERENCE_SAMPLES_PER_SECOND[model.kind];
+    this.secondsPerSample = 1 / referenceSamplesPerSecond(model);
     this.pool = typeof compute === 'object' ? compute : ComputePool.start({ size: compute ?? availableParallelism() });
     this.aggregator = new AggregateRunner(store, {
       decode: (b) => decodeParams(b, model).params,
