@@ -38,7 +38,7 @@ describe('job manifest', () => {
   it.each<[string, unknown, RegExp]>([
     ['name', 'a#b', /name: letters, digits.*found "a#b"/],
     ['apiVersion', 'canopy/v2', /apiVersion: .*found "canopy\/v2"/],
-    ['model.kind', 'resnet', /model\.kind: .*expected one of .*found "resnet"/],
+    ['model.kind', 'resnet', /model\.kind: .*Expected .*'mcmahan-cnn' \| 'keras'; found "resnet"/],
     ['model.numClasses', 1, /model\.numClasses: .*found 1/],
     ['train.optimizer.lr', 0, /train\.optimizer\.lr: .*>0.*found 0/],
     ['train.batchSize', 1.5, /train\.batchSize: .*expected int; found 1\.5/],
