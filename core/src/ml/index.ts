@@ -6,6 +6,7 @@ export * from './types.js';
 export { architecture, kerasGraph, layerParams, paramLayout, paramCount, shapeSize, type ParamShape, type Activation, type LayerDef, type Architecture } from './layout.js';
 export { initBackend, type BackendInfo, type BackendPreference } from './backend.js';
 export { Model, createModel, getParams, setParams, initialParams } from './models.js';
+export { exportLayersModel, type LayersModelFiles } from './keras/export.js';
 export { encodeParams, decodeParams, paramsHash, type DecodedParams } from './params.js';
 export { trainLocal, evaluate, shuffledIndices, chooseEngine, type TrainOptions, type EvaluateOptions, type TrainEngine } from './train.js';
 export { benchTrain, syntheticDigits, type TrainBenchOptions, type TrainBenchResult } from './trainBench.js';
