@@ -23,7 +23,7 @@ describe('canopy CLI', () => {
 
   it.each<[string, string[], RegExp]>([
     ['a non-numeric count', ['fedavg', '--clients', 'many'], /--clients.*expected a whole number from 1 to 100000, found "many"/],
-    ['an unknown model', ['fedavg', '--model', 'resnet'], /Allowed choices are logreg, mlp, 2nn, cnn, mcmahan-cnn/],
+    ['an unknown model', ['fedavg', '--model', 'resnet'], /'resnet' is neither a built-in model \(logreg, mlp, 2nn, cnn, mcmahan-cnn\) nor a model.json file/],
     ['an unknown command', ['fly'], /unknown command 'fly'/],
     ['a missing CSV file', ['fedavg', '--dataset', '/nonexistent/data.csv', '--rounds', '1'], /nonexistent\/data\.csv/],
     ['a missing Fashion-MNIST folder', ['fedavg', '--dataset', 'fashion-mnist', '--data-dir', '/nonexistent', '--rounds', '1'], /\/nonexistent/],

@@ -13,6 +13,7 @@ import { benchPoolCommand, benchSimulateCommand } from './commands/benchSimulate
 import { artifactCommand } from './commands/artifact.js';
 import { simWorkerCommand } from './commands/simWorker.js';
 import { validateCommand } from './commands/validate.js';
+import { modelCommand } from './commands/model.js';
 
 /** Builds the `canopy` program with every subcommand. */
 export function createProgram(): Command {
@@ -30,7 +31,8 @@ export function createProgram(): Command {
     .addCommand(jobCommand())
     .addCommand(artifactCommand())
     .addCommand(localCommand())
-    .addCommand(validateCommand());
+    .addCommand(validateCommand())
+    .addCommand(modelCommand());
 }
 
 /** Runs the CLI; user errors print one clear line (no stack trace) and exit non-zero. */

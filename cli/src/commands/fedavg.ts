@@ -1,11 +1,13 @@
+import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { runFedAvgBaseline, type BaselineOptions } from '@canopy/core/ml';
+import { encodeParams, runFedAvgBaseline, type BaselineOptions } from '@canopy/core/ml';
 import type { AggregatorSpec, DatasetSpec, PartitionSpec } from '@canopy/core/ml';
 import { AggregatorSpec as AggregatorSchema } from '@canopy/core/ml';
 import { calibrateNoiseMultiplier, RdpAccountant } from '@canopy/core/protocol';
 import { BadInputError } from '@canopy/core/util';
 import { intArg, numberArg } from '../args.js';
 import { createOutput } from '../output.js';
+import { modelArg, readModelArg, type ModelArg } from './modelFile.js';
 
 const MODELS = ['logreg', 'mlp', '2nn', 'cnn', 'mcmahan-cnn'] as const;
 const PARTITIONS = ['iid', 'dirichlet', 'shards', 'quantity'] as const;
@@ -16,7 +18,8 @@ interface FedAvgFlags {
   dataset: string;
   dataDir?: string;
   labelColumn: string;
-  model: (typeof MODELS)[number];
+  model: ModelArg;
+  saveModel?: string;
   clients: number;
   fraction: number;
   partition: (typeof PARTITIONS)[number];
@@ -59,7 +62,8 @@ export function fedavgCommand(): Command {
     .addOption(new Option('--dataset <name|file.csv>', 'mnist (embedded), fashion-mnist, or a CSV file').default('mnist'))
     .option('--data-dir <dir>', 'directory of the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist)')
     .option('--label-column <name>', 'label column of a CSV dataset', 'label')
-    .addOption(new Option('--model <kind>', 'model').choices(MODELS).default('2nn'))
+    .option('--model <kind|model.json>', `model: ${MODELS.join(', ')}, or a Keras / tfjs Layers model.json (docs/PROTOCOL.md §13.4)`, modelArg(MODELS), '2nn')
+    .option('--save-model <file>', 'write the final parameters there (CNPY) and their model spec to <file>.spec.json, for `canopy model export`')
     .option('--clients <n>', 'number of clients', intArg(1, 100_000), 10)
     .option('--fraction <f>', 'fraction of clients sampled per round', numberArg(0, 1), 1)
     .addOption(new Option('--partition <kind>', 'how data is split among clients').choices(PARTITIONS).default('iid'))
@@ -145,7 +149,8 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
   if (dp) out.say(`DP-FedAvg: clip ${dp.clip}, noise multiplier ${dp.noiseMultiplier.toFixed(4)}, sampling rate ${dp.q}, δ ${flags.dpDelta}`);
   const options: BaselineOptions = {
     dataset: datasetFromFlags(flags),
-    model: flags.model,
+    // modelArg let only a built-in kind or a file through.
+    model: (await readModelArg(flags.model)) as BaselineOptions['model'],
     clients: flags.clients,
     partition: partitionFromFlags(flags),
     rounds: flags.rounds,
@@ -175,7 +180,7 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
       signal: abort.signal,
       onData: (data, backend) => {
         out.say(
-          `FedAvg on ${data.name} (${data.train.count} train / ${data.test.count} test samples), model ${flags.model}, ` +
+          `FedAvg on ${data.name} (${data.train.count} train / ${data.test.count} test samples), model ${typeof flags.model === 'string' ? flags.model : flags.model.file}, ` +
             `${flags.clients} clients (${describePartition(options.partition)}), backend ${backend.name}${backend.simd ? ' (SIMD)' : ''}`,
         );
       },
@@ -193,6 +198,11 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
         out.record({ round: r.round, accuracy: r.accuracy, loss: r.loss, trainLoss: r.trainLoss, participants: r.participants, wallSeconds: round3(r.wallSeconds), ...(dp ? { epsilon, delta: flags.dpDelta, noiseMultiplier: dp.noiseMultiplier, clippedFraction: r.clippedFraction } : {}) });
       },
     });
+    if (flags.saveModel !== undefined) {
+      await writeFile(flags.saveModel, encodeParams(result.model, result.params));
+      await writeFile(`${flags.saveModel}.spec.json`, `${JSON.stringify(result.model)}\n`);
+      out.say(`final model: ${flags.saveModel} (spec ${flags.saveModel}.spec.json)`);
+    }
     out.say(`final test accuracy ${(result.accuracy * 100).toFixed(2)}% after ${result.rounds} rounds, loss ${result.loss.toFixed(4)}, ${result.wallSeconds.toFixed(1)} s`);
     // CPU time of every thread of this process (training lanes included), as PyTorch's script reports it
     const cpu = process.cpuUsage(cpuStart);

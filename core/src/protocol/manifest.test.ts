@@ -88,6 +88,16 @@ describe('job manifest', () => {
       expect(() => parseManifest(readFileSync(dir + f, 'utf8'), f), f).not.toThrow();
     }
   });
+
+  it.each(['lenet5', 'resnet-small'])('the %s example job carries examples/models/%s.json unchanged, and a Lambda in it fails naming the layer', (name) => {
+    const text = readFileSync(new URL(`../../../examples/jobs/${name}-mnist.yaml`, import.meta.url), 'utf8');
+    const model = JSON.parse(readFileSync(new URL(`../../../examples/models/${name}.json`, import.meta.url), 'utf8')) as { modelTopology: unknown };
+    const m = parseManifest(text, `${name}-mnist.yaml`);
+    expect(m.model.kind === 'keras' && m.model.topology).toEqual(model.modelTopology);
+    const evil = text.replace(/class_name: Dense\n(\s+)config:\n/, 'class_name: Lambda\n$1config:\n$1  function: [print(1)]\n');
+    expect(evil).not.toBe(text);
+    expect(() => parseManifest(evil, 'evil.yaml')).toThrow(/model\.topology: model topology: layer '\w+' \(Lambda\): Lambda layers carry code and are never accepted/);
+  });
 });
 
 describe('manifest limits', () => {

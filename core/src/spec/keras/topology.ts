@@ -155,7 +155,7 @@ function sequential(config: unknown): Parsed {
   const entries = list.map(rawLayer);
   const first = entries[0]!;
   let inputName = `${first.name}_input`;
-  let inputShape = batchShape(first.name, first.config);
+  const inputShape = batchShape(first.name, first.config);
   let rest = entries;
   if (first.className === 'InputLayer') {
     inputName = first.name;
