@@ -32,7 +32,7 @@ for (const m of models) {
     `# ${m.what} on the embedded MNIST digits: one cluster, one host that is also the only\n` +
       `# worker, three clients. The model is data: the Keras topology of examples/models/${m.file}\n` +
       `# (written by examples/models/make-examples.mjs), checked against Canopy's layer allow-list\n` +
-      `# (docs/PROTOCOL.md §13.4). Run it with: canopy local examples/jobs/${m.name}-mnist.yaml\n` +
+      `# (docs/PROTOCOL.md §13.5). Run it with: canopy local examples/jobs/${m.name}-mnist.yaml\n` +
       stringify(job, { lineWidth: 0 }),
   );
   const scenario = {

@@ -1,6 +1,6 @@
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { encodeParams, runFedAvgBaseline, type BaselineOptions } from '@canopy/core/ml';
+import { encodeParams, kerasGraph, modelSpecFor, runFedAvgBaseline, type BaselineOptions, type ModelSpec } from '@canopy/core/ml';
 import type { AggregatorSpec, DatasetSpec, PartitionSpec } from '@canopy/core/ml';
 import { AggregatorSpec as AggregatorSchema } from '@canopy/core/ml';
 import { calibrateNoiseMultiplier, RdpAccountant } from '@canopy/core/protocol';
@@ -62,7 +62,7 @@ export function fedavgCommand(): Command {
     .addOption(new Option('--dataset <name|file.csv>', 'mnist (embedded), fashion-mnist, or a CSV file').default('mnist'))
     .option('--data-dir <dir>', 'directory of the Fashion-MNIST IDX files (default: /usr/share/datasets/fashion-mnist)')
     .option('--label-column <name>', 'label column of a CSV dataset', 'label')
-    .option('--model <kind|model.json>', `model: ${MODELS.join(', ')}, or a Keras / tfjs Layers model.json (docs/PROTOCOL.md §13.4)`, modelArg(MODELS), '2nn')
+    .option('--model <kind|model.json>', `model: ${MODELS.join(', ')}, or a Keras / tfjs Layers model.json (docs/PROTOCOL.md §13.5)`, modelArg(MODELS), '2nn')
     .option('--save-model <file>', 'write the final parameters there (CNPY) and their model spec to <file>.spec.json, for `canopy model export`')
     .option('--clients <n>', 'number of clients', intArg(1, 100_000), 10)
     .option('--fraction <f>', 'fraction of clients sampled per round', numberArg(0, 1), 1)
@@ -183,6 +183,10 @@ async function runFedAvgCommand(flags: FedAvgFlags): Promise<void> {
           `FedAvg on ${data.name} (${data.train.count} train / ${data.test.count} test samples), model ${typeof flags.model === 'string' ? flags.model : flags.model.file}, ` +
             `${flags.clients} clients (${describePartition(options.partition)}), backend ${backend.name}${backend.simd ? ' (SIMD)' : ''}`,
         );
+        if (typeof options.model !== 'string') {
+          const graph = kerasGraph(modelSpecFor(options.model, data) as Extract<ModelSpec, { kind: 'keras' }>);
+          out.say(`model ${(flags.model as { file: string }).file}: ${graph.layers.length} layers, ${graph.paramCount.toLocaleString('en')} parameters; it trains on tfjs (the fast engine covers the built-in models only)`);
+        }
       },
       onProgress: (p) => {
         if (p.clientIndex === 0) progress = out.progress(`round ${p.round}/${flags.rounds}`, p.clientsThisRound);

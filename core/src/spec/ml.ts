@@ -29,7 +29,7 @@ export type BuiltinModelSpec = z.infer<typeof BuiltinModelSpec>;
 
 /**
  * A model brought as data: a Keras / tfjs Layers topology (the `modelTopology` of a
- * model.json, Sequential or functional) on the allow-list of docs/PROTOCOL.md §13.4. It must
+ * model.json, Sequential or functional) on the allow-list of docs/PROTOCOL.md §13.5. It must
  * take samples of `inputShape`'s size and give `numClasses` scores.
  */
 export const KerasModelSpec = z

@@ -3,7 +3,7 @@ import { BadInputError } from '../../util/errors.js';
 // The allow-listed Keras layer classes: how each reads its config, what shape it gives and
 // which weights it owns. Pure data and arithmetic, so a manifest is validated (and a
 // parameter vector sized) without loading tfjs. Shapes are per sample (no batch axis),
-// channels last. docs/PROTOCOL.md §13.4 states the same rules for other implementations.
+// channels last. docs/PROTOCOL.md §13.5 states the same rules for other implementations.
 
 /** How a weight tensor starts when no initial weights are given. */
 export type WeightInit = 'glorot' | 'zeros' | 'ones' | 'embedding';
