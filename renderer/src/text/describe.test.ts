@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { describePrivacy } from './describe';
+import { describeModel, describePrivacy } from './describe';
+
+describe('describeModel', () => {
+  it("says a job's own model's layers and parameters, and a built-in's kind", () => {
+    const topology = {
+      class_name: 'Sequential',
+      config: { layers: [{ class_name: 'Flatten', config: { name: 'flat', batch_input_shape: [null, 28, 28, 1] } }, { class_name: 'Dense', config: { name: 'out', units: 10, activation: 'softmax' } }] },
+    };
+    expect(describeModel({ kind: 'keras', inputShape: [28, 28, 1], numClasses: 10, topology })).toBe('Keras model (3 layers, 7,850 parameters) · 28×28×1 → 10 classes');
+    expect(describeModel({ kind: 'mlp', inputShape: [784], numClasses: 10 })).toBe('Multilayer perceptron · 784 → 10 classes');
+  });
+});
 
 describe('describePrivacy', () => {
   it.each([

@@ -1,4 +1,5 @@
 import type { Invitation } from '../api/types';
+import { kerasSummary } from '../api/modelSummary';
 
 // Plain-language descriptions of what a job asks for, for owners who are not ML engineers.
 
@@ -11,9 +12,11 @@ const modelNames: Record<Invitation['model']['kind'], string> = {
   keras: 'Keras model',
 };
 
-/** "Multilayer perceptron · 784 → 10 classes". */
+/** "Multilayer perceptron · 784 → 10 classes"; a job's own model: "Keras model (9 layers, 61,706 parameters) · 28×28×1 → 10 classes". */
 export function describeModel(m: Invitation['model']): string {
-  return `${modelNames[m.kind]} · ${m.inputShape.join('×')} → ${m.numClasses} classes`;
+  const own = kerasSummary(m);
+  const size = own === undefined ? '' : ` (${own.layers} layers, ${own.params.toLocaleString('en')} parameters)`;
+  return `${modelNames[m.kind]}${size} · ${m.inputShape.join('×')} → ${m.numClasses} classes`;
 }
 
 const partitions: Record<Invitation['dataset']['partition']['kind'], string> = { iid: 'an even (IID) share', dirichlet: 'a label-skewed share', shards: 'a few-classes share', quantity: 'a size-skewed share' };

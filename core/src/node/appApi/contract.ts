@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DatasetSpec, ModelSpec, PartitionSpec } from '../../spec/ml.js';
+import { analyzeKeras } from '../../spec/keras/topology.js';
 import { PrivacySpec } from '../../protocol/privacy.js';
 import { Network, Reachability } from '../../net/network.js';
 import type { Subscriber } from './channels.js';
@@ -266,4 +267,18 @@ export type CanopyApi = ApiRequests & ApiSubscriptions;
 /** Whether a string names a request. */
 export function isMethodName(name: unknown): name is MethodName {
   return typeof name === 'string' && Object.hasOwn(apiMethods, name);
+}
+
+/**
+ * Layers and parameters of a `keras` model, for saying what a job's model is before its owner
+ * consents; undefined for a built-in (its kind says it) or a topology that does not check.
+ */
+export function kerasSummary(model: ModelSpec): { layers: number; params: number } | undefined {
+  if (model.kind !== 'keras') return undefined;
+  try {
+    const g = analyzeKeras(model.topology, model);
+    return { layers: g.layers.length, params: g.paramCount };
+  } catch {
+    return undefined;
+  }
 }
