@@ -30,10 +30,17 @@ export interface TestCluster {
 /** Extra `canopy node` flags per node name (default: synthetic compute, --approve-datasets). */
 export type NodeArgs = (name: string) => string[];
 
+/** Hooks around a test cluster's life: before its first node starts, and after its last one stopped (before its folder goes). */
+export interface ClusterHooks {
+  readonly beforeLaunch?: (plan: LocalClusterPlan) => Promise<void>;
+  readonly afterStop?: () => Promise<void>;
+}
+
 /** Plans and starts one process per node of `manifest`. */
-export async function startTestCluster(manifest: ManifestInput, args: NodeArgs = () => ['--approve-datasets', '--compute', 'synthetic']): Promise<TestCluster> {
+export async function startTestCluster(manifest: ManifestInput, args: NodeArgs = () => ['--approve-datasets', '--compute', 'synthetic'], hooks: ClusterHooks = {}): Promise<TestCluster> {
   const dir = await mkdtemp(join(tmpdir(), 'canopy-e2e-'));
   const plan = await planLocalCluster(validateManifest(manifest), dir);
+  await hooks.beforeLaunch?.(plan);
   const logDir = join(dir, 'logs');
   const procs = new Map<string, NodeProcess>();
   const history = new Map<string, LogRecord[]>();
@@ -102,6 +109,7 @@ export async function startTestCluster(manifest: ManifestInput, args: NodeArgs =
     stop: async () => {
       await stopNodes([...procs.values()], 5000);
       process.off('exit', onExit);
+      await hooks.afterStop?.();
       await rm(dir, { recursive: true, force: true });
     },
   };

@@ -66,6 +66,12 @@ export interface SetTimerEffect { readonly type: 'setTimer'; readonly id: string
 export interface CancelTimerEffect { readonly type: 'cancelTimer'; readonly id: string }
 /** Persist a host checkpoint; `restoreHost` resumes from the latest one. */
 export interface PersistEffect { readonly type: 'persist'; readonly job: string; readonly checkpoint: unknown }
+/**
+ * Journal a client's, worker's or distributor's restorable state (PROTOCOL.md §6.15),
+ * replacing its previous entry; a restarted member resumes from it (`restoreMemberMachine`).
+ * Durable before the step's later effects (the publish it precedes) are carried out.
+ */
+export interface JournalEffect { readonly type: 'journal'; readonly job: string; readonly role: 'client' | 'worker' | 'distributor'; readonly entry: unknown }
 /** A metric for dashboards and run exports. */
 export interface EmitMetricEffect {
   readonly type: 'emitMetric';
@@ -98,6 +104,7 @@ export type Effect =
   | SetTimerEffect
   | CancelTimerEffect
   | PersistEffect
+  | JournalEffect
   | EmitMetricEffect
   | FinishedEffect;
 

@@ -27,6 +27,8 @@ export interface SkippedCheckpoint {
  * <dataDir>/blobs/, partial/            content-addressed blobs and downloads in progress
  * <dataDir>/jobs/<job>/<role>.json      the latest state of each role this node plays in a job
  * <dataDir>/jobs/<job>/checkpoint-<round>-<seq>.json   host checkpoints, the last few writes
+ * <dataDir>/jobs/<job>/journal-<role>.json             a client's, worker's or distributor's journal (PROTOCOL.md §6.14)
+ * <dataDir>/jobs/<root id>/retention.json               which round last used each parameter blob (retention)
  * <dataDir>/receipts/<id>.json          consent receipts
  * <dataDir>/quarantine/                 files that failed their check on read, moved aside
  * ```

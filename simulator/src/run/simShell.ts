@@ -98,6 +98,8 @@ export class SimShell implements EffectShell {
       },
       // Only hosts the scenario will crash need their checkpoints kept.
       persist: (e, peer) => this.checkpoints.get(peer.id)?.set(e.job, e.checkpoint),
+      // Simulated crashes take hosts only; members' journals need no keeping here.
+      journal: () => undefined,
       emitMetric: (e, peer) => this.o.observer.onMetric?.(e, peer.id),
       finished: (e, peer) => this.o.observer.onFinished?.(peer.id, e),
       ...compute.handlers,

@@ -24,7 +24,8 @@ import { mlCompute } from '../../compute/mlCompute.js';
 import { syntheticCompute } from '../../compute/syntheticCompute.js';
 import { BadInputError } from '../../util/errors.js';
 import { TypedEmitter, type CanopyNodeEvents } from './events.js';
-import { DEFAULT_RETENTION, type RetentionPolicy } from './blobRetention.js';
+import { DEFAULT_RETENTION, releaseStoredJobBlobs, type RetentionPolicy } from './blobRetention.js';
+import { manifestBlob } from '../../protocol/machines/hostState.js';
 import { JobRunner, RUNTIME_RECORD, type RuntimeRecord, type TrafficCounters } from './jobRunner.js';
 import { serveSubmissions, type SubmitReply } from './submitProtocol.js';
 import { MAX_SUBMISSION_BYTES, openSubmission, type Announce, type OpenedSubmission } from './submission.js';
@@ -456,7 +457,10 @@ export class CanopyNode {
     const rec: RuntimeRecord = record ?? { submission: ref, finished: false, final: null, reason: null };
     if (!record) await this.store.saveState(tree.rootId, RUNTIME_RECORD, rec);
     this.records.set(tree.rootId, { record: rec, opened });
-    if (rec.finished) return;
+    if (rec.finished) {
+      this.releaseFinishedLater(tree.rootId, new Set([ref.hash, manifestBlob(tree).ref.hash, ...(rec.final ? [rec.final.hash] : [])]));
+      return;
+    }
     const runner = new JobRunner({
       libp2p: this.libp2p,
       store: this.store,
@@ -493,6 +497,21 @@ export class CanopyNode {
     // Per job, what each of its roles here restarted from (a checkpoint, or nothing).
     this.log.info({ rootId: tree.rootId, member: me, roles: runner.roles(), resumed, ...(resumed ? { resumedFrom: runner.resumedFrom } : {}) }, resumed ? 'job resumed' : 'job started');
     this.events.emit('job:started', { rootId: tree.rootId, name: tree.root, member: me, roles: runner.roles(), resumed });
+  }
+
+  // Retention survives a restart: a job that finished before it still loses its parameter
+  // blobs (all but its final model) once the grace period has passed again.
+  private releaseFinishedLater(rootId: string, keep: ReadonlySet<string>): void {
+    const since = this.runningSince;
+    setTimeout(() => {
+      if (this.runningSince !== since) return;
+      releaseStoredJobBlobs(this.store, rootId, keep, (hash) => [...this.runners.values()].some((r) => r.holdsBlob(hash))).then(
+        (removed) => {
+          if (removed > 0) this.log.info({ rootId, removed }, 'parameter blobs of a finished job removed after its grace period');
+        },
+        (err: Error) => this.log.warn({ rootId, err: err.message }, 'could not remove the parameter blobs of a finished job'),
+      );
+    }, this.retention.finishedGraceMs).unref();
   }
 
   private async resumeJobs(): Promise<void> {

@@ -153,3 +153,20 @@ export async function runPrepareDataset(env: EffectEnv, e: PrepareDatasetEffect)
     return { type: 'datasetFailed', job: env.tree.root, reason };
   }
 }
+
+/**
+ * A restored distributor's indexes (PROTOCOL.md §6.15): checks every index and chunk is still
+ * stored intact and serves each chunk to its client alone again. Returns what is wrong, or
+ * undefined when all is there.
+ */
+export async function regrantDatasetChunks(env: EffectEnv, indexes: Readonly<Record<string, BlobRef>>): Promise<string | undefined> {
+  for (const [job, ref] of Object.entries(indexes)) {
+    const index = DatasetIndex.safeParse(await env.blobs.getJson(ref.hash).catch(() => undefined));
+    if (!index.success) return `the dataset index of ${job} is missing or malformed`;
+    for (const [client, entry] of Object.entries(index.data)) {
+      if (!(await env.blobs.store.has(entry.train.hash))) return `the dataset chunk of ${client} is missing or was corrupt`;
+      env.blobs.restrict(entry.train.hash, [env.peers.peerOf(client)]);
+    }
+  }
+  return undefined;
+}

@@ -1,7 +1,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
-import { createMachines, restoreHostMachine, stepMachine, viewOf, wantsMessage, type Machine } from '../../protocol/machines/index.js';
+import { createMachines, restoreHostMachine, restoreMemberMachine, stepMachine, viewOf, wantsMessage, type Machine } from '../../protocol/machines/index.js';
+import { decodeJournal, journalBlobs, type MemberJournal } from '../../protocol/machines/memberJournal.js';
 import type { Effect, EffectHandlers } from '../../protocol/effects.js';
 import type { Input } from '../../protocol/inputs.js';
 import { allMembers, type JobTree } from '../../protocol/jobTree.js';
@@ -20,7 +21,8 @@ import { globalProviders } from './providers.js';
 import { scoreJobTopic } from './topicScore.js';
 import { artifactCompute } from '../../compute/artifactCompute.js';
 import { manifestBlob } from '../../protocol/machines/hostState.js';
-import { BlobRetention, DEFAULT_RETENTION, type RetentionPolicy } from './blobRetention.js';
+import { BlobRetention, DEFAULT_RETENTION, RETENTION_RECORD, type RetentionPolicy } from './blobRetention.js';
+import { regrantDatasetChunks } from './dataEffects.js';
 import { InputsBlob } from './taskEffects.js';
 import { replaceLimitedConnections } from '../../net/limitedConnections.js';
 
@@ -100,6 +102,9 @@ export class JobRunner {
   private readonly retention: BlobRetention;
   private readonly finals = new Set<string>();
   private sweepChain: Promise<void> = Promise.resolve();
+  private retentionChain: Promise<void> = Promise.resolve();
+  private retentionSaved = 0;
+  private journalChain: Promise<void> = Promise.resolve();
   private sweptAt = '';
   /** Parameter blobs this runner removed from the store (retention). */
   blobsRemoved = 0;
@@ -137,9 +142,10 @@ export class JobRunner {
   async start(): Promise<void> {
     const now = Date.now();
     const machines = createMachines(this.tree, this.init.me, now);
+    await this.loadRetention();
     for (const [i, m] of machines.entries()) {
       if (m.role !== 'host') {
-        this.resumedFrom.push({ job: m.job, role: m.role, from: 'nothing stored: it rejoins the round its host announces' });
+        machines[i] = await this.restoreMember(m, now);
         continue;
       }
       const { restored, skipped } = await this.init.store.restoreCheckpoint(checkpointKey(this.tree, m.job), (cp) => restoreHostMachine(this.tree, cp, now));
@@ -177,6 +183,92 @@ export class JobRunner {
     for (const ch of this.channels.values()) ch.stop();
     this.channels.clear();
     await this.persistChain;
+    await this.journalChain;
+    await this.retentionChain;
+  }
+
+  // §6.15: a client, worker or distributor resumes from its journal, if it has one it can
+  // use: readable, of a shape this version knows, and naming blobs still stored intact.
+  // Otherwise it starts afresh (as without a journal) and the log says why.
+  private async restoreMember(m: Machine, now: number): Promise<Machine> {
+    const role = m.role as MemberJournal['role'];
+    const fresh = (from: string): Machine => {
+      this.resumedFrom.push({ job: m.job, role: m.role, from });
+      return m;
+    };
+    let raw: unknown;
+    try {
+      raw = await this.init.store.loadState(checkpointKey(this.tree, m.job), journalName(role));
+    } catch (err) {
+      this.init.log.error({ job: m.job, role, err: (err as Error).message }, 'this member\'s journal is unreadable (quarantined): it rejoins the round afresh');
+      return fresh('nothing: its journal was unreadable; it rejoins the round its host announces');
+    }
+    if (raw === undefined) return fresh('nothing stored: it rejoins the round its host announces');
+    let journal: MemberJournal;
+    let restored: Machine;
+    try {
+      journal = decodeJournal(role, raw);
+      restored = restoreMemberMachine(this.tree, role, m.job, this.init.me, raw, now);
+    } catch (err) {
+      this.init.log.error({ job: m.job, role, err: (err as Error).message }, 'this member\'s journal cannot be used: it rejoins the round afresh');
+      return fresh(`nothing: ${(err as Error).message}`);
+    }
+    for (const ref of journalBlobs(journal)) {
+      if (await this.env.blobs.store.has(ref.hash)) continue;
+      this.init.log.warn({ job: m.job, role, blob: ref.hash }, 'a blob this member\'s journal names is missing or was corrupt: it redoes its part of the round');
+      return fresh(`nothing: blob ${ref.hash.slice(0, 12)}… of its journal is gone; it rejoins the round its host announces`);
+    }
+    if (journal.role === 'distributor' && journal.indexes) {
+      // Each chunk is served to its client alone again; a chunk lost means preparing anew.
+      const problem = await regrantDatasetChunks(this.env, journal.indexes);
+      if (problem) {
+        this.init.log.warn({ job: m.job, role, problem }, 'a dataset chunk of the distributor\'s journal is unusable: it prepares the dataset again');
+        return fresh(`nothing: ${problem}; it prepares the dataset again`);
+      }
+    }
+    const from = describeJournal(journal);
+    this.init.log.info({ job: m.job, role, from }, 'member restored from its journal');
+    this.resumedFrom.push({ job: m.job, role: m.role, from });
+    return restored;
+  }
+
+  // Retention notes made before a restart (PROTOCOL.md §6.15 / CLI.md "Retention").
+  private async loadRetention(): Promise<void> {
+    try {
+      const table = await this.init.store.loadState(this.tree.rootId, RETENTION_RECORD);
+      if (table === undefined) return;
+      const skipped = this.retention.load(table);
+      if (skipped > 0) this.init.log.warn({ skipped }, 'rows of the stored retention table were malformed and skipped: their blobs stay on disk');
+      this.retentionSaved = this.retention.changes;
+    } catch (err) {
+      this.init.log.error({ err: (err as Error).message }, 'the stored retention table is unreadable (quarantined): blobs noted before this restart stay on disk');
+    }
+  }
+
+  // Saves the retention table when it changed; writes coalesce, and a failure only logs (the
+  // table is rebuilt by the next change; what it misses stays on disk, it is never lost data).
+  private saveRetention(): void {
+    if (this.retention.changes === this.retentionSaved) return;
+    this.retentionChain = this.retentionChain.then(async () => {
+      const at = this.retention.changes;
+      if (at === this.retentionSaved) return;
+      this.retentionSaved = at;
+      await this.init.store.saveState(this.tree.rootId, RETENTION_RECORD, this.retention.toJSON()).catch((err: Error) => {
+        this.retentionSaved = -1;
+        this.init.log.warn({ err: err.message, code: (err as NodeJS.ErrnoException).code }, 'could not save the retention table; retrying on its next change');
+      });
+    });
+  }
+
+  // The journal write, awaited by the step (its publish waits). A failure is logged and the
+  // step goes on: the protocol does not need the journal, a restart only redoes more.
+  private async writeJournal(job: string, role: MemberJournal['role'], entry: unknown): Promise<void> {
+    this.journalChain = this.journalChain.then(() =>
+      this.init.store.saveState(checkpointKey(this.tree, job), journalName(role), entry).catch((err: Error) => {
+        this.init.log.warn({ job, role, code: (err as NodeJS.ErrnoException).code, err: err.message }, 'journal write failed: after a restart this member would redo its part of the round');
+      }),
+    );
+    return this.journalChain;
   }
 
   /** The root host's view of the job, if this node hosts the root (for announcements). */
@@ -350,6 +442,7 @@ export class JobRunner {
       await this.perform(m, e);
     }
     this.sweepOnNewRound();
+    this.saveRetention();
   }
 
   /** The round a job is in, as this node's machines for it know it (0 before any). */
@@ -423,6 +516,7 @@ export class JobRunner {
       this.blobsRemoved += removed;
       this.init.log.debug({ removed, all }, 'expired parameter blobs removed');
     });
+    this.saveRetention();
   }
 
   private perform(m: Machine, e: Effect): void | Promise<void> {
@@ -433,9 +527,10 @@ export class JobRunner {
   private readonly handlers: EffectHandlers<[m: Machine], void | Promise<void>> = {
     publish: (e, m) => this.publish(m, e.topic, e.message),
     storeBlob: async (e) => {
-      // Stored before the next effect runs, so the snapshot naming it can be served at once.
-      const ref = await this.env.blobs.putJson(e.value);
-      if (ref.hash !== e.ref.hash) this.init.log.error({ expected: e.ref.hash, got: ref.hash }, 'stored blob hash differs from the machine\'s');
+      // Stored before the next effect runs, so the snapshot naming it can be served at once;
+      // a write that fails (a full disk) is retried, and the step's publishing waits for it.
+      const ref = await this.retryWrite('blob', { hash: e.ref.hash.slice(0, 12) }, () => this.env.blobs.putJson(e.value));
+      if (ref && ref.hash !== e.ref.hash) this.init.log.error({ expected: e.ref.hash, got: ref.hash }, 'stored blob hash differs from the machine\'s');
     },
     setTimer: (e, m) => {
       const id = `${m.key}|${e.id}`;
@@ -450,6 +545,7 @@ export class JobRunner {
       clearTimeout(this.timers.get(id));
       this.timers.delete(id);
     },
+    journal: (e) => this.writeJournal(e.job, e.role, e.entry),
     persist: (e) => {
       const { round = 0, seq = 0 } = e.checkpoint as { round?: number; seq?: number };
       // Durable before anything else happens (§6.8): the rest of the step, its publishing
@@ -491,18 +587,25 @@ export class JobRunner {
   // backoff until it succeeds or the runner stops; logs the first failure, every tenth, and
   // the recovery.
   private async writeCheckpoint(job: string, round: number, seq: number, checkpoint: unknown): Promise<void> {
+    await this.retryWrite('checkpoint', { job, round }, () => this.init.store.saveCheckpoint(checkpointKey(this.tree, job), round, checkpoint, seq));
+  }
+
+  // A write the rest of a step depends on, retried with backoff until it succeeds (its value)
+  // or the runner stops (undefined). The first failure, every tenth and the recovery are logged.
+  private async retryWrite<T>(what: 'checkpoint' | 'blob', fields: Record<string, unknown>, write: () => Promise<T>): Promise<T | undefined> {
     for (let attempt = 1; !this.abort.signal.aborted; attempt++) {
       try {
-        await this.init.store.saveCheckpoint(checkpointKey(this.tree, job), round, checkpoint, seq);
-        if (attempt > 1) this.init.log.info({ job, round, attempts: attempt }, 'checkpoint written after failing; the host publishes again');
-        return;
+        const value = await write();
+        if (attempt > 1) this.init.log.info({ ...fields, attempts: attempt }, `${what} written after failing; the host publishes again`);
+        return value;
       } catch (err) {
         if (attempt === 1 || attempt % 10 === 0) {
-          this.init.log.error({ job, round, attempt, code: (err as NodeJS.ErrnoException).code, err: (err as Error).message }, 'checkpoint write failed: the host publishes nothing more until it is written; retrying');
+          this.init.log.error({ ...fields, attempt, code: (err as NodeJS.ErrnoException).code, err: (err as Error).message }, `${what} write failed: the host publishes nothing more until it is written; retrying`);
         }
         await sleep(Math.min(CHECKPOINT_RETRY_MAX_MS, 250 * 2 ** Math.min(attempt - 1, 6)), this.abort.signal);
       }
     }
+    return undefined;
   }
 
   // A background effect's view of the node: its signal aborts when the runner stops or the
@@ -522,6 +625,7 @@ export class JobRunner {
       (input) => {
         const made = input as { ref?: BlobRef; round?: number } | undefined;
         if (made?.ref) this.retention.note(made.ref.hash, m.job, made.round ?? this.roundOf(m.job));
+        this.saveRetention();
         if (input) this.feed(m.key, input);
       },
       (err) => this.init.log.error({ machine: m.key, err: (err as Error).message }, 'effect failed'),
@@ -653,6 +757,22 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
     }
     signal.addEventListener('abort', done, { once: true });
   });
+}
+
+/** A member's journal file in its (root job, job) folder. */
+function journalName(role: MemberJournal['role']): string {
+  return `journal-${role}`;
+}
+
+// What a journal restored, for the "job resumed" log.
+function describeJournal(j: MemberJournal): string {
+  if (j.role === 'client') {
+    const w = j.work;
+    const work = w === null ? 'no trained update' : `its round-${w.round} update ${w.trained!.ref.hash.slice(0, 12)}… (${w.submit ? 'submitted: resent if the round still trains' : 'trained: evaluated, then submitted'})`;
+    return `journal: consent ${j.consent ?? 'not yet decided'}, ${work}`;
+  }
+  if (j.role === 'worker') return j.work ? `journal: its aggregate ${j.work.result.hash.slice(0, 12)}… of round ${j.work.round} attempt ${j.work.attempt} (voted again while asked)` : 'journal: no aggregate';
+  return j.indexes ? `journal: dataset indexes of ${Object.keys(j.indexes).length} leaf job(s), offered without preparing again` : `journal: preparing failed for good (${j.failure ?? 'unknown'})`;
 }
 
 /** Checkpoints are stored per (root job, job), so two submissions of one name never mix. */

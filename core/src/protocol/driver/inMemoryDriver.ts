@@ -238,6 +238,8 @@ export function runInMemory(options: DriverOptions): DriverResult {
       // Through JSON, as a disk would: the restored host must not share objects with the old one.
       checkpoints.set(e.job, JSON.parse(JSON.stringify(e.checkpoint)));
     },
+    // The driver restarts hosts only (from their checkpoints); members' journals are not kept.
+    journal: () => undefined,
     emitMetric: (e) => {
       metrics.push({ ...e, at: now });
     },

@@ -20,6 +20,7 @@ import {
   setStatus,
   type MemberBase,
 } from './member.js';
+import { journalClient } from './memberJournal.js';
 
 // The client machine (a peer in a leaf job): ACK the sheet, get consent and data, then per
 // round fetch the global parameters, evaluate them on the test split, train, and submit.
@@ -34,6 +35,8 @@ export interface ClientWork {
   submit: SubmitPayload | null;
   /** When the submission was last resent because the host named it missing (§6.12). */
   resentAt: number | null;
+  /** Restored from the journal: resent once while the host still trains its round (§6.15). */
+  resendOnRestore?: boolean;
 }
 
 /** The state of a client. Owned by `stepClient`, which may mutate it. */
@@ -73,6 +76,7 @@ export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<C
       if (input.job !== s.job || s.consent !== 'asked') break;
       if (input.given) {
         s.consent = 'given';
+        journalClient(s, effects);
         loadIfPossible(s, ctx, effects);
       } else {
         // Step 4: a refusal is final for this job; the host stops counting on this client.
@@ -80,6 +84,7 @@ export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<C
         s.refused = true;
         s.acked = 2;
         setStatus(s, 2);
+        journalClient(s, effects);
         publishAck(s, 'client', 2, ctx, effects);
       }
       break;
@@ -104,16 +109,18 @@ export function stepClient(s: ClientState, input: Input, ctx: Ctx): StepResult<C
       if (input.job !== s.job || !w || w.phase !== 'fetching' || input.ref.hash !== w.global.hash) break;
       if (!input.ok) break; // refetched on the next heartbeat
       w.phase = 'working';
-      // Evaluate the round's global model on the test split, and train from it (step 6).
-      effects.push({ type: 'evaluate', job: s.job, round: w.round, params: w.global, model: s.sheet.model });
-      effects.push({ type: 'train', job: s.job, round: w.round, global: w.global, model: s.sheet.model, train: s.sheet.train });
+      // Evaluate the round's global model on the test split, and train from it (step 6); a
+      // restored client that had trained does not train again (§6.15).
+      if (!w.evaluated) effects.push({ type: 'evaluate', job: s.job, round: w.round, params: w.global, model: s.sheet.model });
+      if (!w.trained) effects.push({ type: 'train', job: s.job, round: w.round, global: w.global, model: s.sheet.model, train: s.sheet.train });
+      else maybeSubmit(s, ctx, effects);
       break;
     }
     case 'trained':
       if (input.job === s.job && s.work?.round === input.round && s.work.phase === 'working') {
         clearFailure(s, 'train');
         s.work.trained = { ref: input.ref, samples: input.samples, loss: input.loss, accuracy: input.accuracy };
-        maybeSubmit(s, ctx, effects);
+        if (!maybeSubmit(s, ctx, effects)) journalClient(s, effects);
       }
       break;
     case 'evaluated':
@@ -162,6 +169,9 @@ function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): v
     s.consent = 'asked';
     effects.push({ type: 'askConsent', job: s.job, dataset: s.sheet.dataset.source });
     requestOfferWhileAsking(s, ctx, effects);
+  } else if (p.datasetFlag) {
+    // A restored client's owner decided already (§6.15): load at once.
+    loadIfPossible(s, ctx, effects);
   }
   // Step 5: the root asks this client for initial parameters (only when no worker answered).
   if (p.processStage === 0 && p.initFrom?.member === s.member && p.initFrom.role === 'client' && !s.init) {
@@ -169,8 +179,21 @@ function onMessage(s: ClientState, msg: Message, ctx: Ctx, effects: Effect[]): v
     effects.push({ type: 'initParams', job: s.job, model: s.sheet.model, seed: s.sheet.train.seed });
   }
   maybeStartWork(s, ctx, effects);
+  resendRestored(s, ctx, effects);
   idleIfOtherRound(s);
   resendIfMissing(s, ctx, effects);
+}
+
+// §6.15: a client restored with a submitted update sends it again, once, if the host still
+// trains that round (it drops a duplicate); the update is the same blob, not a new training.
+function resendRestored(s: ClientState, ctx: Ctx, effects: Effect[]): void {
+  const w = s.work;
+  const p = s.host;
+  if (!w?.resendOnRestore || !p || s.hostRound < w.round) return;
+  w.resendOnRestore = false;
+  if (p.processStage !== 1 || s.hostRound !== w.round) return;
+  w.resentAt = ctx.now;
+  publishAsMember(s, 'client', ctx, effects, { type: 'submit', payload: w.submit! }, w.round);
 }
 
 // §5.2: status 3 (busy) and 4 (submitted) speak of the round in the envelope, which is the
@@ -189,7 +212,8 @@ function requestOfferWhileAsking(s: ClientState, ctx: Ctx, effects: Effect[]): v
 }
 
 function loadIfPossible(s: ClientState, ctx: Ctx, effects: Effect[]): void {
-  if (s.consent !== 'given' || s.loading || s.acked >= 2) return;
+  // After the sheet's ACK (a restored client knows its owner's consent before that).
+  if (s.consent !== 'given' || s.loading || s.acked !== 1) return;
   const d = s.sheet.dataset;
   if (d.distributor !== undefined) {
     if (!s.datasetIndex) {
@@ -215,9 +239,10 @@ function maybeStartWork(s: ClientState, _ctx: Ctx, effects: Effect[]): void {
   effects.push({ type: 'fetchBlob', job: s.job, ref: p.global, from: s.sheet.host, purpose: 'global' });
 }
 
-function maybeSubmit(s: ClientState, ctx: Ctx, effects: Effect[]): void {
+/** Submits once trained and evaluated; returns whether it did. */
+function maybeSubmit(s: ClientState, ctx: Ctx, effects: Effect[]): boolean {
   const w = s.work!;
-  if (!w.trained || !w.evaluated) return;
+  if (!w.trained || !w.evaluated) return false;
   w.phase = 'submitted';
   w.submit = {
     ref: w.trained.ref,
@@ -228,7 +253,10 @@ function maybeSubmit(s: ClientState, ctx: Ctx, effects: Effect[]): void {
   };
   // Status 4 speaks of the host's current round (§5.2); a straggler's late submission does not claim it.
   setStatus(s, w.round === s.hostRound ? 4 : s.acked);
+  // Durable before it is announced (§6.15): a restarted client resends this very update.
+  journalClient(s, effects);
   publishAsMember(s, 'client', ctx, effects, { type: 'submit', payload: w.submit }, w.round);
+  return true;
 }
 
 /** Every heartbeat: say we are alive, and retry whatever may have been lost. */
@@ -245,7 +273,7 @@ function onHeartbeatTimer(s: ClientState, ctx: Ctx, effects: Effect[]): void {
   if (!w || !p || p.processStage !== 1 || s.hostRound !== w.round) return;
   // The host is still collecting this round: our fetch may have failed. A lost submission is
   // resent only when the host names us as missing (resendIfMissing).
-  if (w.phase === 'fetching') effects.push({ type: 'fetchBlob', job: s.job, ref: w.global, from: s.sheet.host, purpose: 'global' });
+  if (w.phase === 'fetching' && s.acked >= 2) effects.push({ type: 'fetchBlob', job: s.job, ref: w.global, from: s.sheet.host, purpose: 'global' });
 }
 
 /**

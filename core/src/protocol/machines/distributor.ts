@@ -6,6 +6,7 @@ import { jobOf, jobTopic, type JobTree } from '../jobTree.js';
 import { MAX_DATASET_ERROR_CHARS, MESSAGE_VERSION, type BlobRef, type Message } from '../messages/index.js';
 import type { StepResult } from './host.js';
 import { nextSeq } from './hostState.js';
+import { journalDistributor } from './memberJournal.js';
 
 // The distributor machine (step 4): partitions the dataset once, stores every client's
 // shard and one index blob per leaf job, and offers each leaf job its index. A client that
@@ -58,12 +59,15 @@ export function stepDistributor(s: DistributorState, input: Input, ctx: Ctx): St
     case 'datasetPrepared':
       if (s.failure) break; // too late: the root is already ending the job
       s.indexes = { ...input.indexes };
+      // Durable before it is offered (§6.15): a restarted distributor offers the same indexes.
+      journalDistributor(s, effects);
       for (const job of s.tree.leaves) offer(s, job, ctx, effects);
       break;
     case 'datasetFailed':
       if (s.indexes || s.failure) break;
       if (s.prepareTries >= PREPARE_ATTEMPTS) {
         s.failure = input.reason.slice(0, MAX_DATASET_ERROR_CHARS) || 'unknown error';
+        journalDistributor(s, effects);
         reportFailure(s, ctx, effects);
       } else {
         armRetry(s, ctx, effects);

@@ -10,6 +10,8 @@ import { stepHost, type StepResult } from './host.js';
 import { restoreHostState } from './hostCheckpoint.js';
 import { createHostState, type HostState } from './hostState.js';
 import { createWorkerState, stepWorker, type WorkerState } from './worker.js';
+import { decodeJournal } from './memberJournal.js';
+import { restoreClientState, restoreDistributorState, restoreWorkerState } from './memberRestore.js';
 
 // How a shell gets machines for a member: one machine per role it plays in a job, each with
 // the topics it must subscribe to. The shell routes every accepted message of a topic to
@@ -76,6 +78,20 @@ export function restoreHostMachine(tree: JobTree, checkpoint: unknown, now: numb
   const state = restoreHostState(tree, checkpoint, now);
   const base = createMachine(tree, 'host', state.job, state.node.host, now);
   return { ...base, state };
+}
+
+/**
+ * A client, worker or distributor machine restored from its journal entry (see the `journal`
+ * effect, PROTOCOL.md §6.15); feed it `start` to resume. Throws BadInputError for an entry
+ * it cannot read (the shell then starts the machine fresh and says so).
+ */
+export function restoreMemberMachine(tree: JobTree, role: 'client' | 'worker' | 'distributor', job: string, member: MemberId, entry: unknown, now: number): Machine {
+  const m = createMachine(tree, role, job, member, now);
+  const s = m.state;
+  if (s.role === 'client') m.state = restoreClientState(s, decodeJournal('client', entry));
+  else if (s.role === 'worker') m.state = restoreWorkerState(s, decodeJournal('worker', entry));
+  else if (s.role === 'distributor') m.state = restoreDistributorState(s, decodeJournal('distributor', entry));
+  return m;
 }
 
 /**

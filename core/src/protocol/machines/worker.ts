@@ -21,6 +21,7 @@ import {
   setStatus,
   type MemberBase,
 } from './member.js';
+import { journalWorker } from './memberJournal.js';
 
 // The worker machine: ACK the sheet and the (empty) dataset stage, answer the root's request
 // for initial parameters, and aggregate each round's inputs when ProcessStage=2 (step 7).
@@ -64,6 +65,7 @@ export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): StepResult<W
     case 'initialized':
       if (input.job !== s.job || !s.init || s.init.ref) break;
       s.init.ref = input.ref;
+      journalWorker(s, effects);
       publishInit(s, ctx, effects);
       break;
     case 'aggregated': {
@@ -72,6 +74,8 @@ export function stepWorker(s: WorkerState, input: Input, ctx: Ctx): StepResult<W
       w.result = input.ref;
       clearFailure(s, 'aggregate');
       setStatus(s, 4);
+      // Durable before it is voted (§6.15): a restarted worker votes this very aggregate again.
+      journalWorker(s, effects);
       publishAggregate(s, ctx, effects);
       break;
     }
