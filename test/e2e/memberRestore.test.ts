@@ -88,8 +88,11 @@ describe('e2e: every role restores after SIGKILL (§6.15)', () => {
     }
     c = await startTestCluster(manifest(), args);
     await c.submit();
-    await killAfterJournal('dist', 'distributor', (j) => j.indexes !== null, 500);
     await killAfterJournal('c1', 'client', (j) => (j.work as { round: number; submit: unknown } | null)?.round === 1 && (j.work as { submit: unknown }).submit !== null, 300);
+    // Once the clients hold their data: a distributor down for three heartbeats of setup would
+    // have its clients' data failures end the job (§6.13), however well it restores.
+    await c.waitFor('host', (r) => r.msg === 'round finished' && r.round === 1, LONG);
+    await killAfterJournal('dist', 'distributor', (j) => j.indexes !== null, 1000);
     await killAfterJournal('w0', 'worker', (j) => (j.work as { round: number } | null)?.round === 2, 300);
     end = await finalOf(c);
   }, 3 * LONG);

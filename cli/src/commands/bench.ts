@@ -99,14 +99,14 @@ export function benchCommand(): Command {
 
   bench
     .command('kill-corrupt')
-    .summary("a job whose root host is stopped at a random moment and its data dir damaged, again and again: each must end")
+    .summary("a job one of whose nodes (root host, client, worker, distributor) is stopped at a random moment and its data dir damaged, again and again: each must end")
     .option('--runs <n>', 'iterations', intArg(1, 100_000), 50)
     .option('--seed <n>', 'seed of the moments and faults', intArg(0, 2 ** 31 - 1), 1)
-    .option('--json', 'print one JSON line per run and a final {runs, seed, undisturbedFinal, counts, killed, stalled, wallSeconds}', false)
+    .option('--json', 'print one JSON line per run and a final {runs, seed, undisturbedFinal, counts, killed, byVictim, stalled, wallSeconds}', false)
     .action(async (flags: { runs: number; seed: number; json: boolean }) => {
       const out = createOutput({ json: flags.json });
       const r = await benchKillCorrupt(flags, (run) => {
-        out.say(`run ${run.run}: ${run.killed ? `killed after ${run.killAfterMs} ms, ${run.fault}` : 'finished before its kill'}: ${run.outcome}${run.reason ? ` (${run.reason})` : ''}`);
+        out.say(`run ${run.run}: ${run.victim} ${run.killed ? `killed after ${run.killAfterMs} ms, ${run.fault}` : 'finished before its kill'}: ${run.outcome}${run.reason ? ` (${run.reason})` : ''}`);
         out.record(run);
       });
       out.say(`${r.runs} runs (${r.killed} killed and damaged mid-job): ${r.counts.finished} finished with the undisturbed final model, ${r.counts['other-final']} with another, ${r.counts.failed} failed with a reason, ${r.counts.stalled} stalled; ${r.wallSeconds.toFixed(0)} s`);

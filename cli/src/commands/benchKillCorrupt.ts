@@ -7,11 +7,17 @@ import { createLog, Rng } from '@canopy/core/util';
 
 /** The faults one iteration does to the root host's disk while it is down. */
 const FAULTS = ['none', 'truncate-newest-checkpoint', 'corrupt-all-checkpoints', 'corrupt-submission', 'flip-random-blob'] as const;
-type Fault = (typeof FAULTS)[number];
+/** The faults one iteration does to a member's disk (client, worker, distributor) while it is down. */
+const MEMBER_FAULTS = ['none', 'none', 'corrupt-journal', 'flip-random-blob'] as const;
+type Fault = (typeof FAULTS)[number] | (typeof MEMBER_FAULTS)[number];
+/** The nodes an iteration may stop: the root host, a client, the worker, the distributor (bob, the other client, watches the end). */
+export const VICTIMS = ['host', 'alice', 'wk', 'dist'] as const;
+type Victim = (typeof VICTIMS)[number];
 
 /** One iteration: when the host was killed, what was damaged, and how the job ended. */
 export interface KillCorruptRun {
   readonly run: number;
+  readonly victim: Victim;
   readonly killAfterMs: number;
   readonly fault: Fault;
   /** Whether the host was still running the job when its moment came (else it had finished). */
@@ -27,8 +33,10 @@ export interface KillCorruptReport {
   readonly seed: number;
   readonly undisturbedFinal: string;
   readonly counts: Record<KillCorruptRun['outcome'], number>;
-  /** Runs in which the host was stopped and damaged before the job ended. */
+  /** Runs in which the victim was stopped and damaged before the job ended. */
   readonly killed: number;
+  /** Runs per victim, and how many of them ended with the undisturbed final model. */
+  readonly byVictim: Record<string, { runs: number; killed: number; finished: number }>;
   readonly stalled: KillCorruptRun[];
   readonly wallSeconds: number;
 }
@@ -42,17 +50,20 @@ const job = (rounds: number) =>
     train: { optimizer: { kind: 'sgd', lr: 0.1 }, epochs: 1, batchSize: 32 },
     consensus: 'single',
     stop: { rounds },
-    dataset: { source: { kind: 'mnist' } },
+    dataset: { source: { kind: 'mnist' }, distributor: 'dist' },
     timing: { heartbeatSeconds: 1, roundDeadlineSeconds: 20 },
-    cluster: { host: 'host', workers: ['host'], clients: ['alice', 'bob'] },
+    cluster: { host: 'host', workers: ['wk'], clients: ['alice', 'bob'] },
   });
 
 /**
- * Runs an 8-round synthetic job on 3 in-process nodes (memory transport, data dirs on disk)
- * `runs` times; each time the root host is stopped at a seeded random moment, one seeded
- * fault is done to its data dir, and it is started again on it. Every run must end: with the
- * undisturbed run's final hash, or with a stated reason; a run that has not ended 90 s after
- * the restart counts as stalled.
+ * Runs an 8-round synthetic job on 5 in-process nodes (memory transport, data dirs on disk:
+ * a root host, one worker, two clients, a distributor) `runs` times; each time one seeded
+ * victim (the host, a client, the worker or the distributor) is stopped at a seeded random
+ * moment, one seeded fault is done to its data dir (for members: none, a corrupt journal, a
+ * flipped blob), and it is started again on it. Every run must end: with the undisturbed
+ * run's final hash, or with a stated reason; a run that has not ended 90 s after the restart
+ * counts as stalled. A victim is stopped in-process (its runner stops mid-step, nothing more
+ * is written); test/e2e/memberRestore.test.ts kills real processes with SIGKILL.
  */
 export async function benchKillCorrupt(o: { runs: number; seed: number }, onRun?: (r: KillCorruptRun) => void): Promise<KillCorruptReport> {
   const started = Date.now();
@@ -60,44 +71,48 @@ export async function benchKillCorrupt(o: { runs: number; seed: number }, onRun?
   const undisturbed = await runOnce(undefined);
   const counts = { finished: 0, 'other-final': 0, failed: 0, stalled: 0 };
   const stalled: KillCorruptRun[] = [];
+  const byVictim: KillCorruptReport['byVictim'] = {};
   let killed = 0;
   for (let run = 0; run < o.runs; run++) {
+    const victim = VICTIMS[rng.int(VICTIMS.length)]!;
     const killAfterMs = 100 + rng.int(1500);
-    const fault = FAULTS[rng.int(FAULTS.length)]!;
-    const r = await runOnce({ killAfterMs, fault, pick: rng.float() });
+    const fault = victim === 'host' ? FAULTS[rng.int(FAULTS.length)]! : MEMBER_FAULTS[rng.int(MEMBER_FAULTS.length)]!;
+    const r = await runOnce({ victim, killAfterMs, fault, pick: rng.float() });
     const outcome: KillCorruptRun['outcome'] = r.stalled ? 'stalled' : r.reason?.startsWith('failed') ? 'failed' : r.final === undisturbed.final ? 'finished' : 'other-final';
-    const rec = { run, killAfterMs, fault, killed: r.killed, outcome, reason: r.reason };
+    const rec = { run, victim, killAfterMs, fault, killed: r.killed, outcome, reason: r.reason };
     counts[outcome]++;
+    const v = (byVictim[victim] ??= { runs: 0, killed: 0, finished: 0 });
+    v.runs++;
+    if (r.killed) v.killed++;
+    if (outcome === 'finished') v.finished++;
     if (r.killed) killed++;
     if (outcome === 'stalled') stalled.push(rec);
     onRun?.(rec);
   }
-  return { runs: o.runs, seed: o.seed, undisturbedFinal: undisturbed.final ?? '', counts, killed, stalled, wallSeconds: (Date.now() - started) / 1000 };
+  return { runs: o.runs, seed: o.seed, undisturbedFinal: undisturbed.final ?? '', counts, killed, byVictim, stalled, wallSeconds: (Date.now() - started) / 1000 };
 }
 
-async function runOnce(kill: { killAfterMs: number; fault: Fault; pick: number } | undefined): Promise<{ final: string | null; reason: string | null; stalled: boolean; killed: boolean }> {
+async function runOnce(kill: { victim: Victim; killAfterMs: number; fault: Fault; pick: number } | undefined): Promise<{ final: string | null; reason: string | null; stalled: boolean; killed: boolean }> {
   const dir = await mkdtemp(join(tmpdir(), 'canopy-bench-kill-'));
   const log = createLog('bench', process.env.CANOPY_LOG ?? 'silent');
   let cluster: MemoryCluster | undefined;
-  let host: CanopyNode | undefined;
+  let restarted: CanopyNode | undefined;
   let killed = false;
   try {
     cluster = await startMemoryCluster(job(8), { baseDir: dir, node: { compute: 'synthetic', consent: { kind: 'approve-all' }, log, machineSeed: (key) => key.length } });
-    host = cluster.nodes.get('host')!;
-    const alice = cluster.nodes.get('alice')!;
-    // A member's view of the end: it outlives the host's restarts.
-    const ended = alice.events.once('machine:finished');
+    // A member's view of the end, never a victim: it outlives the others' restarts.
+    const ended = cluster.nodes.get('bob')!.events.once('machine:finished');
     const rootId = await cluster.submit();
     if (kill) {
-      const first = host;
+      const first = cluster.nodes.get(kill.victim)!;
       const finishedEarly = first.events.once('job:finished');
       const raced = await Promise.race([finishedEarly.then(() => true), sleep(kill.killAfterMs).then(() => false)]);
       if (!raced) {
         killed = true;
         await first.stop();
-        await damage(join(dir, 'host'), rootId, kill.fault, kill.pick);
-        host = new CanopyNode(first.options);
-        await host.start();
+        await damage(join(dir, kill.victim), rootId, kill.fault, kill.pick);
+        restarted = new CanopyNode(first.options);
+        await restarted.start();
       }
     }
     const end = await Promise.race([ended, sleep(90_000).then(() => undefined)]);
@@ -105,18 +120,19 @@ async function runOnce(kill: { killAfterMs: number; fault: Fault; pick: number }
     return { final: end.final?.hash ?? null, reason: end.reason, stalled: false, killed };
   } finally {
     await cluster?.stop().catch(() => undefined);
-    await host?.stop().catch(() => undefined);
+    await restarted?.stop().catch(() => undefined);
     await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 }
 
-async function damage(hostDir: string, rootId: string, fault: Fault, pick: number): Promise<void> {
-  const jobs = join(hostDir, 'jobs');
+async function damage(nodeDir: string, rootId: string, fault: Fault, pick: number): Promise<void> {
+  const jobs = join(nodeDir, 'jobs');
   const cpDir = join(jobs, encodeURIComponent(`${rootId}:killcorrupt`).replace(/\./g, '%2E'));
   const checkpoints = (await readdir(cpDir).catch(() => [])).filter((f) => f.startsWith('checkpoint-')).sort();
   if (fault === 'truncate-newest-checkpoint' && checkpoints.length > 0) await truncate(join(cpDir, checkpoints.at(-1)!), 30);
   if (fault === 'corrupt-all-checkpoints') for (const f of checkpoints) await writeFile(join(cpDir, f), 'garbage');
-  const blobs = (await readdir(join(hostDir, 'blobs'), { recursive: true, withFileTypes: true }).catch(() => [])).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
+  if (fault === 'corrupt-journal') for (const f of (await readdir(cpDir).catch(() => [])).filter((n) => n.startsWith('journal-'))) await writeFile(join(cpDir, f), 'garbage');
+  const blobs = (await readdir(join(nodeDir, 'blobs'), { recursive: true, withFileTypes: true }).catch(() => [])).filter((d) => d.isFile()).map((d) => join(d.parentPath, d.name));
   let target: string | undefined;
   if (fault === 'corrupt-submission') {
     const text = await readFile(join(jobs, rootId, 'runtime.json'), 'utf8').catch(() => '');
