@@ -99,6 +99,29 @@ export interface Submitted {
   readonly warnings: readonly string[];
 }
 
+/** Attempts at a submission, and the pause before the second (doubling after). */
+const SUBMIT_ATTEMPTS = 3;
+const SUBMIT_RETRY_MS = 2000;
+
+/**
+ * Submits, and submits again when the way to the root host failed (a dial or handshake that
+ * timed out, a stream cut): over a relay from behind a NAT the first connection's handshake
+ * can run past libp2p's timeout. Resubmitting is safe: a host that already runs the job
+ * answers `resubmitted`. A refusal or a malformed answer is not retried.
+ */
+export async function submitWithRetries<T>(attempt: () => Promise<T>, target: string, attempts = SUBMIT_ATTEMPTS, pauseMs = SUBMIT_RETRY_MS): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (n >= attempts || (err instanceof CanopyError && err.code === ErrorCode.BadInput)) throw err;
+      const e = err instanceof Error ? err : new Error(String(err));
+      warn(`submitting to ${target} failed (${e.name === 'Error' ? '' : `${e.name}: `}${e.message.split('\n')[0]}); trying again in ${(pauseMs * 2 ** (n - 1)) / 1000} s (attempt ${n + 1} of ${attempts})`);
+      await new Promise((r) => setTimeout(r, pauseMs * 2 ** (n - 1)));
+    }
+  }
+}
+
 /** Signs and submits a validated manifest (a Job, or an Artifact compiled to one); `source` names it in errors. */
 export async function submitManifest(manifest: Manifest, file: string, flags: { peer?: string[]; keyDir: string; loopbackCluster?: boolean }): Promise<Submitted> {
   const peers = new PeerMap(manifest, file);
@@ -109,7 +132,7 @@ export async function submitManifest(manifest: Manifest, file: string, flags: { 
   const submission = await signSubmission(manifest, privateKey, peerId);
   const peer = await startClientPeer([target], { keyDir: flags.keyDir, loopbackCluster: flags.loopbackCluster ?? false, connectTimeoutMs: 60_000 });
   try {
-    const reply = await submitJob(peer.libp2p, multiaddr(target), submission);
+    const reply = await submitWithRetries(() => submitJob(peer.libp2p, multiaddr(target), submission), target);
     return { rootId: reply.rootId, name: reply.name, submitter: peerId, resubmitted: reply.resubmitted, peer: target, warnings: timingWarnings(buildJobTree(manifest)) };
   } finally {
     await peer.stop();
