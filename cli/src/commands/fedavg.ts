@@ -110,7 +110,7 @@ export function aggregatorFromFlags(flags: Pick<FedAvgFlags, 'aggregator' | 'ser
   const spec: Record<string, unknown> = { kind: flags.aggregator };
   for (const [flag, key, value] of given) {
     if (value === undefined) continue;
-    const takers = AGGREGATOR_KEYS.filter(([, keys]) => keys.includes(key)).map(([k]) => k);
+    const takers = AGGREGATORS.filter((k) => fieldsOf(k).includes(key));
     if (!takers.includes(flags.aggregator)) throw new BadInputError(`${flag} applies to --aggregator ${takers.join(', ')}, not ${flags.aggregator}`);
     spec[key] = value;
   }
@@ -119,14 +119,8 @@ export function aggregatorFromFlags(flags: Pick<FedAvgFlags, 'aggregator' | 'ser
   return parsed.data as AggregatorSpec;
 }
 
-/** Which server hyper-parameters each aggregator takes (the manifest's AggregatorSpec fields). */
-const AGGREGATOR_KEYS: readonly (readonly [string, readonly string[]])[] = [
-  ['fedavgm', ['serverLr', 'momentum']],
-  ['fedadam', ['serverLr', 'beta1', 'beta2', 'tau']],
-  ['fedyogi', ['serverLr', 'beta1', 'beta2', 'tau']],
-  ['fedadagrad', ['serverLr', 'tau']],
-  ['trimmed-mean', ['beta']],
-];
+/** The fields each aggregator takes, read from the manifest's own AggregatorSpec schema. */
+const fieldsOf = (kind: string): readonly string[] => Object.keys(AggregatorSchema.options.find((o) => o.shape.kind.value === kind)?.shape ?? {});
 
 /** The DP settings the flags ask for: σ given or calibrated to the ε, and the sampling rate the accountant uses. */
 function dpFromFlags(flags: FedAvgFlags): { clip: number; noiseMultiplier: number; q: number } | undefined {
